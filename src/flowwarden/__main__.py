@@ -1,0 +1,3 @@
+from flowwarden.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,208 @@
+"""The git adapter: small functions over the git command line, `-z` output throughout."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from flowwarden import proc
+from flowwarden.model import ZERO_SHA, StagedFile
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+class NotARepository(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    parents: tuple[str, ...]
+    message: str
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+@dataclass(frozen=True)
+class GitRepo:
+    """A repository as git sees it from `cwd`: work tree (None when bare) and git dirs."""
+
+    root: Path | None
+    git_dir: Path
+    common_dir: Path
+    env: Mapping[str, str] | None = None
+
+    @classmethod
+    def discover(cls, cwd: str | os.PathLike[str] = ".",
+                 env: Mapping[str, str] | None = None) -> GitRepo:
+        code, out = proc.run(
+            ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir",
+             "--git-common-dir", "--show-toplevel"],
+            cwd=cwd, env=env, check=False,
+        )
+        lines = out.decode().splitlines()
+        if code != 0 and len(lines) < 3:
+            raise NotARepository(f"{os.path.abspath(cwd)} is not inside a git repository")
+        bare = lines[0] == "true"
+        git_dir = Path(lines[1])
+        common = Path(lines[2])
+        if not common.is_absolute():
+            common = (Path(cwd) / common).resolve()
+        root = None if bare or len(lines) < 4 else Path(lines[3])
+        return cls(root=root, git_dir=git_dir, common_dir=common, env=env)
+
+    @property
+    def cwd(self) -> Path:
+        return self.root if self.root is not None else self.git_dir
+
+    def git(self, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
+        return proc.run(["git", *args], cwd=self.cwd, stdin=stdin, env=self.env,
+                        check=check)[1]
+
+    def git_ok(self, *args: str) -> bool:
+        return proc.run(["git", *args], cwd=self.cwd, env=self.env, check=False)[0] == 0
+
+    # --- where we are -------------------------------------------------------------
+
+    def current_branch(self) -> str | None:
+        """The checked-out branch's short name, None when HEAD is detached."""
+        head = (self.git_dir / "HEAD").read_text().strip()
+        prefix = "ref: refs/heads/"
+        return head[len(prefix):] if head.startswith(prefix) else None
+
+    def rev_parse(self, rev: str) -> str | None:
+        code, out = proc.run(["git", "rev-parse", "-q", "--verify", "--end-of-options",
+                              rev + "^{commit}"],
+                             cwd=self.cwd, env=self.env, check=False)
+        return out.decode().strip() if code == 0 else None
+
+    def head(self) -> str | None:
+        return self.rev_parse("HEAD")
+
+    def merge_head(self) -> str | None:
+        """The commit being merged while a conflicted merge is concluded."""
+        path = self.git_dir / "MERGE_HEAD"
+        try:
+            return path.read_text().split()[0]
+        except (OSError, IndexError):
+            return None
+
+    def merge_msg(self) -> str | None:
+        try:
+            return (self.git_dir / "MERGE_MSG").read_text(errors="replace")
+        except OSError:
+            return None
+
+    # --- the staged change ----------------------------------------------------------
+
+    def staged_changes(self, head: str | None) -> tuple[StagedFile, ...]:
+        """Added, modified and deleted paths of the index (GIT_INDEX_FILE honoured) vs HEAD."""
+        raw = self.git("diff-index", "--cached", "-z", "--no-renames", head or EMPTY_TREE)
+        return self.with_sizes(parse_raw_diff(raw))
+
+    def with_sizes(self, changes: Sequence[StagedFile]) -> tuple[StagedFile, ...]:
+        """Fill in blob sizes with one `cat-file --batch-check` for all of them."""
+        wanted = [c.blob for c in changes if c.blob != ZERO_SHA and c.mode != "160000"]
+        if not wanted:
+            return tuple(changes)
+        out = self.git("cat-file", "--batch-check=%(objectname) %(objectsize)",
+                       stdin="\n".join(wanted).encode() + b"\n")
+        sizes = {}
+        for line in out.decode().splitlines():
+            sha, _, size = line.partition(" ")
+            if size.isdigit():
+                sizes[sha] = int(size)
+        return tuple(StagedFile(c.path, c.status, c.blob, sizes.get(c.blob, 0), c.mode)
+                     for c in changes)
+
+    def read_blob(self, rev_path: str) -> bytes | None:
+        """`rev:path` (or a blob sha) as bytes, None when it does not exist."""
+        code, out = proc.run(["git", "cat-file", "blob", rev_path], cwd=self.cwd,
+                             env=self.env, check=False)
+        return out if code == 0 else None
+
+    # --- history --------------------------------------------------------------------
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return self.git_ok("merge-base", "--is-ancestor", ancestor, descendant)
+
+    def merge_bases(self, a: str, b: str) -> tuple[str, ...]:
+        code, out = proc.run(["git", "merge-base", "--all", a, b], cwd=self.cwd,
+                             env=self.env, check=False)
+        return tuple(out.decode().split()) if code == 0 else ()
+
+    def has_object(self, sha: str) -> bool:
+        return self.git_ok("cat-file", "-e", sha + "^{commit}")
+
+    def commits(self, include: Iterable[str], exclude: Iterable[str] = (),
+                first_parent: bool = False) -> list[Commit]:
+        """Commits reachable from `include` but not `exclude`, newest first."""
+        tips = [r for r in include if r != ZERO_SHA]
+        if not tips:
+            return []
+        args = ["log", "-z", "--format=%H %P%n%B"]
+        if first_parent:
+            args.append("--first-parent")
+        stdin = "\n".join([*tips, *("^" + r for r in exclude if r != ZERO_SHA)]) + "\n"
+        out = self.git(*args, "--stdin", stdin=stdin.encode())
+        return [parse_commit(record) for record in out.decode(errors="replace").split("\0")
+                if record]
+
+    def count(self, include: Iterable[str], exclude: Iterable[str] = ()) -> int:
+        stdin = "\n".join([*include, *("^" + r for r in exclude)]) + "\n"
+        return int(self.git("rev-list", "--count", "--stdin", stdin=stdin.encode()).strip())
+
+    @cached_property
+    def branch_tips(self) -> Mapping[str, str]:
+        """Short name -> sha for local branches, then `remote/name` for remote-tracking ones."""
+        out = self.git("for-each-ref", "--format=%(objectname) %(refname)",
+                       "refs/heads", "refs/remotes")
+        tips = {}
+        for line in out.decode().splitlines():
+            sha, _, ref = line.partition(" ")
+            if ref.startswith("refs/heads/"):
+                tips[ref[len("refs/heads/"):]] = sha
+            elif not ref.endswith("/HEAD"):
+                tips[ref[len("refs/"):]] = sha  # remotes/origin/x
+        return tips
+
+    def local_branches(self) -> dict[str, str]:
+        return {k: v for k, v in self.branch_tips.items() if not k.startswith("remotes/")}
+
+    def remote_branches(self, remote: str) -> dict[str, str]:
+        prefix = f"remotes/{remote}/"
+        return {k[len(prefix):]: v for k, v in self.branch_tips.items() if k.startswith(prefix)}
+
+    @cached_property
+    def remotes(self) -> tuple[str, ...]:
+        return tuple(self.git("remote").decode().split())
+
+
+def parse_raw_diff(raw: bytes) -> list[StagedFile]:
+    """Parse `git diff-index/diff-tree --raw -z` (no renames) into StagedFile records."""
+    fields = raw.decode("utf-8", "surrogateescape").split("\0")
+    changes = []
+    i = 0
+    while i + 1 < len(fields):
+        meta, path = fields[i], fields[i + 1]
+        i += 2
+        if not meta.startswith(":"):
+            continue
+        _old_mode, new_mode, _old_sha, new_sha, status = meta[1:].split(" ")
+        changes.append(StagedFile(path, status[0], new_sha, 0, new_mode))
+    return changes
+
+
+def parse_commit(record: str) -> Commit:
+    header, _, message = record.partition("\n")
+    sha, *parents = header.split(" ")
+    return Commit(sha, tuple(p for p in parents if p), message)

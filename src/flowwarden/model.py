@@ -1,0 +1,156 @@
+"""The records that flow through flowwarden: events in, violations out."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Union
+
+ZERO_SHA = "0" * 40
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    OFF = "off"
+
+
+class Stage(str, enum.Enum):
+    """Where an event was observed; rules use it to pick what to check."""
+
+    PRE_COMMIT = "pre-commit"
+    PRE_MERGE_COMMIT = "pre-merge-commit"
+    COMMIT_MSG = "commit-msg"
+    PREPARE_COMMIT_MSG = "prepare-commit-msg"
+    PRE_PUSH = "pre-push"
+    POST_CHECKOUT = "post-checkout"
+    PRE_RECEIVE = "pre-receive"
+    CI = "ci"
+    CHECK = "check"
+    AUDIT = "audit"
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """One path in the staged change: status is git's letter (A, M, D, R, C, T)."""
+
+    path: str
+    status: str
+    blob: str  # staged blob sha, ZERO_SHA for a deletion
+    size: int  # staged blob size in bytes, 0 for a deletion
+    mode: str = "100644"
+
+
+@dataclass(frozen=True)
+class CommitAttempt:
+    """`git commit` is about to record the staged tree on `branch` (None: detached)."""
+
+    branch: str | None
+    head: str | None  # None on an unborn branch
+    staged: tuple[StagedFile, ...]
+    merge_head: str | None = None  # set while concluding a conflicted merge
+    merge_source: str | None = None  # the merged branch's name, when known
+
+
+@dataclass(frozen=True)
+class MergeAttempt:
+    """`source` is being merged into `target` (a hook, CI, or `check --merge`)."""
+
+    source: str
+    target: str
+    source_sha: str | None = None
+    target_sha: str | None = None
+
+
+@dataclass(frozen=True)
+class CommitMessage:
+    """A commit message about to be recorded on `branch`."""
+
+    branch: str | None
+    message: str
+    path: str | None = None  # the message file git passed, if any
+    is_merge: bool = False
+    source: str | None = None  # prepare-commit-msg's source: message, template, merge, squash, commit
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One ref a push (or a receive) moves: ZERO_SHA for created or deleted."""
+
+    ref: str
+    old: str
+    new: str
+    local_ref: str | None = None
+
+    @property
+    def branch(self) -> str | None:
+        return self.ref[len("refs/heads/"):] if self.ref.startswith("refs/heads/") else None
+
+    @property
+    def is_delete(self) -> bool:
+        return self.new == ZERO_SHA
+
+    @property
+    def is_create(self) -> bool:
+        return self.old == ZERO_SHA
+
+
+@dataclass(frozen=True)
+class Push:
+    """A set of ref updates: pre-push, pre-receive, or a CI push range."""
+
+    updates: tuple[RefUpdate, ...]
+    remote: str | None = None  # the remote's name at pre-push, None on the server
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class BranchCreated:
+    """post-checkout saw a new branch: `branch` now points at `head`."""
+
+    branch: str
+    head: str
+    previous: str | None = None  # the branch checked out before, if any
+
+
+@dataclass(frozen=True)
+class BranchQuery:
+    """`flowwarden check --branch NAME`: is this name (and its history) allowed?"""
+
+    branch: str
+
+
+Event = Union[CommitAttempt, MergeAttempt, CommitMessage, Push, BranchCreated, BranchQuery]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: what, where, actual vs expected, and the command that fixes it."""
+
+    rule: str
+    subject: str
+    message: str
+    fix: str | None = None
+    severity: Severity = Severity.ERROR
+    details: tuple[str, ...] = ()
+    waived_by: str | None = None  # set when a waiver or FLOWWARDEN_SKIP turned it off
+
+    def with_severity(self, severity: Severity) -> Violation:
+        return Violation(self.rule, self.subject, self.message, self.fix, severity,
+                         self.details, self.waived_by)
+
+    def waived(self, reason: str) -> Violation:
+        return Violation(self.rule, self.subject, self.message, self.fix, self.severity,
+                         self.details, reason)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run decided: every violation (waived ones included) and notes said aloud."""
+
+    violations: tuple[Violation, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def blocking(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations
+                     if v.severity is Severity.ERROR and v.waived_by is None)

@@ -1,0 +1,79 @@
+"""The effective policy: branch kinds, per-rule settings, and the domain sections."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from flowwarden.model import Severity
+
+
+@dataclass(frozen=True)
+class BranchKind:
+    name: str
+    pattern: str
+    protected: bool = False
+    origins: tuple[str, ...] = ()  # `from:` kinds
+    into: tuple[str, ...] = ()
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
+
+    def matches(self, branch: str) -> bool:
+        return self.regex.fullmatch(branch) is not None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated policy after `extends`; `document` is the merged YAML as data."""
+
+    document: Mapping[str, Any]
+    source: str  # where it came from, for messages
+    kinds: tuple[BranchKind, ...] = field(default=())
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any], source: str) -> Policy:
+        kinds = tuple(
+            BranchKind(
+                name=name,
+                pattern=spec.get("pattern", re.escape(name)),
+                protected=bool(spec.get("protected", False)),
+                origins=tuple(spec.get("from", ())),
+                into=tuple(spec.get("into", ())),
+            )
+            for name, spec in document.get("branches", {}).items()
+        )
+        return cls(document=document, source=source, kinds=kinds)
+
+    def kind(self, name: str) -> BranchKind | None:
+        return next((k for k in self.kinds if k.name == name), None)
+
+    def kind_of(self, branch: str | None) -> BranchKind | None:
+        """The first kind whose pattern matches `branch` in full, in policy order."""
+        if branch is None:
+            return None
+        return next((k for k in self.kinds if k.matches(branch)), None)
+
+    @property
+    def protected_kinds(self) -> tuple[BranchKind, ...]:
+        return tuple(k for k in self.kinds if k.protected)
+
+    def sources_for(self, target: BranchKind) -> tuple[BranchKind, ...]:
+        """Kinds allowed to merge into `target`."""
+        return tuple(k for k in self.kinds if target.name in k.into)
+
+    def rule_settings(self, rule_id: str) -> Mapping[str, Any]:
+        settings: Mapping[str, Any] = self.document.get("rules", {}).get(rule_id, {})
+        return settings
+
+    def severity(self, rule_id: str, default: Severity) -> Severity:
+        value = self.rule_settings(rule_id).get("severity")
+        return Severity(value) if value else default
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        """A domain section (`data`, `runs`, `ci`) as written, {} when absent."""
+        value: Mapping[str, Any] = self.document.get(name) or {}
+        return value
