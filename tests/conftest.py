@@ -1,0 +1,143 @@
+"""Shared fixtures: real git repositories and a real `flowwarden` on PATH for git hooks."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+SRC = PROJECT / "src"
+HOOKS = PROJECT / "hooks"
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
+    "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+@pytest.fixture(scope="session")
+def fw_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bin directory whose `flowwarden` runs this checkout's source with this Python."""
+    bin_dir = tmp_path_factory.mktemp("bin")
+    script = bin_dir / "flowwarden"
+    script.write_text(f'#!/bin/sh\nPYTHONPATH="{SRC}${{PYTHONPATH:+:$PYTHONPATH}}" '
+                      f'exec "{sys.executable}" -m flowwarden "$@"\n')
+    script.chmod(0o755)
+    return bin_dir
+
+
+@pytest.fixture
+def env(fw_bin: Path, tmp_path: Path) -> dict[str, str]:
+    """A clean environment: fixed identity, no user git config, this flowwarden first on PATH."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("GIT_", "FLOWWARDEN_", "PRE_COMMIT", "MLFLOW_", "GITHUB_", "CI"))}
+    base.update(GIT_IDENTITY)
+    base.update({
+        "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "NO_COLOR": "1",
+        "PATH": f"{fw_bin}{os.pathsep}{base.get('PATH', '')}",
+        "PYTHONPATH": str(SRC),
+    })
+    return base
+
+
+def run(cmd: list[str], cwd: Path, env: Mapping[str, str], stdin: str | None = None) -> Result:
+    proc = subprocess.run(cmd, cwd=cwd, env=dict(env), input=stdin, capture_output=True,
+                          text=True)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+class Repo:
+    """A real git repository in a temporary directory, driven by the real git command."""
+
+    def __init__(self, path: Path, env: Mapping[str, str]) -> None:
+        self.path = path
+        self.env = dict(env)
+
+    def git(self, *args: str, check: bool = True, stdin: str | None = None,
+            env: Mapping[str, str] | None = None) -> Result:
+        result = run(["git", *args], self.path, {**self.env, **(env or {})}, stdin)
+        if check and result.code != 0:
+            raise AssertionError(f"git {' '.join(args)} failed ({result.code}):\n{result.text}")
+        return result
+
+    def fw(self, *args: str, stdin: str | None = None,
+           env: Mapping[str, str] | None = None) -> Result:
+        return run([sys.executable, "-m", "flowwarden", *args], self.path,
+                   {**self.env, **(env or {})}, stdin)
+
+    def write(self, rel: str, content: str | bytes) -> Path:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content)
+        return target
+
+    def commit_file(self, rel: str, content: str = "x\n", message: str | None = None,
+                    *extra: str) -> Result:
+        self.write(rel, content)
+        self.git("add", rel)
+        return self.git("commit", "-m", message or f"change {rel}", *extra, check=False)
+
+    def sha(self, rev: str = "HEAD") -> str:
+        return self.git("rev-parse", rev).out.strip()
+
+    def install_shims(self) -> None:
+        """Point git at this checkout's hooks/ directory, as `core.hooksPath` users do."""
+        self.git("config", "core.hooksPath", str(HOOKS))
+
+
+def make_repo(path: Path, env: Mapping[str, str], main: str = "main") -> Repo:
+    """A repository with one commit on `main` and `develop` branched from it; no hooks."""
+    path.mkdir(parents=True, exist_ok=True)
+    repo = Repo(path, env)
+    repo.git("init", "-q", "-b", main)
+    repo.write("README.md", "# model\n")
+    repo.git("add", "README.md")
+    repo.git("commit", "-qm", "Initial commit")
+    repo.git("branch", "develop")
+    return repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path, env: dict[str, str]) -> Repo:
+    return make_repo(tmp_path / "repo", env)
+
+
+@pytest.fixture
+def shim_repo(repo: Repo) -> Iterator[Repo]:
+    """`repo` with flowwarden's shims as its hooks."""
+    repo.install_shims()
+    yield repo
+
+
+def snapshot_project(dest: Path, env: Mapping[str, str]) -> str:
+    """Commit this checkout's working tree into `dest`, for pre-commit's `repo: path, rev: sha`."""
+    shutil.copytree(PROJECT, dest, ignore=shutil.ignore_patterns(
+        ".git", "__pycache__", "*.egg-info", ".pytest_cache", ".mypy_cache", ".hypothesis",
+        "build", "dist", ".venv"))
+    snap = Repo(dest, env)
+    snap.git("init", "-q", "-b", "main")
+    snap.git("add", "-A")
+    snap.git("commit", "-qm", "snapshot", "--no-verify")
+    return snap.sha()
