@@ -1,0 +1,155 @@
+"""`flowwarden audit`: every violation in the history of the protected branches, per rule.
+
+Each first-parent step of a protected branch is judged as the push that would have made it,
+so a fast-forward of a feature into main shows up as direct commits on main. A commit is
+judged once, on the first protected branch (in policy order) whose first-parent line has it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from flowwarden.adapters.git import GitRepo, NotARepository
+from flowwarden.model import Outcome, Push, RefUpdate, Severity, Stage, Violation
+from flowwarden.policy.errors import PolicyError
+from flowwarden.policy.model import Policy
+from flowwarden.rules.base import Context
+
+
+@dataclass(frozen=True)
+class Audit:
+    branches: tuple[tuple[str, str], ...]  # (name, tip) in the order they were walked
+    steps: int  # first-parent steps judged
+    outcome: Outcome
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(v.rule for v in self.outcome.violations if v.severity is not Severity.OFF)
+
+
+def protected_branches(repo: GitRepo, policy: Policy, remote: str) -> list[tuple[str, str]]:
+    """Protected branches, local ones or else the remote's, in policy order then by name."""
+    local = repo.local_branches()
+    candidates = local or repo.remote_branches(remote)
+    found = []
+    for kind in policy.protected_kinds:
+        found += [(name, candidates[name]) for name in sorted(candidates) if kind.matches(name)]
+    return found
+
+
+def steps(repo: GitRepo, branches: Sequence[tuple[str, str]],
+          since: str | None) -> Iterator[tuple[str, RefUpdate]]:
+    """(branch, the update that made each first-parent commit), oldest first per branch."""
+    seen: set[str] = set()
+    for name, tip in branches:
+        line = repo.commits([tip], [since] if since else [], first_parent=True)
+        for commit in reversed(line):
+            if commit.sha in seen or not commit.parents:
+                continue
+            seen.add(commit.sha)
+            yield name, RefUpdate(f"refs/heads/{name}", commit.parents[0], commit.sha)
+
+
+def run_audit(repo: GitRepo, policy: Policy, env: Mapping[str, str], since: str | None,
+              remote: str = "origin") -> Audit:
+    from flowwarden import engine
+
+    branches = protected_branches(repo, policy, remote)
+    ctx = Context(policy, repo, Stage.AUDIT, env)
+    violations: list[Violation] = []
+    notes: list[str] = []
+    count = 0
+    for _name, update in steps(repo, branches, since):
+        count += 1
+        outcome = engine.evaluate(Push((update,)), ctx)
+        violations += outcome.violations
+        notes += [n for n in outcome.notes if n not in notes]
+    return Audit(tuple(branches), count, Outcome(tuple(violations), tuple(notes)))
+
+
+def render_text(audit: Audit) -> str:
+    from flowwarden.report import text
+
+    names = ", ".join(name for name, _ in audit.branches) or "none"
+    lines = [text.render(audit.outcome).rstrip("\n"), "",
+             f"audited {audit.steps} commits on {names}"]
+    counts = audit.counts
+    width = max((len(rule) for rule in counts), default=0)
+    lines += [f"  {rule:<{width}}  {n}" for rule, n in sorted(counts.items())]
+    lines.append(f"  {'total':<{width}}  {sum(counts.values())}" if counts else "  no violations")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(audit: Audit) -> str:
+    return json.dumps({
+        "branches": [{"name": n, "tip": t} for n, t in audit.branches],
+        "commits": audit.steps,
+        "counts": dict(sorted(audit.counts.items())),
+        "violations": [_as_dict(v) for v in audit.outcome.violations],
+        "notes": list(audit.outcome.notes),
+    }, indent=2) + "\n"
+
+
+def _as_dict(v: Violation) -> dict[str, object]:
+    return {"rule": v.rule, "severity": v.severity.value, "subject": v.subject,
+            "message": v.message, "fix": v.fix, "details": list(v.details),
+            "waived_by": v.waived_by}
+
+
+def render(audit: Audit, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(audit)
+    if fmt == "markdown":
+        from flowwarden.report import markdown
+
+        names = ", ".join(name for name, _ in audit.branches) or "no protected branch"
+        return markdown.render(audit.outcome, title=f"flowwarden audit of {names} "
+                                                    f"({audit.steps} commits)")
+    return render_text(audit)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="flowwarden audit",
+        description="Every violation in the history of the protected branches, per rule.")
+    p.add_argument("--since", metavar="REF", help="only commits not reachable from REF")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--remote", default="origin",
+                   help="whose branches to audit when there are no local ones")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
+         out: TextIO | None = None) -> int:
+    import os
+
+    from flowwarden.policy.load import load_policy
+
+    args = parser().parse_args(argv)
+    env = os.environ if env is None else env
+    out = sys.stdout if out is None else out
+    try:
+        repo = GitRepo.discover(".")
+        policy = load_policy(repo.root)
+        since = None
+        start = args.since or policy.section("ci").get("audit_since")
+        if start:
+            since = repo.rev_parse(str(start))
+            if since is None:
+                print(f"flowwarden audit: --since {start} is not a commit\n"
+                      "  fix: flowwarden audit --since <tag, branch or sha>", file=sys.stderr)
+                return 2
+        audit = run_audit(repo, policy, env, since, args.remote)
+    except NotARepository as error:
+        print(f"flowwarden audit: {error}\n  fix: run it inside the repository", file=sys.stderr)
+        return 2
+    except PolicyError as error:
+        print(f"flowwarden audit: policy error: {error}", file=sys.stderr)
+        return 2
+    out.write(render(audit, args.format))
+    return 1 if audit.outcome.blocking else 0

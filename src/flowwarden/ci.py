@@ -1,0 +1,484 @@
+"""`flowwarden ci`: judge a pull/merge request or a pushed range where --no-verify cannot reach.
+
+The verdict uses the policy committed on the target branch (for a new branch, on the branch
+it must come from), never the one the incoming commits bring.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO, Union
+
+from flowwarden.adapters.git import GitRepo, NotARepository
+from flowwarden.model import (ZERO_SHA, Event, MergeAttempt, Outcome, Push, RefUpdate, Stage,
+                              Violation)
+from flowwarden.policy.model import Policy
+from flowwarden.policy.errors import PolicyError
+from flowwarden.proc import CommandError
+
+FORMATS = ("text", "json", "github", "gitlab", "markdown")
+DEPTHS = (50, 200, 1000, 5000)
+
+
+class CiError(Exception):
+    """The run cannot judge anything (unknown CI, missing history): exit 2, with the fix."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class MergeRequest:
+    """A pull request (GitHub) or merge request (GitLab): `source` into `target`."""
+
+    provider: str
+    source: str
+    target: str
+    source_sha: str | None = None
+    target_sha: str | None = None
+    base_sha: str | None = None  # the merge base the platform computed, if it says
+    fetch_refs: tuple[str, ...] = ()  # refs that hold the request's commits on the server
+    commits: int | None = None  # how many commits the platform counts in the request
+
+
+@dataclass(frozen=True)
+class PushRange:
+    """A push: `ref` moved from `before` (ZERO_SHA: created) to `after` (ZERO_SHA: deleted)."""
+
+    provider: str
+    ref: str
+    before: str
+    after: str
+    fetch_refs: tuple[str, ...] = ()
+
+    @property
+    def branch(self) -> str:
+        return self.ref.removeprefix("refs/heads/")
+
+
+Request = Union[MergeRequest, PushRange]
+
+
+# --- what the CI platform says ---------------------------------------------------------------
+
+def detect(args: argparse.Namespace, env: Mapping[str, str]) -> Request:
+    """Explicit options first, then GitHub Actions, then GitLab CI."""
+    if args.source or args.target:
+        if not (args.source and args.target):
+            raise CiError("--source and --target go together",
+                          "flowwarden ci --source feature/x --target develop")
+        return MergeRequest("explicit", args.source, args.target)
+    if args.range:
+        before, sep, after = args.range.partition("..")
+        if not sep or not after:
+            raise CiError(f"--range {args.range!r} is not A..B",
+                          "flowwarden ci --range <before>..<after> --ref refs/heads/develop")
+        return PushRange("explicit", _full_ref(args.ref) if args.ref else "", before or ZERO_SHA,
+                         after)
+    if env.get("GITHUB_ACTIONS") == "true":
+        return from_github(env)
+    if env.get("GITLAB_CI") == "true":
+        return from_gitlab(env)
+    raise CiError("no CI run detected (neither GITHUB_ACTIONS nor GITLAB_CI is set) and no "
+                  "--source/--target or --range given",
+                  "flowwarden ci --source <branch> --target <branch>  "
+                  "# or --range <before>..<after> --ref <branch>")
+
+
+def _full_ref(name: str) -> str:
+    return name if name.startswith("refs/") else f"refs/heads/{name}"
+
+
+def _payload(env: Mapping[str, str]) -> dict[str, object]:
+    path = env.get("GITHUB_EVENT_PATH")
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise CiError(f"cannot read the event payload GITHUB_EVENT_PATH={path}: {error}",
+                      "run flowwarden ci inside the GitHub Actions job that the event started")
+    return data if isinstance(data, dict) else {}
+
+
+def _get(data: object, *keys: str) -> object:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def from_github(env: Mapping[str, str]) -> Request:
+    """pull_request: GITHUB_HEAD_REF -> GITHUB_BASE_REF; push: the payload's before/after."""
+    event = env.get("GITHUB_EVENT_NAME", "")
+    payload = _payload(env)
+    if event in ("pull_request", "pull_request_target"):
+        source = env.get("GITHUB_HEAD_REF") or _str(_get(payload, "pull_request", "head", "ref"))
+        target = env.get("GITHUB_BASE_REF") or _str(_get(payload, "pull_request", "base", "ref"))
+        if not source or not target:
+            raise CiError(f"GitHub {event} event without GITHUB_HEAD_REF/GITHUB_BASE_REF",
+                          "run flowwarden ci in a job triggered by pull_request")
+        count = _get(payload, "pull_request", "commits")
+        number = _get(payload, "pull_request", "number") or _get(payload, "number")
+        refs = (f"refs/pull/{number}/head",) if isinstance(number, int) else ()
+        return MergeRequest("github", source, target,
+                            _str(_get(payload, "pull_request", "head", "sha")),
+                            _str(_get(payload, "pull_request", "base", "sha")),
+                            fetch_refs=refs, commits=count if isinstance(count, int) else None)
+    if event == "push":
+        ref = _str(payload.get("ref")) or env.get("GITHUB_REF", "")
+        after = _str(payload.get("after")) or env.get("GITHUB_SHA", "")
+        before = _str(payload.get("before")) or ZERO_SHA
+        if not ref or not after:
+            raise CiError("GitHub push event without ref/after in GITHUB_EVENT_PATH",
+                          "run flowwarden ci in a job triggered by push")
+        return PushRange("github", ref, before, after)
+    raise CiError(f"GitHub event '{event}' is neither pull_request nor push",
+                  "trigger the flowwarden job on: [push, pull_request]")
+
+
+def from_gitlab(env: Mapping[str, str]) -> Request:
+    """Merge request pipelines: source -> target branch; branch pipelines: before -> commit."""
+    source = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")
+    if source:
+        target = env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "")
+        # In merged-results pipelines CI_COMMIT_SHA is the merge, and the source head is here.
+        head = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA") or env.get("CI_COMMIT_SHA")
+        ref = env.get("CI_MERGE_REQUEST_REF_PATH")
+        return MergeRequest("gitlab", source, target, head or None,
+                            env.get("CI_MERGE_REQUEST_TARGET_BRANCH_SHA") or None,
+                            env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA") or None,
+                            fetch_refs=(ref,) if ref else ())
+    after = env.get("CI_COMMIT_SHA")
+    name = env.get("CI_COMMIT_BRANCH") or env.get("CI_COMMIT_REF_NAME")
+    if not after or not name:
+        raise CiError("GitLab pipeline without CI_COMMIT_SHA and CI_COMMIT_REF_NAME",
+                      "run flowwarden ci in a branch or merge request pipeline")
+    ref = f"refs/tags/{name}" if env.get("CI_COMMIT_TAG") else _full_ref(name)
+    return PushRange("gitlab", ref, env.get("CI_COMMIT_BEFORE_SHA") or ZERO_SHA, after)
+
+
+# --- the commits it needs ---------------------------------------------------------------
+
+def resolve(repo: GitRepo, name: str, remote: str) -> str | None:
+    """A branch's tip as this clone knows it: local branch, then remote-tracking branch."""
+    for rev in (f"refs/heads/{name}", f"refs/remotes/{remote}/{name}", name):
+        sha = repo.rev_parse(rev)
+        if sha:
+            return sha
+    return None
+
+
+def resolve_request(repo: GitRepo, request: Request, remote: str) -> Request:
+    if isinstance(request, MergeRequest):
+        return MergeRequest(
+            request.provider, request.source, request.target,
+            request.source_sha or resolve(repo, request.source, remote),
+            request.target_sha or resolve(repo, request.target, remote) or request.base_sha,
+            request.base_sha, request.fetch_refs, request.commits)
+    if request.provider == "explicit":
+        before = repo.rev_parse(request.before) if request.before != ZERO_SHA else ZERO_SHA
+        after = repo.rev_parse(request.after)
+        if before is None or after is None:
+            missing = request.before if before is None else request.after
+            raise CiError(f"--range: {missing} is not a commit in this clone",
+                          f"git fetch {remote}  # then run flowwarden ci again")
+        ref = request.ref or _ref_of(repo, request.after)
+        return PushRange(request.provider, ref, before, after, request.fetch_refs)
+    return request
+
+
+def _ref_of(repo: GitRepo, after: str) -> str:
+    """`--range A..B` without --ref: B when it names a branch, else the checked-out branch."""
+    if repo.rev_parse(f"refs/heads/{after}") is not None:
+        return f"refs/heads/{after}"
+    branch = repo.current_branch()
+    if branch is None:
+        raise CiError(f"--range without --ref: {after} is not a branch and HEAD is detached",
+                      f"flowwarden ci --range <before>..{after} --ref <branch>")
+    return f"refs/heads/{branch}"
+
+
+def needed_tips(repo: GitRepo, request: Request, origin_tip: str | None) -> tuple[str, ...]:
+    if isinstance(request, MergeRequest):
+        return tuple(s for s in (request.source_sha, request.target_sha) if s)
+    if request.after == ZERO_SHA:
+        return (request.before,) if request.before != ZERO_SHA else ()
+    if request.before == ZERO_SHA:
+        return (request.after, origin_tip) if origin_tip else (request.after,)
+    return (request.before, request.after)
+
+
+def history_gap(repo: GitRepo, tips: Sequence[str]) -> str | None:
+    """What is missing to judge `tips`: an absent commit, or no common ancestor."""
+    for sha in tips:
+        if not repo.has_object(sha):
+            return f"commit {sha[:12]} is not in this clone"
+    if len(tips) == 2 and tips[0] != tips[1] and not repo.merge_bases(tips[0], tips[1]):
+        return f"{tips[0][:12]} and {tips[1][:12]} share no commit in this clone"
+    return None
+
+
+def is_shallow(repo: GitRepo) -> bool:
+    return repo.git("rev-parse", "--is-shallow-repository").strip() == b"true"
+
+
+def depth_needed(repo: GitRepo, tips: Sequence[str]) -> int:
+    """The `fetch-depth` that reaches the merge base from every tip."""
+    bases = repo.merge_bases(tips[0], tips[1]) if len(tips) == 2 else ()
+    if not bases:
+        return 1
+    return max(repo.count([tip], bases) for tip in tips) + 1
+
+
+def ensure_history(repo: GitRepo, request: Request, tips: Sequence[str], remote: str,
+                   fetch: bool) -> tuple[str, ...]:
+    """Deepen a shallow clone until the range is complete, or say exactly what to fetch."""
+    gap = history_gap(repo, tips)
+    if gap is None:
+        return ()
+    shallow = is_shallow(repo)
+    if not shallow or not fetch or remote not in repo.remotes:
+        raise CiError(_gap_message(gap, shallow, request), _gap_fix(remote, shallow))
+    refspecs = _refspecs(request, remote)
+    for depth in DEPTHS:
+        repo.git("fetch", "-q", f"--depth={depth}", remote, *refspecs, check=False)
+        if history_gap(repo, tips) is None:
+            return (f"shallow clone: fetched {remote} to depth {depth}; this range needs "
+                    f"fetch-depth: {depth_needed(repo, tips)} (set it in the checkout step "
+                    "to skip this fetch)",)
+    repo.git("fetch", "-q", "--unshallow", remote, *refspecs, check=False)
+    gap = history_gap(repo, tips)
+    if gap is not None:
+        raise CiError(_gap_message(gap, False, request), _gap_fix(remote, False))
+    return (f"shallow clone: fetched the whole history of {remote} (git fetch --unshallow); "
+            f"this range needs fetch-depth: {depth_needed(repo, tips)}",)
+
+
+def _refspecs(request: Request, remote: str) -> list[str]:
+    names = [request.source, request.target] if isinstance(request, MergeRequest) \
+        else [request.branch]
+    specs = [f"+refs/heads/{n}:refs/remotes/{remote}/{n}" for n in names]
+    return specs + [f"+{ref}:refs/remotes/{remote}/flowwarden/{i}"
+                    for i, ref in enumerate(request.fetch_refs)]
+
+
+def _gap_message(gap: str, shallow: bool, request: Request) -> str:
+    message = f"cannot judge the range: {gap}"
+    if shallow:
+        message += " (this is a shallow clone"
+        if isinstance(request, MergeRequest) and request.commits is not None:
+            message += (f"; the pull request has {request.commits} commits, so its branch "
+                        f"needs at least fetch-depth: {request.commits + 1}, and its target "
+                        "enough to reach their merge base")
+        message += ")"
+    return message
+
+
+def _gap_fix(remote: str, shallow: bool) -> str:
+    if shallow:
+        return (f"git fetch --unshallow {remote}  # or fetch-depth: 0 in actions/checkout, "
+                "GIT_DEPTH: 0 in .gitlab-ci.yml")
+    return f"git fetch {remote}  # the commits named above must be in the clone"
+
+
+# --- which policy judges ---------------------------------------------------------------
+
+def origin_branch(repo: GitRepo, policy: Policy, branch: str, remote: str) -> str | None:
+    """The branch a new `branch` must come from (the first existing one of its kind's `from`)."""
+    kind = policy.kind_of(branch)
+    if kind is None:
+        return None
+    candidates = {**repo.remote_branches(remote), **repo.local_branches()}
+    for origin_kind in kind.origins:
+        spec = policy.kind(origin_kind)
+        for name in sorted(candidates):
+            if spec is not None and spec.matches(name) and name != branch:
+                return name
+    return None
+
+
+def default_branch(repo: GitRepo, remote: str) -> str | None:
+    sha = repo.rev_parse(f"refs/remotes/{remote}/HEAD")
+    for name in ("main", "master", "develop"):
+        tip = resolve(repo, name, remote)
+        if tip and (sha is None or tip == sha):
+            return name
+    return None
+
+
+def judge(repo: GitRepo, request: Request, remote: str) -> tuple[str | None, str]:
+    """(revision whose committed policy judges, how to name it in the output)."""
+    from flowwarden.policy.load import load_policy_at
+
+    if isinstance(request, MergeRequest):
+        return request.target_sha, f"the target branch {request.target}"
+    if request.before != ZERO_SHA:
+        return request.before, f"{request.branch} before the push"
+    home = default_branch(repo, remote)
+    home_sha = resolve(repo, home, remote) if home else None
+    if home_sha is None:
+        return None, "the gitflow-ml preset (no branch to take a policy from)"
+    origin = origin_branch(repo, load_policy_at(repo, home_sha), request.branch, remote)
+    if origin is None:
+        return home_sha, f"the default branch {home}"
+    return resolve(repo, origin, remote), f"{origin}, the branch {request.branch} comes from"
+
+
+def policy_changes(repo: GitRepo, base: str | None, tip: str | None) -> tuple[str, ...]:
+    """A note when the incoming commits change the policy file (it does not judge them)."""
+    from flowwarden.policy.load import POLICY_FILE
+
+    if not base or not tip or tip == ZERO_SHA:
+        return ()
+    out = repo.git("diff", "--name-only", "-z", base, tip, "--", POLICY_FILE, check=False)
+    if not out.strip(b"\0"):
+        return ()
+    return (f"the incoming commits change {POLICY_FILE}; they are judged by the policy "
+            f"committed at {base[:12]}, and the change applies once it is merged",)
+
+
+# --- the verdict ---------------------------------------------------------------------------
+
+def events_for(repo: GitRepo, request: Request) -> tuple[Event, ...]:
+    if isinstance(request, MergeRequest):
+        return (MergeAttempt(request.source, request.target, request.source_sha,
+                             request.target_sha),)
+    return (Push((RefUpdate(request.ref, request.before, request.after),)),)
+
+
+def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: str,
+             fetch: bool) -> tuple[Outcome, Policy]:
+    from flowwarden import engine
+    from flowwarden.policy.load import load_policy, load_policy_at
+    from flowwarden.rules.base import Context
+
+    request = resolve_request(repo, request, remote)
+    rev, named = judge(repo, request, remote)
+    tips = needed_tips(repo, request, rev if isinstance(request, PushRange) else None)
+    notes = list(ensure_history(repo, request, tips, remote, fetch))
+    policy = load_policy_at(repo, rev) if rev else load_policy(None)
+    notes.append(f"policy: {policy.source}, committed on {named}"
+                 + (f" ({rev[:12]})" if rev else ""))
+    incoming = request.source_sha if isinstance(request, MergeRequest) else request.after
+    notes += policy_changes(repo, rev, incoming)
+    ctx = Context(policy, repo, Stage.CI, env)
+    violations: list[Violation] = []
+    for event in events_for(repo, request):
+        outcome = engine.evaluate(event, ctx)
+        violations += [v for v in outcome.violations if v not in violations]
+        notes += [n for n in outcome.notes if n not in notes]
+    return Outcome(tuple(violations), tuple(notes)), policy
+
+
+def describe(request: Request) -> str:
+    if isinstance(request, MergeRequest):
+        return f"{request.provider}: merge of {request.source} into {request.target}"
+    return (f"{request.provider}: push of {request.ref} "
+            f"{request.before[:12]}..{request.after[:12]}")
+
+
+# --- output --------------------------------------------------------------------------------
+
+def render(outcome: Outcome, fmt: str) -> str:
+    from flowwarden.report import github, gitlab, markdown
+
+    if fmt == "github":
+        from flowwarden.report import text
+
+        return github.render(outcome) + text.render(outcome)
+    if fmt == "gitlab":
+        return gitlab.render(outcome)
+    if fmt == "markdown":
+        return markdown.render(outcome)
+    if fmt == "json":
+        from flowwarden.report import json as json_report
+
+        return json_report.render(outcome)
+    from flowwarden.report import text
+
+    return text.render(outcome)
+
+
+def publish(outcome: Outcome, args: argparse.Namespace, env: Mapping[str, str],
+            out: TextIO) -> None:
+    from flowwarden.report import gitlab, markdown
+
+    out.write(render(outcome, args.format))
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(markdown.render(outcome, title="flowwarden ci"))
+    if args.report:
+        Path(args.report).write_text(gitlab.render(outcome))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="flowwarden ci",
+        description="Judge a pull/merge request or a pushed range by the target's policy.")
+    p.add_argument("--source", help="the branch being merged (a pull request's head)")
+    p.add_argument("--target", help="the branch it merges into (a pull request's base)")
+    p.add_argument("--range", metavar="A..B", help="a pushed range: before..after")
+    p.add_argument("--ref", help="the branch the range was pushed to (default: B)")
+    p.add_argument("--remote", default="origin", help="remote to resolve branches and fetch from")
+    p.add_argument("--no-fetch", dest="fetch", action="store_false",
+                   help="never deepen a shallow clone; say which depth is needed instead")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="stdout format (default: github under GitHub Actions, else text)")
+    p.add_argument("--report", metavar="PATH",
+                   help="also write a GitLab code-quality JSON report to PATH")
+    p.add_argument("--run-checks", action="store_true",
+                   help="run the policy's checks for the target of a merge request")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
+         out: TextIO | None = None) -> int:
+    import os
+
+    args = parser().parse_args(argv)
+    env = os.environ if env is None else env
+    out = sys.stdout if out is None else out
+    if args.format is None:
+        args.format = "github" if env.get("GITHUB_ACTIONS") == "true" else "text"
+    try:
+        repo = GitRepo.discover(".")
+        request = detect(args, env)
+        outcome, policy = evaluate(repo, request, env, args.remote, args.fetch)
+    except (CiError, NotARepository) as error:
+        fix = error.fix if isinstance(error, CiError) else "run flowwarden ci in the clone"
+        print(f"flowwarden ci: {error}\n  fix: {fix}", file=sys.stderr)
+        return 2
+    except PolicyError as error:
+        print(f"flowwarden ci: policy error: {error}\n  fix: correct the policy on the target "
+              "branch; the incoming commits cannot change which policy judges them",
+              file=sys.stderr)
+        return 2
+    except CommandError as error:
+        print(f"flowwarden ci: internal error: {error}", file=sys.stderr)
+        return 3
+    if args.run_checks and isinstance(request, MergeRequest):
+        outcome = _with_checks(outcome, repo, policy, request.target, env)
+    print(f"flowwarden ci: {describe(request)}", file=sys.stderr)
+    publish(outcome, args, env, out)
+    return 1 if outcome.blocking else 0
+
+
+def _with_checks(outcome: Outcome, repo: GitRepo, policy: Policy, target: str,
+                 env: Mapping[str, str]) -> Outcome:
+    from flowwarden import checks
+    from flowwarden.rules.base import Context
+
+    ctx = Context(policy, repo, Stage.CI, env)
+    failed = checks.run_before_merge(ctx, target, sys.stderr)
+    return Outcome(outcome.violations + failed, outcome.notes)
+

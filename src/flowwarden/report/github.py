@@ -1,0 +1,35 @@
+"""GitHub Actions workflow commands: one annotation per violation, per the runner's escaping."""
+from __future__ import annotations
+
+from flowwarden.model import Outcome, Severity, Violation
+from flowwarden.report.markdown import headline
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(v: Violation) -> str | None:
+    """`::error title=<rule>::<message>` (a multi-line body carries the details and fix)."""
+    if v.severity is Severity.OFF:
+        return None
+    body = [headline(v), *v.details]
+    if v.waived_by is not None:
+        level, title = "notice", f"{v.rule} (waived)"
+        body.append(f"waived by: {v.waived_by}")
+    else:
+        level = "error" if v.severity is Severity.ERROR else "warning"
+        title = v.rule
+    if v.fix:
+        body.append(f"fix: {v.fix}")
+    return f"::{level} title={_property(title)}::{_data(chr(10).join(body))}"
+
+
+def render(outcome: Outcome) -> str:
+    lines = [a for a in map(annotation, outcome.violations) if a is not None]
+    lines += [f"::notice title=flowwarden::{_data(note)}" for note in outcome.notes]
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,32 @@
+"""GitLab code-quality report (the Code Climate subset GitLab's merge request widget reads)."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flowwarden.model import Outcome, Severity, Violation
+from flowwarden.report.markdown import headline
+
+_SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor"}
+
+
+def issue(v: Violation, path: str) -> dict[str, object]:
+    """One issue; violations name branches and commits, not lines, so it points at the policy."""
+    description = f"{v.rule}: {headline(v)}"
+    if v.fix:
+        description += f" (fix: {v.fix})"
+    if v.waived_by is not None:
+        description += f" [waived: {v.waived_by}]"
+    key = "\0".join((v.rule, v.subject, v.message)).encode()
+    return {
+        "description": description,
+        "check_name": v.rule,
+        "fingerprint": hashlib.sha256(key).hexdigest()[:32],
+        "severity": "info" if v.waived_by is not None else _SEVERITY[v.severity],
+        "location": {"path": path, "lines": {"begin": 1}},
+    }
+
+
+def render(outcome: Outcome, path: str = ".flowwarden.yaml") -> str:
+    issues = [issue(v, path) for v in outcome.violations if v.severity is not Severity.OFF]
+    return json.dumps(issues, indent=2) + "\n"

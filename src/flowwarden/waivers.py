@@ -1,0 +1,141 @@
+"""Waivers: a `Flowwarden-Waive: <rule> <reason>` trailer or a policy entry turns a violation
+into a reported waiver, never a silent one, and only for rules the policy lets be waived."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flowwarden.model import (ZERO_SHA, CommitAttempt, CommitMessage, Event, MergeAttempt, Push,
+                              Severity, Violation)
+from flowwarden.rules.base import Context
+
+TRAILER = "Flowwarden-Waive"
+_TRAILER_LINE = re.compile(rf"^{TRAILER}:[ \t]*(\S+)[ \t]*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """One waiver as found: where it came from and, for policy entries, its limits."""
+
+    rule: str
+    reason: str
+    origin: str  # "commit abc1234", "this commit message", "policy"
+    commit: str | None = None  # the commit carrying the trailer
+    expires: dt.date | None = None
+    subject: str | None = None  # a policy waiver may name one subject only
+
+    def describe(self) -> str:
+        until = f" (until {self.expires.isoformat()})" if self.expires else ""
+        return f"{TRAILER} in {self.origin}: {self.reason}" if self.origin != "policy" \
+            else f"policy waiver: {self.reason}{until}"
+
+
+def trailer_waivers(message: str, origin: str, commit: str | None = None) -> list[Waiver]:
+    """Every `Flowwarden-Waive:` line of a commit message (the reason may be empty: reported)."""
+    return [Waiver(m.group(1), m.group(2), origin, commit)
+            for m in _TRAILER_LINE.finditer(message)]
+
+
+def policy_waivers(entries: Sequence[Mapping[str, Any]]) -> list[Waiver]:
+    return [Waiver(str(e["rule"]), str(e.get("reason", "")), "policy",
+                   expires=_as_date(e.get("expires")), subject=e.get("subject"))
+            for e in entries]
+
+
+def _as_date(value: object) -> dt.date | None:
+    # PyYAML reads an unquoted 2027-01-31 as a date; a quoted one stays a string.
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def relevant_waivers(event: Event, ctx: Context) -> list[Waiver]:
+    """Trailers of the commits the event brings: a push's new commits, a merge's source-only
+    commits, the message being committed."""
+    if isinstance(event, CommitMessage):
+        return trailer_waivers(event.message, "this commit message")
+    if isinstance(event, CommitAttempt) and event.merge_head is not None:
+        return trailer_waivers(ctx.repo.merge_msg() or "", "the merge message")
+    found: list[Waiver] = []
+    for commit_sha, message in _incoming_messages(event, ctx):
+        found += trailer_waivers(message, f"commit {commit_sha[:7]}", commit_sha)
+    return found
+
+
+def _incoming_messages(event: Event, ctx: Context) -> Iterable[tuple[str, str]]:
+    if isinstance(event, MergeAttempt):
+        source = event.source_sha or ctx.repo.rev_parse(event.source)
+        target = event.target_sha or ctx.repo.rev_parse(event.target)
+        if source is None:
+            return []
+        commits = ctx.repo.commits([source], [target] if target else [])
+        return [(c.sha, c.message) for c in commits]
+    if isinstance(event, Push):
+        from flowwarden.engine import new_commits  # the engine imports this module
+
+        return [(c.sha, c.message) for update in event.updates if update.new != ZERO_SHA
+                for c in new_commits(ctx, update, event)]
+    return []
+
+
+def apply(violations: tuple[Violation, ...], event: Event,
+          ctx: Context) -> tuple[Violation, ...]:
+    """Set `waived_by` where a waiver the policy allows covers a violation; say why otherwise."""
+    if not any(v.severity is not Severity.OFF for v in violations):
+        return violations
+    trailers = relevant_waivers(event, ctx)
+    entries = ctx.policy.document.get("waivers") or []
+    listed = policy_waivers(entries)
+    today = dt.datetime.now(dt.timezone.utc).date()
+    return tuple(_judge(v, trailers, listed, ctx, today) for v in violations)
+
+
+def waivable(rule: str, ctx: Context) -> bool:
+    return bool(ctx.policy.rule_settings(rule).get("waivable", False))
+
+
+def _judge(v: Violation, trailers: list[Waiver], listed: list[Waiver], ctx: Context,
+           today: dt.date) -> Violation:
+    if v.severity is Severity.OFF or v.waived_by is not None:
+        return v
+    said: list[str] = []
+    candidates = [w for w in _covering(v, trailers) if w.rule == v.rule]
+    candidates += [w for w in listed if w.rule == v.rule
+                   and (w.subject is None or w.subject == v.subject)]
+    for w in candidates:
+        if not w.reason:
+            said.append(f"{TRAILER} in {w.origin} ignored: it gives no reason "
+                        f"(write `{TRAILER}: {v.rule} <why>`)")
+        elif not waivable(v.rule, ctx):
+            said.append(f"{w.describe()} ignored: the policy does not let {v.rule} be waived "
+                        f"(rules.{v.rule}.waivable is not true)")
+        elif w.expires is not None and w.expires < today:
+            said.append(f"policy waiver for {v.rule} expired on {w.expires.isoformat()}: "
+                        f"{w.reason}")
+        else:
+            return _with_details(v, said).waived(w.describe())
+    return _with_details(v, said)
+
+
+def _covering(v: Violation, trailers: list[Waiver]) -> list[Waiver]:
+    """A violation about one commit is waived only by that commit's own trailer."""
+    token = _commit_token(v.subject)
+    if token is None:
+        return trailers
+    return [w for w in trailers if w.commit is not None and w.commit.startswith(token)]
+
+
+def _commit_token(subject: str) -> str | None:
+    """The abbreviated sha a subject starts with (`1a2b3c4 on develop`), if it does."""
+    token = subject.split(maxsplit=1)[0] if subject.strip() else ""
+    return token if re.fullmatch(r"[0-9a-f]{7,40}", token) else None
+
+
+def _with_details(v: Violation, said: list[str]) -> Violation:
+    if not said:
+        return v
+    return Violation(v.rule, v.subject, v.message, v.fix, v.severity,
+                     (*v.details, *said), v.waived_by)
