@@ -16,7 +16,6 @@ from typing import TextIO
 
 from flowwarden.adapters.git import GitRepo, NotARepository
 from flowwarden.model import Outcome, Push, RefUpdate, Severity, Stage, Violation
-from flowwarden.policy.errors import PolicyError
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
 
@@ -128,6 +127,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
          out: TextIO | None = None) -> int:
     import os
 
+    from flowwarden.policy.errors import PolicyError
     from flowwarden.policy.load import load_policy
 
     args = parser().parse_args(argv)

@@ -17,7 +17,6 @@ from flowwarden.adapters.git import GitRepo, NotARepository
 from flowwarden.model import (ZERO_SHA, Event, MergeAttempt, Outcome, Push, RefUpdate, Stage,
                               Violation)
 from flowwarden.policy.model import Policy
-from flowwarden.policy.errors import PolicyError
 from flowwarden.proc import CommandError
 
 FORMATS = ("text", "json", "github", "gitlab", "markdown")
@@ -444,6 +443,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
          out: TextIO | None = None) -> int:
     import os
+
+    from flowwarden.policy.errors import PolicyError
 
     args = parser().parse_args(argv)
     env = os.environ if env is None else env

@@ -1,0 +1,97 @@
+"""Waivers: trailers and policy entries turn violations into reported waivers, never silently."""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from flowwarden.adapters.git import GitRepo
+from flowwarden.model import CommitMessage, MergeAttempt, Severity, Stage, Violation
+from flowwarden.policy.model import Policy
+from flowwarden.rules.base import Context
+from flowwarden.waivers import apply
+from tests.conftest import PROJECT, Repo
+
+
+def context(repo: Repo, rules: dict[str, Any] | None = None,
+            waivers: list[dict[str, Any]] | None = None) -> Context:
+    document = yaml.safe_load((PROJECT / "policies" / "gitflow-ml.yaml").read_text())
+    document = {**document, "rules": rules or {}, "waivers": waivers or []}
+    return Context(Policy.from_document(document, "test"), GitRepo.discover(repo.path),
+                   Stage.CI, repo.env)
+
+
+WAIVABLE = {"protected-history": {"waivable": True}}
+
+
+def violation(rule: str = "protected-history", subject: str = "develop") -> Violation:
+    return Violation(rule, subject, f"{subject}: direct commit", "git revert HEAD")
+
+
+def feature_commits(repo: Repo, *messages: str) -> list[str]:
+    repo.git("switch", "-q", "-c", "feature/x", "develop")
+    shas = []
+    for i, message in enumerate(messages):
+        repo.commit_file(f"f{i}.txt", "x\n", message)
+        shas.append(repo.sha())
+    return shas
+
+
+def test_a_trailer_in_an_incoming_commit_waives_its_rule(repo: Repo) -> None:
+    feature_commits(repo, "Fix typo\n\nFlowwarden-Waive: protected-history hotfix of the "
+                          "release notes\n")
+    event = MergeAttempt("feature/x", "develop")
+    (v,) = apply((violation(),), event, context(repo, WAIVABLE))
+    assert v.waived_by is not None
+    assert "hotfix of the release notes" in v.waived_by and "commit " in v.waived_by
+
+
+def test_a_violation_about_one_commit_needs_that_commits_trailer(repo: Repo) -> None:
+    first, second = feature_commits(
+        repo, "One", "Two\n\nFlowwarden-Waive: protected-history agreed in review\n")
+    event = MergeAttempt("feature/x", "develop")
+    about_first, about_second = apply(
+        (violation(subject=first[:7]), violation(subject=second[:7])), event,
+        context(repo, WAIVABLE))
+    assert about_first.waived_by is None
+    assert about_second.waived_by is not None
+
+
+def test_a_rule_the_policy_does_not_let_be_waived_stays_and_says_why(repo: Repo) -> None:
+    event = CommitMessage("develop", "Tweak\n\nFlowwarden-Waive: merge-target because\n")
+    (v,) = apply((violation("merge-target"),), event, context(repo, WAIVABLE))
+    assert v.waived_by is None
+    assert any("does not let merge-target be waived" in d for d in v.details)
+
+
+def test_a_trailer_without_a_reason_is_ignored_aloud(repo: Repo) -> None:
+    event = CommitMessage("develop", "Tweak\n\nFlowwarden-Waive: protected-history\n")
+    (v,) = apply((violation(),), event, context(repo, WAIVABLE))
+    assert v.waived_by is None and any("gives no reason" in d for d in v.details)
+
+
+def test_policy_waivers_hold_until_they_expire(repo: Repo) -> None:
+    event = CommitMessage("develop", "Tweak\n")
+    current = [{"rule": "protected-history", "reason": "legacy import",
+                "expires": "2999-12-31"}]
+    (v,) = apply((violation(),), event, context(repo, WAIVABLE, current))
+    assert v.waived_by == "policy waiver: legacy import (until 2999-12-31)"
+    expired = [{"rule": "protected-history", "reason": "legacy import", "expires": "2020-01-31"}]
+    (v,) = apply((violation(),), event, context(repo, WAIVABLE, expired))
+    assert v.waived_by is None
+    assert v.details == ("policy waiver for protected-history expired on 2020-01-31: "
+                         "legacy import",)
+
+
+def test_a_policy_waiver_for_one_subject_leaves_the_others(repo: Repo) -> None:
+    event = CommitMessage("develop", "Tweak\n")
+    only = [{"rule": "protected-history", "reason": "old", "subject": "main"}]
+    on_main, on_develop = apply((violation(subject="main"), violation(subject="develop")),
+                                event, context(repo, WAIVABLE, only))
+    assert on_main.waived_by is not None and on_develop.waived_by is None
+
+
+def test_violations_turned_off_are_left_alone(repo: Repo) -> None:
+    event = CommitMessage("develop", "x\n\nFlowwarden-Waive: protected-history ok\n")
+    off = Violation("protected-history", "develop", "m", severity=Severity.OFF)
+    assert apply((off,), event, context(repo, WAIVABLE)) == (off,)
