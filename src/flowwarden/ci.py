@@ -217,13 +217,38 @@ def needed_tips(repo: GitRepo, request: Request, origin_tip: str | None) -> tupl
 
 
 def history_gap(repo: GitRepo, tips: Sequence[str]) -> str | None:
-    """What is missing to judge `tips`: an absent commit, or no common ancestor."""
+    """What is missing to judge `tips`: an absent commit, no common ancestor, or a range
+    cut short by a shallow clone's boundary."""
     for sha in tips:
         if not repo.has_object(sha):
             return f"commit {sha[:12]} is not in this clone"
     if len(tips) == 2 and tips[0] != tips[1] and not repo.merge_bases(tips[0], tips[1]):
         return f"{tips[0][:12]} and {tips[1][:12]} share no commit in this clone"
+    boundary = shallow_commits(repo)
+    cut = boundary & set(range_parents(repo, tips)) if boundary else set()
+    if cut:
+        return f"the parents of {len(cut)} commit(s) of the range are beyond the shallow clone"
     return None
+
+
+def shallow_commits(repo: GitRepo) -> set[str]:
+    """The boundary commits of a shallow clone: their parents were not fetched."""
+    try:
+        return set((repo.common_dir / "shallow").read_text().split())
+    except OSError:
+        return set()
+
+
+def range_parents(repo: GitRepo, tips: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Every commit of the range (reachable from a tip, not from the merge base) -> parents."""
+    bases = repo.merge_bases(tips[0], tips[1]) if len(tips) == 2 else ()
+    stdin = "\n".join([*tips, *("^" + b for b in bases)]) + "\n"
+    out = repo.git("rev-list", "--parents", "--stdin", stdin=stdin.encode())
+    graph = {}
+    for line in out.decode().splitlines():
+        sha, *parents = line.split()
+        graph[sha] = tuple(parents)
+    return graph
 
 
 def is_shallow(repo: GitRepo) -> bool:
@@ -231,11 +256,20 @@ def is_shallow(repo: GitRepo) -> bool:
 
 
 def depth_needed(repo: GitRepo, tips: Sequence[str]) -> int:
-    """The `fetch-depth` that reaches the merge base from every tip."""
-    bases = repo.merge_bases(tips[0], tips[1]) if len(tips) == 2 else ()
-    if not bases:
-        return 1
-    return max(repo.count([tip], bases) for tip in tips) + 1
+    """The `fetch-depth` (counted from the tips) that brings every commit of the range and
+    its parents: one more than the farthest range commit's distance from a tip, plus one."""
+    graph = range_parents(repo, tips)
+    distance = {tip: 0 for tip in tips if tip in graph}
+    frontier = list(distance)
+    while frontier:
+        following = []
+        for sha in frontier:
+            for parent in graph.get(sha, ()):
+                if parent in graph and parent not in distance:
+                    distance[parent] = distance[sha] + 1
+                    following.append(parent)
+        frontier = following
+    return max(distance.values(), default=0) + 2
 
 
 def ensure_history(repo: GitRepo, request: Request, tips: Sequence[str], remote: str,

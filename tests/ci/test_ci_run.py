@@ -1,0 +1,144 @@
+"""`flowwarden ci` in a CI clone, with the variables and payloads GitHub and GitLab set."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.ci.conftest import (ZERO, Server, github_pull_request, github_push,
+                               gitlab_merge_request, gitlab_push)
+from tests.conftest import Repo, Result
+
+
+def ci(clone: Repo, *args: str, env: dict[str, str] | None = None) -> Result:
+    return clone.fw("ci", *args, env=env)
+
+
+def push_feature(server: Server, name: str = "feature/x", base: str = "develop") -> Repo:
+    dev = server.dev
+    dev.git("switch", "-q", "-c", name, base)
+    dev.commit_file(f"src/{name.replace('/', '_')}.py", "x = 1\n", f"Work on {name}")
+    dev.git("push", "-q", "origin", name)
+    return dev
+
+
+def push_release(server: Server, version: str = "1.2.0") -> Repo:
+    dev = server.dev
+    dev.git("switch", "-q", "develop")
+    dev.commit_file("train.py", "epochs = 3\n", "Train for three epochs", "--no-verify")
+    dev.git("push", "-q", "origin", "develop")
+    dev.git("switch", "-q", "-c", f"release/{version}")
+    dev.commit_file("VERSION", f"{version}\n", f"Bump version to {version}")
+    dev.git("push", "-q", "origin", f"release/{version}")
+    return dev
+
+
+def test_github_pr_from_a_feature_into_main_fails_with_merge_target(
+        server: Server, tmp_path: Path) -> None:
+    dev = push_feature(server)
+    clone = server.clone(tmp_path / "ci")
+    clone.git("checkout", "-q", "--detach", dev.sha("feature/x"))
+    ci_env = github_pull_request(clone.env, tmp_path, "feature/x", "main",
+                                 dev.sha("feature/x"), dev.sha("main"))
+    result = ci(clone, env=ci_env)
+    assert result.code == 1, result.text
+    assert "::error title=merge-target::" in result.out
+    assert "feature/x" in result.out and "develop" in result.out
+    summary = Path(ci_env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert "## flowwarden ci: failed" in summary and "`merge-target`" in summary
+
+
+def test_gitlab_mr_from_a_release_into_main_passes(server: Server, tmp_path: Path) -> None:
+    dev = push_release(server)
+    clone = server.clone(tmp_path / "ci")
+    ci_env = gitlab_merge_request(clone.env, "release/1.2.0", "main",
+                                  dev.sha("release/1.2.0"), dev.sha("main"))
+    report = tmp_path / "gl-code-quality-report.json"
+    result = ci(clone, "--report", str(report), env=ci_env)
+    assert result.code == 0, result.text
+    assert json.loads(report.read_text()) == []
+    assert "merge of release/1.2.0 into main" in result.err
+
+
+def test_github_pr_from_a_release_into_main_passes(server: Server, tmp_path: Path) -> None:
+    dev = push_release(server)
+    clone = server.clone(tmp_path / "ci")
+    ci_env = github_pull_request(clone.env, tmp_path, "release/1.2.0", "main",
+                                 dev.sha("release/1.2.0"), dev.sha("main"), commits=2)
+    result = ci(clone, env=ci_env)
+    assert result.code == 0, result.text
+    assert "::error" not in result.out
+
+
+def test_a_pushed_range_with_a_no_verify_commit_on_develop_fails(
+        server: Server, tmp_path: Path) -> None:
+    dev = server.dev
+    before = dev.sha("develop")
+    dev.git("switch", "-q", "develop")
+    dev.commit_file("params.yaml", "lr: 0.1\n", "Tune lr", "--no-verify")
+    dev.git("push", "-q", "origin", "develop")
+    clone = server.clone(tmp_path / "ci")
+    after = dev.sha("develop")
+    for run in (ci(clone, "--range", f"{before}..{after}", "--ref", "develop"),
+                ci(clone, env=github_push(clone.env, tmp_path, "develop", before, after)),
+                ci(clone, env=gitlab_push(clone.env, "develop", before, after))):
+        assert run.code == 1, run.text
+        assert "protected-history" in run.out
+        assert after[:7] in run.out
+
+
+def test_a_new_branch_is_judged_by_the_branch_it_must_come_from(
+        server: Server, tmp_path: Path) -> None:
+    dev = server.dev
+    dev.git("switch", "-q", "develop")
+    dev.write(".flowwarden.yaml", "version: 1\nextends: gitflow-ml\n")
+    dev.git("add", ".flowwarden.yaml")
+    dev.git("commit", "-qm", "Adopt flowwarden", "--no-verify")
+    dev.git("push", "-q", "origin", "develop")
+    push_feature(server, "feature/y")
+    clone = server.clone(tmp_path / "ci")
+    result = ci(clone, env=gitlab_push(clone.env, "feature/y", ZERO, dev.sha("feature/y")))
+    assert result.code == 0, result.text
+    assert "develop, the branch feature/y comes from" in result.out
+
+
+def test_a_policy_loosened_on_the_pr_branch_does_not_judge_it(
+        server: Server, tmp_path: Path) -> None:
+    dev = push_feature(server)
+    dev.write(".flowwarden.yaml", "version: 1\nextends: gitflow-ml\nbranches:\n"
+                                  "  feature:\n    into: [develop, main]\n")
+    dev.git("add", ".flowwarden.yaml")
+    dev.git("commit", "-qm", "Let features merge into main")
+    dev.git("push", "-q", "origin", "feature/x")
+    clone = server.clone(tmp_path / "ci")
+    result = ci(clone, "--source", "feature/x", "--target", "main", "--format", "markdown")
+    assert result.code == 1, result.text
+    assert "`merge-target`" in result.out
+    assert "the incoming commits change .flowwarden.yaml" in result.out
+
+
+def test_a_shallow_clone_is_deepened_and_the_depth_needed_is_said(
+        server: Server, tmp_path: Path) -> None:
+    dev = push_feature(server)
+    dev.commit_file("src/more.py", "y = 2\n", "More work")
+    dev.git("push", "-q", "origin", "feature/x")
+    dev.git("switch", "-q", "develop")
+    before = dev.sha("develop")
+    dev.git("merge", "-q", "--no-ff", "feature/x", "-m", "Merge branch 'feature/x' into develop")
+    dev.git("push", "-q", "origin", "develop")
+    after = dev.sha("develop")
+
+    shallow = server.clone(tmp_path / "shallow", "--depth", "1", "--no-single-branch")
+    refused = ci(shallow, "--no-fetch", "--range", f"{before}..{after}", "--ref", "develop")
+    assert refused.code == 2, refused.text
+    assert "shallow clone" in refused.err and "git fetch --unshallow origin" in refused.err
+
+    result = ci(shallow, "--range", f"{before}..{after}", "--ref", "develop")
+    assert result.code == 0, result.text
+    assert "this range needs fetch-depth: 4" in result.out
+
+
+def test_outside_ci_without_options_is_a_usage_error(server: Server, tmp_path: Path) -> None:
+    clone = server.clone(tmp_path / "ci")
+    result = ci(clone)
+    assert result.code == 2
+    assert "no CI run detected" in result.err and "fix: flowwarden ci --source" in result.err
