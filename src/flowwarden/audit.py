@@ -59,7 +59,8 @@ def run_audit(repo: GitRepo, policy: Policy, env: Mapping[str, str], since: str 
     from flowwarden import engine
 
     branches = protected_branches(repo, policy, remote)
-    ctx = Context(policy, repo, Stage.AUDIT, env)
+    # Each step is judged exactly as CI judges a push: no local skips, the same rules.
+    ctx = Context(policy, repo, Stage.CI, env)
     violations: list[Violation] = []
     notes: list[str] = []
     count = 0
@@ -75,8 +76,10 @@ def render_text(audit: Audit) -> str:
     from flowwarden.report import text
 
     names = ", ".join(name for name, _ in audit.branches) or "none"
-    lines = [text.render(audit.outcome).rstrip("\n"), "",
-             f"audited {audit.steps} commits on {names}"]
+    lines = [text.render_violation(v) for v in audit.outcome.violations]
+    lines += [f"note: {n}" for n in audit.outcome.notes]
+    lines += ["", f"audited {audit.steps} commits on {names}"] if lines else \
+        [f"audited {audit.steps} commits on {names}"]
     counts = audit.counts
     width = max((len(rule) for rule in counts), default=0)
     lines += [f"  {rule:<{width}}  {n}" for rule, n in sorted(counts.items())]

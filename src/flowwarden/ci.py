@@ -381,11 +381,19 @@ def policy_changes(repo: GitRepo, base: str | None, tip: str | None) -> tuple[st
 
 # --- the verdict ---------------------------------------------------------------------------
 
-def events_for(repo: GitRepo, request: Request) -> tuple[Event, ...]:
-    if isinstance(request, MergeRequest):
-        return (MergeAttempt(request.source, request.target, request.source_sha,
-                             request.target_sha),)
-    return (Push((RefUpdate(request.ref, request.before, request.after),)),)
+def events_for(repo: GitRepo, request: Request, remote: str) -> tuple[Event, ...]:
+    """A request is a merge (direction) and the source branch arriving from its merge base
+    (name, origin, every commit); a push is the ref update itself."""
+    if isinstance(request, PushRange):
+        return (Push((RefUpdate(request.ref, request.before, request.after),), remote=remote),)
+    merge = MergeAttempt(request.source, request.target, request.source_sha, request.target_sha)
+    if not request.source_sha:
+        return (merge,)
+    bases = repo.merge_bases(request.source_sha, request.target_sha) \
+        if request.target_sha else ()
+    arrival = RefUpdate(f"refs/heads/{request.source}", bases[0] if bases else ZERO_SHA,
+                        request.source_sha)
+    return (merge, Push((arrival,), remote=remote))
 
 
 def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: str,
@@ -405,7 +413,7 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
     notes += policy_changes(repo, rev, incoming)
     ctx = Context(policy, repo, Stage.CI, env)
     violations: list[Violation] = []
-    for event in events_for(repo, request):
+    for event in events_for(repo, request, remote):
         outcome = engine.evaluate(event, ctx)
         violations += [v for v in outcome.violations if v not in violations]
         notes += [n for n in outcome.notes if n not in notes]
@@ -413,43 +421,40 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
 
 
 def describe(request: Request) -> str:
+    """What was judged, for the report's verdict line."""
     if isinstance(request, MergeRequest):
-        return f"{request.provider}: merge of {request.source} into {request.target}"
-    return (f"{request.provider}: push of {request.ref} "
-            f"{request.before[:12]}..{request.after[:12]}")
+        return f"merge of {request.source} into {request.target}"
+    return f"push to {request.ref.removeprefix('refs/heads/')} " \
+           f"({request.before[:10]}..{request.after[:10]})"
 
 
 # --- output --------------------------------------------------------------------------------
 
-def render(outcome: Outcome, fmt: str) -> str:
-    from flowwarden.report import github, gitlab, markdown
+def render(outcome: Outcome, fmt: str, what: str) -> str:
+    from flowwarden.report import github, gitlab, markdown, text
 
     if fmt == "github":
-        from flowwarden.report import text
-
-        return github.render(outcome) + text.render(outcome)
+        return github.render(outcome) + text.render(outcome, what) + "\n"
     if fmt == "gitlab":
         return gitlab.render(outcome)
     if fmt == "markdown":
-        return markdown.render(outcome)
+        return markdown.render(outcome, title=f"flowwarden ci: {what}")
     if fmt == "json":
         from flowwarden.report import json as json_report
 
-        return json_report.render(outcome)
-    from flowwarden.report import text
-
-    return text.render(outcome)
+        return json_report.render(outcome, what, 1 if outcome.blocking else 0) + "\n"
+    return text.render(outcome, what) + "\n"
 
 
-def publish(outcome: Outcome, args: argparse.Namespace, env: Mapping[str, str],
+def publish(outcome: Outcome, what: str, args: argparse.Namespace, env: Mapping[str, str],
             out: TextIO) -> None:
     from flowwarden.report import gitlab, markdown
 
-    out.write(render(outcome, args.format))
+    out.write(render(outcome, args.format, what))
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(markdown.render(outcome, title="flowwarden ci"))
+            handle.write(markdown.render(outcome, title=f"flowwarden ci: {what}"))
     if args.report:
         Path(args.report).write_text(gitlab.render(outcome))
 
@@ -503,8 +508,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return 3
     if args.run_checks and isinstance(request, MergeRequest):
         outcome = _with_checks(outcome, repo, policy, request.target, env)
-    print(f"flowwarden ci: {describe(request)}", file=sys.stderr)
-    publish(outcome, args, env, out)
+    publish(outcome, describe(request), args, env, out)
     return 1 if outcome.blocking else 0
 
 

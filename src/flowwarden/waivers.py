@@ -122,15 +122,15 @@ def _judge(v: Violation, trailers: list[Waiver], listed: list[Waiver], ctx: Cont
 
 def _covering(v: Violation, trailers: list[Waiver]) -> list[Waiver]:
     """A violation about one commit is waived only by that commit's own trailer."""
-    token = _commit_token(v.subject)
+    token = _commit_token(v.subject) or _commit_token(v.message)
     if token is None:
         return trailers
     return [w for w in trailers if w.commit is not None and w.commit.startswith(token)]
 
 
-def _commit_token(subject: str) -> str | None:
-    """The abbreviated sha a subject starts with (`1a2b3c4 on develop`), if it does."""
-    token = subject.split(maxsplit=1)[0] if subject.strip() else ""
+def _commit_token(text: str) -> str | None:
+    """The abbreviated sha a subject or message starts with (`1a2b3c4 on develop`), if any."""
+    token = text.split(maxsplit=1)[0] if text.strip() else ""
     return token if re.fullmatch(r"[0-9a-f]{7,40}", token) else None
 
 
