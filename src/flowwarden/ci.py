@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TextIO, Union
 
 from flowwarden.adapters.git import GitRepo, NotARepository
-from flowwarden.model import (ZERO_SHA, Event, MergeAttempt, Outcome, Push, RefUpdate, Stage,
-                              Violation)
+from flowwarden.model import (ZERO_SHA, Event, MergeAttempt, Outcome, Push, RefUpdate, Severity,
+                              Stage, Violation)
 from flowwarden.policy.model import Policy
 from flowwarden.proc import CommandError
 
@@ -407,8 +407,9 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
     tips = needed_tips(repo, request, rev if isinstance(request, PushRange) else None)
     notes = list(ensure_history(repo, request, tips, remote, fetch))
     policy = load_policy_at(repo, rev) if rev else load_policy(None)
-    notes.append(f"policy: {policy.source}, committed on {named}"
-                 + (f" ({rev[:12]})" if rev else ""))
+    source = policy.source.replace(rev, rev[:12]) if rev else policy.source
+    notes.append(f"judged by the policy of {named}"
+                 + (f" at {rev[:12]}" if rev else "") + f": {source}")
     incoming = request.source_sha if isinstance(request, MergeRequest) else request.after
     notes += policy_changes(repo, rev, incoming)
     ctx = Context(policy, repo, Stage.CI, env)
@@ -418,6 +419,17 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
         violations += [v for v in outcome.violations if v not in violations]
         notes += [n for n in outcome.notes if n not in notes]
     return Outcome(tuple(violations), tuple(notes)), policy
+
+
+def verdict(outcome: Outcome) -> str:
+    """`failed (2 errors, 1 warning, 1 waived)`: waivers are counted, never silent."""
+    errors = len(outcome.blocking)
+    waived = sum(1 for v in outcome.violations if v.waived_by is not None)
+    warnings = sum(1 for v in outcome.violations
+                   if v.severity is Severity.WARNING and v.waived_by is None)
+    counts = [f"{n} {word}{'s' if n != 1 and word != 'waived' else ''}"
+              for n, word in ((errors, "error"), (warnings, "warning"), (waived, "waived")) if n]
+    return ("failed" if errors else "passed") + (f" ({', '.join(counts)})" if counts else "")
 
 
 def describe(request: Request) -> str:
@@ -509,6 +521,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if args.run_checks and isinstance(request, MergeRequest):
         outcome = _with_checks(outcome, repo, policy, request.target, env)
     publish(outcome, describe(request), args, env, out)
+    print(f"flowwarden ci: {describe(request)}: {verdict(outcome)}", file=sys.stderr)
     return 1 if outcome.blocking else 0
 
 

@@ -33,11 +33,15 @@ def test_audit_counts_every_violation_per_rule(repo: Repo) -> None:
     assert result.code == 1, result.text
     report = json.loads(result.out)
     assert [b["name"] for b in report["branches"]] == ["main", "develop"]
-    assert report["counts"] == {"merge-target": 1, "protected-history": 3}
+    # The wrong merge into main is a protected-history violation: it is on main's
+    # first-parent line and merges a kind main does not accept.
+    assert report["counts"] == {"protected-history": 4}
+    messages = [v["message"] for v in report["violations"]]
+    assert sum("merges feature/wrong" in m for m in messages) == 1
     assert report["commits"] == 5
     text = repo.fw("audit")
     assert "audited 5 commits on main, develop" in text.out
-    assert "protected-history  3" in text.out and "merge-target       1" in text.out
+    assert "protected-history  4" in text.out and "total              4" in text.out
 
 
 def test_audit_since_a_ref_skips_older_history(repo: Repo) -> None:

@@ -44,7 +44,9 @@ def test_github_pr_from_a_feature_into_main_fails_with_merge_target(
     assert "::error title=merge-target::" in result.out
     assert "feature/x" in result.out and "develop" in result.out
     summary = Path(ci_env["GITHUB_STEP_SUMMARY"]).read_text()
-    assert "## flowwarden ci: failed" in summary and "`merge-target`" in summary
+    assert summary.startswith("## flowwarden ci: merge of feature/x into main: failed")
+    assert "| `merge-target` | 1 | 0 | 0 |" in summary
+    assert "flowwarden ci: merge of feature/x into main: failed (1 error)" in result.err
 
 
 def test_gitlab_mr_from_a_release_into_main_passes(server: Server, tmp_path: Path) -> None:
@@ -56,7 +58,8 @@ def test_gitlab_mr_from_a_release_into_main_passes(server: Server, tmp_path: Pat
     result = ci(clone, "--report", str(report), env=ci_env)
     assert result.code == 0, result.text
     assert json.loads(report.read_text()) == []
-    assert "merge of release/1.2.0 into main" in result.err
+    assert "flowwarden ci: merge of release/1.2.0 into main: passed" in result.err
+    assert "judged by the policy of the target branch main" in result.out
 
 
 def test_github_pr_from_a_release_into_main_passes(server: Server, tmp_path: Path) -> None:

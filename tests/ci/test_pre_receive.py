@@ -107,5 +107,5 @@ def test_a_policy_loosened_on_a_feature_branch_does_not_help_it(guarded: Server)
     dev.git("switch", "-q", "main")
     dev.git("merge", "-q", "--no-ff", "feature/x", "-m", "Merge branch 'feature/x'")
     result = push(dev, "main")
-    refused(result, "merge-target")
-    assert "feature/x" in result.err
+    refused(result, "protected-history")
+    assert "merges feature/x (feature)" in result.err
