@@ -112,7 +112,8 @@ def run_demo(out: TextIO, env: dict[str, str],
     header = ("#", "operation", "verdict", "rule ids", "as expected")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+        cells = (cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+        out.write("  ".join(cells).rstrip() + "\n")
     failed = [r for r in rows if r[4] != "yes"]
     out.write(f"\n{len(rows) - len(failed)} of {len(rows)} operations judged as the "
               f"gitflow-ml policy says.\n")
