@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from tests.ci.conftest import (ZERO, Server, github_pull_request, github_push,
@@ -145,3 +146,85 @@ def test_outside_ci_without_options_is_a_usage_error(server: Server, tmp_path: P
     result = ci(clone)
     assert result.code == 2
     assert "no CI run detected" in result.err and "fix: flowwarden ci --source" in result.err
+
+
+def adopt_policy(dev: Repo, text: str) -> None:
+    """Commit a policy on develop (with --no-verify: the tests judge it in CI)."""
+    dev.git("switch", "-q", "develop")
+    dev.write(".flowwarden.yaml", text)
+    dev.git("add", ".flowwarden.yaml")
+    dev.git("commit", "-qm", "Merge branch 'feature/policy' into develop", "--no-verify")
+    dev.git("push", "-q", "origin", "develop")
+
+
+WAIVABLE = ("version: 1\nextends: gitflow-ml\n"
+            "rules:\n  protected-history: {waivable: true}\n")
+
+
+def test_a_waiver_trailer_is_honoured_and_counted(server: Server, tmp_path: Path) -> None:
+    dev = server.dev
+    adopt_policy(dev, WAIVABLE)
+    before = dev.sha("develop")
+    dev.commit_file("CHANGELOG.md", "1.2.0\n", "Fix the changelog\n\n"
+                    "Flowwarden-Waive: protected-history typo fix agreed with the release manager",
+                    "--no-verify")
+    dev.git("push", "-q", "origin", "develop")
+    clone = server.clone(tmp_path / "ci")
+    result = ci(clone, "--format", "github",
+                env=github_push(clone.env, tmp_path, "develop", before, dev.sha("develop")))
+    assert result.code == 0, result.text
+    assert "::notice title=protected-history (waived)::" in result.out
+    assert "typo fix agreed with the release manager" in result.out
+    assert "passed (1 waived)" in result.err
+
+
+def test_a_waiver_for_a_rule_that_is_not_waivable_does_not_count(
+        server: Server, tmp_path: Path) -> None:
+    dev = server.dev
+    before = dev.sha("develop")
+    dev.git("switch", "-q", "develop")
+    dev.commit_file("CHANGELOG.md", "1.2.0\n", "Fix the changelog\n\n"
+                    "Flowwarden-Waive: protected-history just this once", "--no-verify")
+    dev.git("push", "-q", "origin", "develop")
+    clone = server.clone(tmp_path / "ci")
+    result = ci(clone, "--range", f"{before}..{dev.sha('develop')}", "--ref", "develop")
+    assert result.code == 1, result.text
+    assert "does not let protected-history be waived" in result.out
+
+
+def test_an_expired_policy_waiver_is_said_and_does_not_count(
+        server: Server, tmp_path: Path) -> None:
+    dev = server.dev
+    adopt_policy(dev, WAIVABLE + "waivers:\n  - {rule: protected-history, "
+                                 "reason: migration from svn, expires: '2020-06-30'}\n")
+    before = dev.sha("develop")
+    dev.commit_file("train.py", "lr = 1\n", "Quick tweak", "--no-verify")
+    dev.git("push", "-q", "origin", "develop")
+    clone = server.clone(tmp_path / "ci")
+    result = ci(clone, "--range", f"{before}..{dev.sha('develop')}", "--ref", "develop",
+                "--format", "json")
+    assert result.code == 1, result.text
+    (v,) = [v for v in json.loads(result.out)["violations"] if v["rule"] == "protected-history"]
+    assert v["waived_by"] is None
+    assert "policy waiver for protected-history expired on 2020-06-30: migration from svn" \
+        in v["details"]
+
+
+def test_checks_run_for_a_merge_request_target(server: Server, tmp_path: Path) -> None:
+    dev = server.dev
+    script = "import os; print('7 passed'); raise SystemExit(int(os.environ.get('BREAK', '0')))"
+    adopt_policy(dev, "version: 1\nextends: gitflow-ml\nchecks:\n"
+                      f"  - name: unit tests\n    run: [{json.dumps(sys.executable)}, -c, "
+                      f"{json.dumps(script)}]\n    before_merge_into: [develop]\n")
+    push_feature(server)
+    clone = server.clone(tmp_path / "ci")
+    clone.git("checkout", "-q", "--detach", "origin/feature/x")
+    passing = ci(clone, "--source", "feature/x", "--target", "develop", "--run-checks")
+    assert passing.code == 0, passing.text
+    assert "7 passed" in passing.err and "check 'unit tests' passed in" in passing.err
+    failing = ci(clone, "--source", "feature/x", "--target", "develop", "--run-checks",
+                 "--format", "gitlab", env={"BREAK": "3"})
+    assert failing.code == 1, failing.text
+    (issue,) = json.loads(failing.out)
+    assert issue["check_name"] == "tests-before-merge" and issue["severity"] == "major"
+    assert "'unit tests'" in issue["description"] and "exited 3" in issue["description"]
