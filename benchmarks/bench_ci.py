@@ -2,7 +2,7 @@
 
   * `flowwarden ci --range` over 10,000 commits with 100 merges (target <= 1 s), against
     `git log` of the same range (the floor: reading the commits at all) and gitlint, a peer
-    that also judges every commit of a CI range (timed on 500 commits, scaled).
+    that also judges every commit of a CI range (timed on 100 commits, scaled).
   * a push of 1,000 commits to a bare repository with flowwarden's pre-receive hook
     (target: <= 0.5 s over the same push without it).
 
@@ -108,57 +108,69 @@ def timed(action: Callable[[], object], rounds: int = ROUNDS) -> float:
 def bench_ci(root: Path, env: Mapping[str, str]) -> list[tuple[str, float, str]]:
     repo = root / "ci"
     repo.mkdir()
-    build(repo, env, features=100, commits_per_feature=99)
+    build(repo, env, features=100, per_feature=99)
     first = run(["git", "rev-list", "--max-parents=0", "develop"], repo, env).stdout.decode().strip()
     count = run(["git", "rev-list", "--count", f"{first}..develop"], repo, env).stdout.decode()
     assert count.strip() == "10000", count
     fw = [sys.executable, "-m", "flowwarden", "ci", "--range", f"{first}..develop",
           "--ref", "develop"]
     result = run(fw, repo, env, check=False)
-    if result.returncode not in (0, 1):
-        raise SystemExit(result.stderr.decode())
-    rows = [("flowwarden ci, 10,000 commits / 100 merges",
-             timed(lambda: run(fw, repo, env, check=False)), "target <= 1 s"),
-            ("  git log of the same range (floor)",
-             timed(lambda: run(["git", "log", "--format=%H %P%n%B", f"{first}..develop"],
-                               repo, env)), "")]
+    if result.returncode != 0:  # the history is a legal flow: anything else is a defect
+        raise SystemExit(result.stderr.decode() + result.stdout.decode())
+    ours = timed(lambda: run(fw, repo, env, check=False))
+    floor = timed(lambda: run(["git", "log", "--format=%H %P%n%B", f"{first}..develop"],
+                              repo, env))
+    rows = [("flowwarden ci, 10,000 commits / 100 merges", ours, "target <= 1 s"),
+            ("  git log of the same range (floor)", floor,
+             f"{floor / ours:.2f}x flowwarden ci")]
     if shutil.which("gitlint"):
-        tail = run(["git", "rev-parse", "develop~5"], repo, env).stdout.decode().strip()
+        tail = run(["git", "rev-parse", "develop~1"], repo, env).stdout.decode().strip()
         sub = run(["git", "rev-list", "--count", f"{tail}..develop"], repo, env).stdout
         n = int(sub)
         seconds = timed(lambda: run(["gitlint", "--commits", f"{tail}..develop"], repo, env,
                                     check=False), rounds=1)
-        rows.append((f"  gitlint --commits ({n} commits, scaled to 10,000)",
-                     seconds * 10_000 / n, "peer"))
+        scaled = seconds * 10_000 / n
+        rows.append((f"  gitlint --commits ({n} commits, scaled to 10,000)", scaled,
+                     f"peer: {scaled / ours:.0f}x flowwarden ci"))
     return rows
 
 
 def bench_pre_receive(root: Path, env: Mapping[str, str]) -> list[tuple[str, float, str]]:
     dev = root / "dev"
     dev.mkdir()
-    build(dev, env, features=10, commits_per_feature=99)
+    build(dev, env, features=10, per_feature=99)
     base = root / "base.git"
     run(["git", "init", "-q", "--bare", str(base)], root, env)
     run(["git", "push", "-q", str(base), "main", "main:refs/heads/develop"], dev, env)
+    cold = timed(push_to(base, dev, env, root, hooked=True), rounds=3)
+    # A server validates its policy once and caches it under the git dir; warm that cache in
+    # the template so each round measures the steady state.
+    run([sys.executable, "-c", "from flowwarden.adapters.git import GitRepo; "
+         "from flowwarden.policy.load import load_policy_at; "
+         f"load_policy_at(GitRepo.discover({str(base)!r}), 'HEAD')"], root, env)
     pushed = run(["git", "rev-list", "--count", "main..develop"], dev, env).stdout.decode()
 
-    def push(hooked: bool) -> Callable[[], object]:
-        def action() -> None:
-            server = Path(tempfile.mkdtemp(dir=root)) / "server.git"
-            shutil.copytree(base, server)
-            if hooked:
-                shutil.copy(HOOK, server / "hooks" / "pre-receive")
-            result = run(["git", "push", "-q", str(server), "develop"], dev, env, check=False)
-            if result.returncode != 0:
-                raise SystemExit(f"push refused:\n{result.stderr.decode()}")
-        return action
-
     # The copy is part of both timings; the difference is the hook.
-    plain = timed(push(False))
-    hooked = timed(push(True))
+    plain = timed(push_to(base, dev, env, root, hooked=False))
+    hooked = timed(push_to(base, dev, env, root, hooked=True))
     return [(f"git push of {pushed.strip()} commits, pre-receive hook", hooked, ""),
             ("  same push without the hook", plain, ""),
-            ("  hook overhead", hooked - plain, "target <= 0.5 s")]
+            ("  hook overhead", hooked - plain, "target <= 0.5 s"),
+            ("  hook overhead, policy not yet cached (first push)", cold - plain, "")]
+
+
+def push_to(base: Path, dev: Path, env: Mapping[str, str], root: Path,
+            hooked: bool) -> Callable[[], object]:
+    """Push develop to a fresh copy of `base`, with or without the pre-receive hook."""
+    def action() -> None:
+        server = Path(tempfile.mkdtemp(dir=root)) / "server.git"
+        shutil.copytree(base, server)
+        if hooked:
+            shutil.copy(HOOK, server / "hooks" / "pre-receive")
+        result = run(["git", "push", "-q", str(server), "develop"], dev, env, check=False)
+        if result.returncode != 0:
+            raise SystemExit(f"push refused:\n{result.stderr.decode()}")
+    return action
 
 
 def main() -> int:
@@ -170,9 +182,9 @@ def main() -> int:
         env = environment(root / "bin", root / "home")
         rows = bench_ci(root, env) + bench_pre_receive(root, env)
     width = max(len(name) for name, _, _ in rows)
-    print(f"{'benchmark':<{width}}  {'median':>9}  note")
+    print(f"{'benchmark':<{width}}  {'median':>10}  note")
     for name, seconds, note in rows:
-        print(f"{name:<{width}}  {seconds * 1000:>7.0f} ms  {note}")
+        print(f"{name:<{width}}  {seconds:>8.3f} s  {note}")
     return 0
 
 
