@@ -228,3 +228,19 @@ def test_checks_run_for_a_merge_request_target(server: Server, tmp_path: Path) -
     (issue,) = json.loads(failing.out)
     assert issue["check_name"] == "tests-before-merge" and issue["severity"] == "major"
     assert "'unit tests'" in issue["description"] and "exited 3" in issue["description"]
+
+
+def test_a_new_feature_branch_cut_from_main_fails_branch_origin(
+        server: Server, tmp_path: Path) -> None:
+    dev = server.dev
+    hotfix = push_feature(server, "hotfix/crash", base="main")
+    hotfix.git("switch", "-q", "main")
+    hotfix.git("merge", "-q", "--no-ff", "hotfix/crash", "-m", "Merge branch 'hotfix/crash'")
+    hotfix.git("push", "-q", "origin", "main")
+    push_feature(server, "feature/stale", base="main")
+    clone = server.clone(tmp_path / "ci")
+    result = ci(clone, env=gitlab_push(clone.env, "feature/stale", ZERO,
+                                       dev.sha("feature/stale")))
+    assert result.code == 1, result.text
+    assert "branch-origin: feature/stale carries" in result.out and "from main" in result.out
+    assert "develop, the branch feature/stale comes from" in result.out
