@@ -34,9 +34,8 @@ class Located:
             path = path[:-1]
 
     def error(self, path: Path, message: str, prefer_key: bool = False) -> PolicyError:
-        mark = self.where(path, prefer_key)
-        return PolicyError(self.name, mark[0] if mark else None, mark[1] if mark else None,
-                           path, message)
+        line, column = self.where(path, prefer_key) or (1, 1)
+        return PolicyError(self.name, line, column, path, message)
 
 
 def _mark(node: yaml.Node) -> Mark:
