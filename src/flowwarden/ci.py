@@ -176,13 +176,22 @@ def resolve(repo: GitRepo, name: str, remote: str) -> str | None:
     return None
 
 
-def resolve_request(repo: GitRepo, request: Request, remote: str) -> Request:
+def resolve_request(repo: GitRepo, request: Request, remote: str, fetch: bool) -> Request:
+    """Fill in the shas the platform did not give from the clone's branches."""
     if isinstance(request, MergeRequest):
-        return MergeRequest(
-            request.provider, request.source, request.target,
-            request.source_sha or resolve(repo, request.source, remote),
-            request.target_sha or resolve(repo, request.target, remote) or request.base_sha,
-            request.base_sha, request.fetch_refs, request.commits)
+        resolved = _resolve_merge(repo, request, remote)
+        if None in (resolved.source_sha, resolved.target_sha) and fetch \
+                and remote in repo.remotes:
+            # CI checkouts often hold only the pipeline's own ref: fetch the two branches.
+            depth = ["--depth=50"] if is_shallow(repo) else []
+            fetch_refs(repo, remote, depth, request)
+            resolved = _resolve_merge(repo, request, remote)
+        for name, sha in ((request.source, resolved.source_sha),
+                          (request.target, resolved.target_sha)):
+            if sha is None:
+                raise CiError(f"branch {name} is not in this clone",
+                              f"git fetch {remote} {name}  # then run flowwarden ci again")
+        return resolved
     if request.provider == "explicit":
         before = repo.rev_parse(request.before) if request.before != ZERO_SHA else ZERO_SHA
         after = repo.rev_parse(request.after)
@@ -193,6 +202,14 @@ def resolve_request(repo: GitRepo, request: Request, remote: str) -> Request:
         ref = request.ref or _ref_of(repo, request.after)
         return PushRange(request.provider, ref, before, after, request.fetch_refs)
     return request
+
+
+def _resolve_merge(repo: GitRepo, request: MergeRequest, remote: str) -> MergeRequest:
+    return MergeRequest(
+        request.provider, request.source, request.target,
+        request.source_sha or resolve(repo, request.source, remote),
+        request.target_sha or resolve(repo, request.target, remote) or request.base_sha,
+        request.base_sha, request.fetch_refs, request.commits)
 
 
 def _ref_of(repo: GitRepo, after: str) -> str:
@@ -206,7 +223,8 @@ def _ref_of(repo: GitRepo, after: str) -> str:
     return f"refs/heads/{branch}"
 
 
-def needed_tips(repo: GitRepo, request: Request, origin_tip: str | None) -> tuple[str, ...]:
+def needed_tips(request: Request, origin_tip: str | None) -> tuple[str, ...]:
+    """The commits whose shared history the verdict needs."""
     if isinstance(request, MergeRequest):
         return tuple(s for s in (request.source_sha, request.target_sha) if s)
     if request.after == ZERO_SHA:
@@ -281,14 +299,13 @@ def ensure_history(repo: GitRepo, request: Request, tips: Sequence[str], remote:
     shallow = is_shallow(repo)
     if not shallow or not fetch or remote not in repo.remotes:
         raise CiError(_gap_message(gap, shallow, request), _gap_fix(remote, shallow))
-    refspecs = _refspecs(request, remote)
     for depth in DEPTHS:
-        repo.git("fetch", "-q", f"--depth={depth}", remote, *refspecs, check=False)
+        fetch_refs(repo, remote, [f"--depth={depth}"], request)
         if history_gap(repo, tips) is None:
             return (f"shallow clone: fetched {remote} to depth {depth}; this range needs "
                     f"fetch-depth: {depth_needed(repo, tips)} (set it in the checkout step "
                     "to skip this fetch)",)
-    repo.git("fetch", "-q", "--unshallow", remote, *refspecs, check=False)
+    fetch_refs(repo, remote, ["--unshallow"], request)
     gap = history_gap(repo, tips)
     if gap is not None:
         raise CiError(_gap_message(gap, False, request), _gap_fix(remote, False))
@@ -296,12 +313,16 @@ def ensure_history(repo: GitRepo, request: Request, tips: Sequence[str], remote:
             f"this range needs fetch-depth: {depth_needed(repo, tips)}",)
 
 
-def _refspecs(request: Request, remote: str) -> list[str]:
+def fetch_refs(repo: GitRepo, remote: str, options: Sequence[str], request: Request) -> None:
+    """Fetch the request's branches, then each platform ref (refs/pull/N/head) on its own:
+    one missing ref must not fail the others. Failures show as the gap that remains."""
     names = [request.source, request.target] if isinstance(request, MergeRequest) \
         else [request.branch]
-    specs = [f"+refs/heads/{n}:refs/remotes/{remote}/{n}" for n in names]
-    return specs + [f"+{ref}:refs/remotes/{remote}/flowwarden/{i}"
-                    for i, ref in enumerate(request.fetch_refs)]
+    branches = [f"+refs/heads/{n}:refs/remotes/{remote}/{n}" for n in names]
+    repo.git("fetch", "-q", *options, remote, *branches, check=False)
+    for i, ref in enumerate(request.fetch_refs):
+        repo.git("fetch", "-q", *options, remote, f"+{ref}:refs/remotes/{remote}/flowwarden/{i}",
+                 check=False)
 
 
 def _gap_message(gap: str, shallow: bool, request: Request) -> str:
@@ -402,9 +423,9 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
     from flowwarden.policy.load import load_policy, load_policy_at
     from flowwarden.rules.base import Context
 
-    request = resolve_request(repo, request, remote)
+    request = resolve_request(repo, request, remote, fetch)
     rev, named = judge(repo, request, remote)
-    tips = needed_tips(repo, request, rev if isinstance(request, PushRange) else None)
+    tips = needed_tips(request, rev if isinstance(request, PushRange) else None)
     notes = list(ensure_history(repo, request, tips, remote, fetch))
     policy = load_policy_at(repo, rev) if rev else load_policy(None)
     source = policy.source.replace(rev, rev[:12]) if rev else policy.source

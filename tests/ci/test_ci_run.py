@@ -138,7 +138,7 @@ def test_a_shallow_clone_is_deepened_and_the_depth_needed_is_said(
 
     result = ci(shallow, "--range", f"{before}..{after}", "--ref", "develop")
     assert result.code == 0, result.text
-    assert "this range needs fetch-depth: 4" in result.out
+    assert "this range needs fetch-depth: 4" in result.out, result.out
 
 
 def test_outside_ci_without_options_is_a_usage_error(server: Server, tmp_path: Path) -> None:
@@ -244,3 +244,24 @@ def test_a_new_feature_branch_cut_from_main_fails_branch_origin(
     assert result.code == 1, result.text
     assert "branch-origin: feature/stale carries" in result.out and "from main" in result.out
     assert "develop, the branch feature/stale comes from" in result.out
+
+
+def test_a_pull_request_in_a_depth_one_checkout_fetches_what_it_needs(
+        server: Server, tmp_path: Path) -> None:
+    """actions/checkout's default: one commit, no branches; the payload names the shas."""
+    dev = push_feature(server)
+    dev.commit_file("src/two.py", "2\n", "Second step")
+    dev.git("push", "-q", "origin", "feature/x")
+    clone_dir = tmp_path / "ci"
+    clone_dir.mkdir()
+    clone = Repo(clone_dir, server.env)
+    clone.git("init", "-q")
+    clone.git("remote", "add", "origin", server.url)
+    clone.git("fetch", "-q", "--depth=1", "origin", "+refs/heads/feature/x:refs/pull/12/merge")
+    clone.git("checkout", "-q", "--detach", "refs/pull/12/merge")
+    ci_env = github_pull_request(clone.env, tmp_path, "feature/x", "main",
+                                 dev.sha("feature/x"), dev.sha("main"), commits=2)
+    result = ci(clone, env=ci_env)
+    assert result.code == 1, result.text
+    assert "::error title=merge-target::" in result.out
+    assert "this range needs fetch-depth: 3" in result.out, result.out
