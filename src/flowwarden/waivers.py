@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flowwarden.model import (ZERO_SHA, CommitAttempt, CommitMessage, Event, MergeAttempt, Push,
+from flowwarden.model import (CommitAttempt, CommitMessage, Event, MergeAttempt, Push,
                               Severity, Violation)
 from flowwarden.rules.base import Context
 
@@ -76,8 +76,16 @@ def _incoming_messages(event: Event, ctx: Context) -> Iterable[tuple[str, str]]:
     if isinstance(event, Push):
         from flowwarden.engine import new_commits  # the engine imports this module
 
-        return [(c.sha, c.message) for update in event.updates if update.new != ZERO_SHA
-                for c in new_commits(ctx, update, event)]
+        found = []
+        for update in event.updates:
+            if update.is_delete:
+                continue
+            # Everything the update brings to its branch counts, even commits the other side
+            # already has on another branch: the trailer travels with them.
+            commits = new_commits(ctx, update, event) if update.is_create \
+                else ctx.repo.commits([update.new], [update.old])
+            found += [(c.sha, c.message) for c in commits]
+        return found
     return []
 
 

@@ -265,3 +265,25 @@ def test_a_pull_request_in_a_depth_one_checkout_fetches_what_it_needs(
     assert result.code == 1, result.text
     assert "::error title=merge-target::" in result.out
     assert "this range needs fetch-depth: 3" in result.out, result.out
+
+
+def test_flowwarden_skip_is_ignored_in_ci_unless_the_rule_is_skippable(
+        server: Server, tmp_path: Path) -> None:
+    dev = push_feature(server)
+    clone = server.clone(tmp_path / "ci")
+    skip = {"FLOWWARDEN_SKIP": "merge-target"}
+    ignored = ci(clone, "--source", "feature/x", "--target", "main", env=skip)
+    assert ignored.code == 1, ignored.text
+    assert "error: merge-target" in ignored.out
+
+    dev.git("switch", "-q", "main")
+    dev.write(".flowwarden.yaml", "version: 1\nextends: gitflow-ml\n"
+                                  "rules:\n  merge-target: {skippable: true}\n")
+    dev.git("add", ".flowwarden.yaml")
+    dev.git("commit", "-qm", "Merge branch 'hotfix/skippable'", "--no-verify")
+    dev.git("push", "-q", "origin", "main")
+    clone.git("fetch", "-q", "origin")
+    allowed = ci(clone, "--source", "feature/x", "--target", "main", env=skip)
+    assert allowed.code == 0, allowed.text
+    assert "waived (FLOWWARDEN_SKIP): merge-target" in allowed.out
+    assert "passed (1 waived)" in allowed.err

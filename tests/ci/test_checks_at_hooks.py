@@ -1,0 +1,51 @@
+"""Tests before merge at the local hook stages (the engine's merge stages call the checks)."""
+from __future__ import annotations
+
+import json
+import sys
+
+from tests.conftest import Repo
+
+SCRIPT = ("import os, pathlib; print('checked', sorted(os.listdir('src'))); "
+          "raise SystemExit(1 if pathlib.Path('src/broken.py').exists() else 0)")
+
+
+def with_checks(repo: Repo) -> None:
+    """develop carries a policy whose unit tests fail while src/broken.py exists."""
+    repo.git("switch", "-q", "develop")
+    repo.write(".flowwarden.yaml",
+               "version: 1\nextends: gitflow-ml\nchecks:\n  - name: unit tests\n"
+               f"    run: [{json.dumps(sys.executable)}, -c, {json.dumps(SCRIPT)}]\n"
+               "    before_merge_into: [develop]\n")
+    repo.write("src/model.py", "ok = True\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "Adopt flowwarden with unit tests", "--no-verify")
+
+
+def feature_with(repo: Repo, name: str, path: str) -> None:
+    repo.git("switch", "-q", "-c", name, "develop")
+    repo.commit_file(path, "x = 1\n", f"Add {path}")
+    repo.git("switch", "-q", "develop")
+
+
+def test_a_merge_into_develop_runs_the_checks_and_passes(shim_repo: Repo) -> None:
+    with_checks(shim_repo)
+    feature_with(shim_repo, "feature/good", "src/good.py")
+    result = shim_repo.git("merge", "--no-ff", "feature/good", "-m",
+                           "Merge branch 'feature/good' into develop", check=False)
+    assert result.code == 0, result.text
+    assert "checked ['good.py', 'model.py']" in result.text  # the merged tree was tested
+    assert "check 'unit tests' passed in" in result.text
+
+
+def test_a_failing_check_refuses_the_merge(shim_repo: Repo) -> None:
+    with_checks(shim_repo)
+    feature_with(shim_repo, "feature/bad", "src/broken.py")
+    before = shim_repo.sha("develop")
+    result = shim_repo.git("merge", "--no-ff", "feature/bad", "-m",
+                           "Merge branch 'feature/bad' into develop", check=False)
+    assert result.code != 0, result.text
+    assert "tests-before-merge" in result.text and "'unit tests'" in result.text
+    assert "check 'unit tests' FAILED in" in result.text
+    shim_repo.git("merge", "--abort", check=False)
+    assert shim_repo.sha("develop") == before
