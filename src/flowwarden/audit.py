@@ -3,6 +3,7 @@
 Each first-parent step of a protected branch is judged as the push that would have made it,
 so a fast-forward of a feature into main shows up as direct commits on main. A commit is
 judged once, on the first protected branch (in policy order) whose first-parent line has it.
+A stretch of steps is first judged as one push; only stretches with violations are split.
 """
 from __future__ import annotations
 
@@ -41,35 +42,57 @@ def protected_branches(repo: GitRepo, policy: Policy, remote: str) -> list[tuple
     return found
 
 
-def steps(repo: GitRepo, branches: Sequence[tuple[str, str]],
-          since: str | None) -> Iterator[tuple[str, RefUpdate]]:
-    """(branch, the update that made each first-parent commit), oldest first per branch."""
+Step = tuple[str, str]  # (first parent, commit): one first-parent step of a branch
+
+
+def runs(repo: GitRepo, branches: Sequence[tuple[str, str]],
+         since: str | None) -> Iterator[tuple[str, list[Step]]]:
+    """(branch, a contiguous run of its first-parent steps, oldest first); root commits and
+    commits an earlier branch already claimed break the runs."""
     seen: set[str] = set()
     for name, tip in branches:
-        line = repo.commits([tip], [since] if since else [], first_parent=True)
-        for commit in reversed(line):
+        run: list[Step] = []
+        for commit in reversed(repo.commits([tip], [since] if since else [], first_parent=True)):
             if commit.sha in seen or not commit.parents:
+                if run:
+                    yield name, run
+                run = []
                 continue
             seen.add(commit.sha)
-            yield name, RefUpdate(f"refs/heads/{name}", commit.parents[0], commit.sha)
+            if run and run[-1][1] != commit.parents[0]:
+                yield name, run
+                run = []
+            run.append((commit.parents[0], commit.sha))
+        if run:
+            yield name, run
+
+
+def judge_run(ctx: Context, branch: str, run: Sequence[Step]) -> list[Violation]:
+    """The violations of every step of `run`, found by bisection: a clean stretch of history
+    costs one evaluation, and each violation is still reported for its own step."""
+    from flowwarden import engine
+
+    update = RefUpdate(f"refs/heads/{branch}", run[0][0], run[-1][1])
+    outcome = engine.evaluate(Push((update,)), ctx)
+    if not outcome.violations:
+        return []
+    if len(run) == 1:
+        return list(outcome.violations)
+    middle = len(run) // 2
+    return judge_run(ctx, branch, run[:middle]) + judge_run(ctx, branch, run[middle:])
 
 
 def run_audit(repo: GitRepo, policy: Policy, env: Mapping[str, str], since: str | None,
               remote: str = "origin") -> Audit:
-    from flowwarden import engine
-
     branches = protected_branches(repo, policy, remote)
     # Each step is judged exactly as CI judges a push: no local skips, the same rules.
     ctx = Context(policy, repo, Stage.CI, env)
     violations: list[Violation] = []
-    notes: list[str] = []
     count = 0
-    for _name, update in steps(repo, branches, since):
-        count += 1
-        outcome = engine.evaluate(Push((update,)), ctx)
-        violations += outcome.violations
-        notes += [n for n in outcome.notes if n not in notes]
-    return Audit(tuple(branches), count, Outcome(tuple(violations), tuple(notes)))
+    for name, run in runs(repo, branches, since):
+        count += len(run)
+        violations += judge_run(ctx, name, run)
+    return Audit(tuple(branches), count, Outcome(tuple(violations)))
 
 
 def render_text(audit: Audit) -> str:
