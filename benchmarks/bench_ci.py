@@ -3,6 +3,7 @@
   * `flowwarden ci --range` over 10,000 commits with 100 merges (target <= 1 s), against
     `git log` of the same range (the floor: reading the commits at all) and gitlint, a peer
     that also judges every commit of a CI range (timed on 100 commits, scaled).
+  * `flowwarden audit` of the same history (no target: adopting flowwarden is a one-off).
   * a push of 1,000 commits to a bare repository with flowwarden's pre-receive hook
     (target: <= 0.5 s over the same push without it).
 
@@ -132,6 +133,9 @@ def bench_ci(root: Path, env: Mapping[str, str]) -> list[tuple[str, float, str]]
         scaled = seconds * 10_000 / n
         rows.append((f"  gitlint --commits ({n} commits, scaled to 10,000)", scaled,
                      f"peer: {scaled / ours:.0f}x flowwarden ci"))
+    audit = [sys.executable, "-m", "flowwarden", "audit"]
+    rows.append(("flowwarden audit of main and develop (10,001 commits)",
+                 timed(lambda: run(audit, repo, env)), "not a target"))
     return rows
 
 
