@@ -110,7 +110,8 @@ def bench_ci(root: Path, env: Mapping[str, str]) -> list[tuple[str, float, str]]
     repo = root / "ci"
     repo.mkdir()
     build(repo, env, features=100, per_feature=99)
-    first = run(["git", "rev-list", "--max-parents=0", "develop"], repo, env).stdout.decode().strip()
+    roots = run(["git", "rev-list", "--max-parents=0", "develop"], repo, env).stdout
+    first = roots.decode().strip()
     count = run(["git", "rev-list", "--count", f"{first}..develop"], repo, env).stdout.decode()
     assert count.strip() == "10000", count
     fw = [sys.executable, "-m", "flowwarden", "ci", "--range", f"{first}..develop",

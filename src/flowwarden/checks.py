@@ -6,9 +6,8 @@ import shlex
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from collections.abc import Iterator
 from typing import Any, TextIO
 
 from flowwarden.model import Event, Severity, Stage, Violation
@@ -19,8 +18,9 @@ RULE_ID = "tests-before-merge"
 
 # Variables git sets for a hook that would point a check's own git calls at this repository's
 # index or directory; identity, config and transport settings pass through.
-_HOOK_GIT_VARS = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY",
-                  "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH", "GIT_REFLOG_ACTION")
+_HOOK_GIT_VARS = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX",
+                  "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+                  "GIT_QUARANTINE_PATH", "GIT_REFLOG_ACTION")
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,20 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, Union
+from typing import TextIO
 
 from flowwarden.adapters.git import GitRepo, NotARepository
-from flowwarden.model import (ZERO_SHA, Event, MergeAttempt, Outcome, Push, RefUpdate, Severity,
-                              Stage, Violation)
+from flowwarden.model import (
+    ZERO_SHA,
+    Event,
+    MergeAttempt,
+    Outcome,
+    Push,
+    RefUpdate,
+    Severity,
+    Stage,
+    Violation,
+)
 from flowwarden.policy.model import Policy
 from flowwarden.proc import CommandError
 
@@ -60,7 +69,7 @@ class PushRange:
         return self.ref.removeprefix("refs/heads/")
 
 
-Request = Union[MergeRequest, PushRange]
+Request = MergeRequest | PushRange
 
 
 # --- what the CI platform says ---------------------------------------------------------------
@@ -101,7 +110,8 @@ def _payload(env: Mapping[str, str]) -> dict[str, object]:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as error:
         raise CiError(f"cannot read the event payload GITHUB_EVENT_PATH={path}: {error}",
-                      "run flowwarden ci inside the GitHub Actions job that the event started")
+                      "run flowwarden ci inside the GitHub Actions job that the event started"
+                      ) from error
     return data if isinstance(data, dict) else {}
 
 

@@ -8,8 +8,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flowwarden.model import (CommitAttempt, CommitMessage, Event, MergeAttempt, Push,
-                              Severity, Violation)
+from flowwarden.model import (
+    CommitAttempt,
+    CommitMessage,
+    Event,
+    MergeAttempt,
+    Push,
+    Severity,
+    Violation,
+)
 from flowwarden.rules.base import Context
 
 TRAILER = "Flowwarden-Waive"

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import HOOKS, SRC, Repo, make_repo
 
 # These tests also call flowwarden's functions in-process (detection, reporters, checks).

@@ -5,8 +5,14 @@ import json
 import sys
 from pathlib import Path
 
-from tests.ci.conftest import (ZERO, Server, github_pull_request, github_push,
-                               gitlab_merge_request, gitlab_push)
+from tests.ci.conftest import (
+    ZERO,
+    Server,
+    github_pull_request,
+    github_push,
+    gitlab_merge_request,
+    gitlab_push,
+)
 from tests.conftest import Repo, Result
 
 

@@ -5,10 +5,15 @@ import argparse
 from pathlib import Path
 
 import pytest
+from tests.ci.conftest import (
+    ZERO,
+    github_pull_request,
+    github_push,
+    gitlab_merge_request,
+    gitlab_push,
+)
 
 from flowwarden.ci import CiError, MergeRequest, PushRange, detect, parser
-from tests.ci.conftest import (ZERO, github_pull_request, github_push, gitlab_merge_request,
-                               gitlab_push)
 
 HEAD = "a" * 40
 BASE = "b" * 40

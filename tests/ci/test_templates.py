@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-
 from tests.conftest import PROJECT
 
 TEMPLATES = PROJECT / "templates"
