@@ -331,7 +331,8 @@ def fetch_refs(repo: GitRepo, remote: str, options: Sequence[str], request: Requ
     branches = [f"+refs/heads/{n}:refs/remotes/{remote}/{n}" for n in names]
     repo.git("fetch", "-q", *options, remote, *branches, check=False)
     for i, ref in enumerate(request.fetch_refs):
-        repo.git("fetch", "-q", *options, remote, f"+{ref}:refs/remotes/{remote}/flowwarden/{i}",
+        # Kept outside refs/remotes, where the rules would take them for branches.
+        repo.git("fetch", "-q", *options, remote, f"+{ref}:refs/flowwarden/fetched/{i}",
                  check=False)
 
 
@@ -509,7 +510,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="the branch being merged (a pull request's head)")
     p.add_argument("--target", help="the branch it merges into (a pull request's base)")
     p.add_argument("--range", metavar="A..B", help="a pushed range: before..after")
-    p.add_argument("--ref", help="the branch the range was pushed to (default: B)")
+    p.add_argument("--ref", help="the branch the range was pushed to "
+                   "(default: B when it is a branch, else the checked-out branch)")
     p.add_argument("--remote", default="origin", help="remote to resolve branches and fetch from")
     p.add_argument("--no-fetch", dest="fetch", action="store_false",
                    help="never deepen a shallow clone; say which depth is needed instead")
