@@ -293,3 +293,32 @@ def test_flowwarden_skip_is_ignored_in_ci_unless_the_rule_is_skippable(
     assert allowed.code == 0, allowed.text
     assert "waived (FLOWWARDEN_SKIP): merge-target" in allowed.out
     assert "passed (1 waived)" in allowed.err
+
+
+def test_a_merge_request_fetches_a_target_branch_the_runner_left_out(
+        server: Server, tmp_path: Path) -> None:
+    dev = push_release(server)
+    clone = server.clone(tmp_path / "ci", "--single-branch", "--branch", "release/1.2.0")
+    assert "origin/main" not in clone.git("branch", "-r").out
+    ci_env = gitlab_merge_request(clone.env, "release/1.2.0", "main",
+                                  dev.sha("release/1.2.0"), dev.sha("main"))
+    ci_env["CI_MERGE_REQUEST_DIFF_BASE_SHA"] = ""
+    result = ci(clone, env=ci_env)
+    assert result.code == 0, result.text
+    assert f"judged by the policy of the target branch main at {dev.sha('main')[:12]}" \
+        in result.out
+
+
+def test_a_broken_policy_on_the_target_branch_fails_closed(
+        server: Server, tmp_path: Path) -> None:
+    dev = server.dev
+    dev.git("switch", "-q", "main")
+    dev.write(".flowwarden.yaml", "version: 1\nextends: gitflow-ml\nbranches: [oops]\n")
+    dev.git("add", ".flowwarden.yaml")
+    dev.git("commit", "-qm", "Merge branch 'hotfix/policy'", "--no-verify")
+    dev.git("push", "-q", "origin", "main")
+    push_feature(server)
+    clone = server.clone(tmp_path / "ci")
+    result = ci(clone, "--source", "feature/x", "--target", "main")
+    assert result.code == 2, result.text
+    assert "policy error" in result.err and ".flowwarden.yaml:3" in result.err
