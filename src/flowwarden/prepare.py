@@ -74,6 +74,7 @@ def _note(cfg: RunSettings, branch: str, offered: list[Run], others: list[Run]) 
                      f"last commit: {names}; delete the lines you do not want")
     if others:
         names = ", ".join(f"{r.id} ({r.status})" for r in others)
-        parts.append(f"{'' if offered else 'flowwarden: '}not offered, status is not {'/'.join(cfg.statuses)}: {names}")
+        lead = "" if offered else "flowwarden: "
+        parts.append(f"{lead}not offered, status is not {'/'.join(cfg.statuses)}: {names}")
     return "; ".join(parts) or None
 

@@ -16,7 +16,7 @@ if str(PROJECT / "src") not in sys.path:  # the package is not installed: test t
     sys.path.insert(0, str(PROJECT / "src"))
 
 from flowwarden.adapters.git import GitRepo
-from flowwarden.model import Event, Stage, Violation
+from flowwarden.model import Event, Severity, Stage, Violation
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
 from flowwarden.rules.runs import RULES
@@ -111,6 +111,7 @@ def make_ctx(repo: Any, stage: Stage, runs: Mapping[str, Any] | None = None,
 def violations(event: Event, ctx: Context) -> list[Violation]:
     """Every violation the run rules yield for `event` at `ctx.stage`."""
     return [v for rule in RULES if rule.applies(event, ctx.stage)
+            and ctx.policy.severity(rule.id, rule.default_severity) is not Severity.OFF
             for v in rule.check(event, ctx)]
 
 

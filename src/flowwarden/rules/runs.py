@@ -333,8 +333,9 @@ def lookup(ctx: Context, run_id: str) -> Run | None:
 def unreachable(rule: Rule, ctx: Context, error: StoreUnreachable,
                 what: str) -> Iterator[Violation]:
     """Say once per invocation that the store could not answer; warn or block per policy."""
-    if ctx.cache.get("runs:unreachable-said"):
-        return
+    if ctx.cache.get("runs:unreachable-said") \
+            or ctx.policy.severity(rule.id, rule.default_severity) is Severity.OFF:
+        return  # said already, or by a rule that is on
     ctx.cache["runs:unreachable-said"] = True
     context = CONTEXT_OF_STAGE.get(ctx.stage, "ci")
     mode = settings(ctx).on_unreachable.get(context, "block")
@@ -438,7 +439,7 @@ hook offers the runs started from the branch since its last commit.
         for msg in scope.checked:
             if msg.is_exempt(cfg.exempt) or cites(msg):
                 continue
-            where = "commit message" if msg.sha is None else f"({msg.subject!r})"
+            where = "commit message" if msg.sha is None else repr(msg.subject)
             found = (f"; a '{cfg.trailer}:' line is there but not in the last paragraph"
                      if misplaced(msg.text, cfg.trailer) else "")
             yield self.violation(
@@ -563,6 +564,8 @@ the script runs inside the git work tree) and cite that run.
 """
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
+        if ctx.policy.severity(self.id, self.default_severity) is Severity.OFF:
+            return  # off unless the policy turns it on: it costs a git call per run
         for item in _verified(self, event, ctx, "check the provenance of run"):
             if isinstance(item, Violation):
                 yield item
