@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Union
 
 ZERO_SHA = "0" * 40
 
@@ -69,7 +68,7 @@ class CommitMessage:
     message: str
     path: str | None = None  # the message file git passed, if any
     is_merge: bool = False
-    source: str | None = None  # prepare-commit-msg's source: message, template, merge, squash, commit
+    source: str | None = None  # prepare-commit-msg's: message, template, merge, squash, commit
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,7 @@ class BranchQuery:
     branch: str
 
 
-Event = Union[CommitAttempt, MergeAttempt, CommitMessage, Push, BranchCreated, BranchQuery]
+Event = CommitAttempt | MergeAttempt | CommitMessage | Push | BranchCreated | BranchQuery
 
 
 @dataclass(frozen=True)

@@ -144,14 +144,17 @@ class GitRepo:
         return self.git_ok("cat-file", "-e", sha + "^{commit}")
 
     def commits(self, include: Iterable[str], exclude: Iterable[str] = (),
-                first_parent: bool = False) -> list[Commit]:
-        """Commits reachable from `include` but not `exclude`, newest first."""
+                first_parent: bool = False, exclude_refs: Sequence[str] = ()) -> list[Commit]:
+        """Commits reachable from `include` but not from `exclude` or the `exclude_refs`
+        patterns (`--remotes=origin`, `--branches`), newest first."""
         tips = [r for r in include if r != ZERO_SHA]
         if not tips:
             return []
         args = ["log", "-z", "--format=%H %P%n%B"]
         if first_parent:
             args.append("--first-parent")
+        if exclude_refs:
+            args += ["--not", *exclude_refs, "--not"]
         stdin = "\n".join([*tips, *("^" + r for r in exclude if r != ZERO_SHA)]) + "\n"
         out = self.git(*args, "--stdin", stdin=stdin.encode())
         return [parse_commit(record) for record in out.decode(errors="replace").split("\0")
