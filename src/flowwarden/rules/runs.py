@@ -16,18 +16,20 @@ from flowwarden.adapters.mlflow import (
     COMMIT_TAG, DEFAULT_TIMEOUT, RUN_ID, Run, StoreUnreachable, TrackingStore, open_store,
     redact, resolve_uri,
 )
+from flowwarden.adapters.git import Commit
+from flowwarden.mergemsg import parse_merge_message, strip_remote
 from flowwarden.model import (
-    CommitMessage, Event, MergeAttempt, Push, RefUpdate, Severity, Stage, Violation,
+    CommitAttempt, CommitMessage, Event, MergeAttempt, Push, RefUpdate, Severity, Stage,
+    Violation,
 )
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.merges import resolve_branch
 
 SCISSORS = "# ------------------------ >8 ------------------------"
 TRAILER_LINE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)")
 GATE = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
                   r"(?:[eE][-+]?[0-9]+)?)\s*")
 FIXUP_PREFIXES = ("fixup! ", "squash! ")
-MERGED_BRANCH = re.compile(
-    r"Merge (?:remote-tracking )?branch '([^']+)'|Merge pull request #\d+ from [^/\s]+/(\S+)")
 
 # Which `on_unreachable` entry applies at each stage.
 CONTEXT_OF_STAGE = {
@@ -37,7 +39,8 @@ CONTEXT_OF_STAGE = {
     Stage.CI: "ci", Stage.CHECK: "ci", Stage.AUDIT: "ci",
 }
 MESSAGE_STAGES = frozenset({Stage.COMMIT_MSG})
-MERGE_STAGES = frozenset({Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT, Stage.CI, Stage.CHECK})
+MERGE_STAGES = frozenset({Stage.PRE_MERGE_COMMIT, Stage.CI, Stage.CHECK})
+CONCLUDED_MERGE_STAGES = frozenset({Stage.PRE_COMMIT})  # `git commit` ending a conflicted merge
 PUSH_STAGES = frozenset({Stage.PRE_PUSH, Stage.PRE_RECEIVE, Stage.CI})
 
 
@@ -226,13 +229,11 @@ def _scopes(event: Event, ctx: Context) -> Iterator[Scope]:
         if _kind_name(ctx, event.branch) in cfg.kinds and event.branch is not None:
             msg = Message(event.branch, None, event.message, event.is_merge)
             yield Scope(event.branch, (msg,), (msg,), None)
-    elif isinstance(event, MergeAttempt):
-        if _kind_name(ctx, event.source) in cfg.kinds:
-            tip = event.source_sha or ctx.repo.rev_parse(event.source)
-            target = event.target_sha or ctx.repo.rev_parse(event.target)
-            if tip:
-                own = _own_commits(ctx, event.source, tip, extra_exclude=[target] if target else [])
-                yield Scope(event.source, own, own, tip)
+    elif (merge := merge_of(event, ctx)) is not None:
+        source, _target, tip, target_tip = merge
+        if _kind_name(ctx, source) in cfg.kinds and tip:
+            own = _own_commits(ctx, source, tip, [target_tip] if target_tip else [])
+            yield Scope(source, own, own, tip)
     elif isinstance(event, Push):
         for update in event.updates:
             branch = update.branch
@@ -240,6 +241,19 @@ def _scopes(event: Event, ctx: Context) -> Iterator[Scope]:
                 own = _own_commits(ctx, branch, update.new)
                 fresh = {c.sha for c in pushed_commits(ctx, update, event)}
                 yield Scope(branch, tuple(m for m in own if m.sha in fresh), own, update.new)
+
+
+def merge_of(event: Event, ctx: Context) -> tuple[str, str, str | None, str | None] | None:
+    """(source, target, source tip, target tip) of a merge being made, None otherwise."""
+    if isinstance(event, MergeAttempt):
+        source = resolve_branch(event.source, event.source_sha, ctx) or event.source
+        target = strip_remote(event.target, ctx.repo.remotes)
+        return (source, target, event.source_sha or ctx.repo.rev_parse(event.source),
+                event.target_sha or ctx.repo.rev_parse(event.target))
+    if isinstance(event, CommitAttempt) and event.merge_head and event.branch:
+        named = resolve_branch(event.merge_source, event.merge_head, ctx)
+        return named or event.merge_head, event.branch, event.merge_head, event.head
+    return None
 
 
 def _own_commits(ctx: Context, branch: str, tip: str,
@@ -261,24 +275,19 @@ def protected_tips(ctx: Context) -> list[str]:
     return tips
 
 
-def pushed_commits(ctx: Context, update: RefUpdate, push: Push) -> list[Any]:
-    """The commits a ref update adds that the remote does not have yet."""
-    try:
-        from flowwarden.engine import new_commits  # type: ignore[import-not-found]
-    except ImportError:
-        # Before the engine lands: what the update adds beyond its old value and the
-        # remote-tracking branches of the remote being pushed to.
-        remote_tips = ctx.repo.remote_branches(push.remote).values() if push.remote else ()
-        return ctx.repo.commits([update.new], [update.old, *remote_tips])
-    return list(new_commits(ctx, update, push))
+def pushed_commits(ctx: Context, update: RefUpdate, push: Push) -> list[Commit]:
+    """The commits a ref update adds that the receiving side does not have yet."""
+    from flowwarden.engine import new_commits  # the engine imports the rule registry
+
+    return new_commits(ctx, update, push)
 
 
 def _kind_name(ctx: Context, branch: str | None) -> str | None:
     if branch is None:
         return None
     kind = ctx.policy.kind_of(branch)
-    if kind is None and "/" in branch:  # origin/experiment/x, as merge messages name it
-        kind = ctx.policy.kind_of(branch.split("/", 1)[1])
+    if kind is None:  # origin/experiment/x, as merge messages name it
+        kind = ctx.policy.kind_of(strip_remote(branch, ctx.repo.remotes))
     return kind.name if kind else None
 
 
@@ -358,18 +367,24 @@ def _store_name(ctx: Context) -> str:
 # --- the rules -----------------------------------------------------------------------------
 
 
+def _applies(event: Event, stage: Stage, messages: bool) -> bool:
+    if isinstance(event, CommitMessage):
+        return messages and stage in MESSAGE_STAGES
+    if isinstance(event, CommitAttempt):
+        return stage in CONCLUDED_MERGE_STAGES and event.merge_head is not None
+    if isinstance(event, MergeAttempt):
+        return stage in MERGE_STAGES
+    if isinstance(event, Push):
+        return stage in PUSH_STAGES
+    return False
+
+
 class _RunRule(Rule):
-    stages = MESSAGE_STAGES | MERGE_STAGES | PUSH_STAGES
-    events = (CommitMessage, MergeAttempt, Push)
+    stages = MESSAGE_STAGES | MERGE_STAGES | CONCLUDED_MERGE_STAGES | PUSH_STAGES
+    events = (CommitMessage, CommitAttempt, MergeAttempt, Push)
 
     def applies(self, event: Event, stage: Stage) -> bool:
-        if isinstance(event, CommitMessage):
-            return stage in MESSAGE_STAGES
-        if isinstance(event, MergeAttempt):
-            return stage in MERGE_STAGES
-        if isinstance(event, Push):
-            return stage in PUSH_STAGES
-        return False
+        return _applies(event, stage, messages=True)
 
 
 def _trailer_fix(key: str, msg: Message, scope: Scope, value: str = "<run id>") -> str:
@@ -589,8 +604,8 @@ the script runs inside the git work tree) and cite that run.
 class MlflowMetricGate(Rule):
     id = "mlflow-metric-gate"
     summary = "An experiment merges into develop only with a cited run that meets the gates."
-    stages = MERGE_STAGES | PUSH_STAGES
-    events = (MergeAttempt, Push)
+    stages = MERGE_STAGES | CONCLUDED_MERGE_STAGES | PUSH_STAGES
+    events = (CommitAttempt, MergeAttempt, Push)
     doc = """\
 **What it does.** When a branch of a `runs.branches` kind merges into a kind listed in
 `runs.gate_into` (default: `develop`) — at pre-merge-commit, when a conflicted merge is
@@ -614,6 +629,9 @@ mlflow-metric-gate: experiment/wide-encoder no cited run meets the gate for deve
 with the trailer is enough), and merge again.
 """
 
+    def applies(self, event: Event, stage: Stage) -> bool:
+        return _applies(event, stage, messages=False)
+
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
         cfg = settings(ctx)
         if not cfg.has_gate:
@@ -624,10 +642,11 @@ with the trailer is enough), and merge again.
     def _merges(self, event: Event, ctx: Context,
                 cfg: RunSettings) -> Iterator[tuple[str, str, tuple[Message, ...]]]:
         """(source, target, the source's commits) for each gated merge the event makes."""
-        if isinstance(event, MergeAttempt):
-            if _kind_name(ctx, event.target) in cfg.gate_into:
+        merge = merge_of(event, ctx)
+        if merge is not None:
+            if _kind_name(ctx, merge[1]) in cfg.gate_into:
                 for scope in scopes(event, ctx):
-                    yield scope.branch, event.target, scope.whole
+                    yield scope.branch, merge[1], scope.whole
         elif isinstance(event, Push):
             for update in event.updates:
                 target = update.branch
@@ -642,8 +661,8 @@ with the trailer is enough), and merge again.
         for commit in pushed:
             if not commit.is_merge:
                 continue
-            named = MERGED_BRANCH.search(commit.message)
-            source = next((g for g in named.groups() if g), None) if named else None
+            named = parse_merge_message(commit.message)
+            source = strip_remote(named.source, ctx.repo.remotes) if named else None
             side = ctx.repo.commits(commit.parents[1:], [commit.parents[0]])
             covered.update(c.sha for c in side)
             messages = tuple(Message(source or target, c.sha, c.message, c.is_merge)
