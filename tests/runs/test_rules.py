@@ -75,8 +75,8 @@ def test_malformed_run_id(repo: Any, bad: str, hint: str) -> None:
     found = at_commit(repo, msg("Subject", bad), runs={"verify": False})
 
     assert ids(found) == ["mlflow-run-id", "mlflow-run-id"]  # malformed, so nothing is cited
-    assert f"'MLflow-Run-Id: {bad}' is not a run id{hint}: expected 32 lowercase hex digits" \
-        == found[0].message
+    assert found[0].message == (f"the commit message on {BRANCH} cites 'MLflow-Run-Id: {bad}', "
+                                f"which is not a run id{hint}: expected 32 lowercase hex digits")
 
 
 def test_feature_commits_need_no_run(repo: Any) -> None:
@@ -117,7 +117,8 @@ def test_unknown_run_names_the_store(repo: Any, server_runs: Runs) -> None:
     [found] = at_commit(repo, msg("Subject", UNKNOWN), runs=server(server_runs))
 
     assert found.rule == "mlflow-run-unknown"
-    assert found.message == f"run {UNKNOWN} not found in {server_runs.uri}"
+    assert found.message == (f"run {UNKNOWN} cited by the commit message on {BRANCH} "
+                             f"not found in {server_runs.uri}")
 
 
 def test_deleted_run_is_unknown_with_the_restore_command(repo: Any, server_runs: Runs) -> None:
@@ -134,7 +135,8 @@ def test_unfinished_or_failed_run(repo: Any, server_runs: Runs, which: str, stat
     [found] = at_commit(repo, msg("Subject", run_id), runs=server(server_runs))
 
     assert found.rule == "mlflow-run-status"
-    assert f"run {run_id}" in found.message and f"is {status}, expected FINISHED" in found.message
+    assert f"run {run_id} (" in found.message and f"on {BRANCH} is {status}, expected FINISHED" \
+        in found.message
 
 
 def test_which_statuses_pass_is_configurable(repo: Any, server_runs: Runs) -> None:
@@ -223,7 +225,7 @@ def test_push_checks_each_new_commit_and_names_it(repo: Any, server_runs: Runs) 
     middle = repo.sha(f"{BRANCH}~1")
     assert found.rule == "mlflow-run-id"
     assert found.subject == f"commit {middle[:10]} on {BRANCH}"
-    assert "'Not cited' cites no run" in found.message
+    assert f"commit {middle[:10]} on {BRANCH} ('Not cited') cites no run" in found.message
     assert found.fix is not None and found.fix.startswith(f"git rebase -i {middle[:10]}~1")
 
 
@@ -257,8 +259,9 @@ def test_merge_gate_shows_each_metric_against_its_threshold(repo: Any, server_ru
     [found] = violations(MergeAttempt(BRANCH, "develop", tip), ctx)
 
     assert found.rule == "mlflow-metric-gate" and found.subject == BRANCH
-    assert found.message == (f"no cited run meets the gate for develop: run {server_runs.weak} "
-                             "val_accuracy 0.85 (needs >= 0.90), val_loss 0.35 (needs < 0.4, ok)")
+    assert found.message == (f"{BRANCH} may merge into develop only with a cited run that meets "
+                             f"the gate: run {server_runs.weak} val_accuracy 0.85 (needs >= 0.90), "
+                             "val_loss 0.35 (needs < 0.4, ok)")
     assert "--allow-empty" in (found.fix or "")
 
 
@@ -292,7 +295,7 @@ def test_merge_without_any_cited_run_misses_the_gate(repo: Any, server_runs: Run
     found = violations(MergeAttempt(BRANCH, "develop", tip), ctx)
     assert sorted(ids(found)) == ["mlflow-metric-gate", "mlflow-run-id"]
     gate = next(v for v in found if v.rule == "mlflow-metric-gate")
-    assert "cites no MLflow run" in gate.message and "val_accuracy >= 0.90" in gate.message
+    assert f"{BRANCH} cites no MLflow run" in gate.message and "val_accuracy >= 0.90" in gate.message
 
 
 def test_no_thresholds_no_gate_and_feature_merges_are_not_gated(repo: Any,

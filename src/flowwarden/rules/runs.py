@@ -191,8 +191,15 @@ class Message:
     is_merge: bool
 
     @property
+    def ref(self) -> str:
+        """The violation's subject: the branch, or the commit on it."""
+        return self.branch if self.sha is None else f"commit {self.sha[:10]} on {self.branch}"
+
+    @property
     def where(self) -> str:
-        return f"commit {self.sha[:10]} on {self.branch}" if self.sha else self.branch
+        if self.sha is None:
+            return f"the commit message on {self.branch}"
+        return f"commit {self.sha[:10]} on {self.branch} ({self.subject!r})"
 
     @property
     def subject(self) -> str:
@@ -434,8 +441,8 @@ hook offers the runs started from the branch since its last commit.
             if not RUN_ID.fullmatch(value):
                 hint = " (lowercase it)" if RUN_ID.fullmatch(value.lower()) else ""
                 yield self.violation(
-                    msg.where, f"'{cfg.trailer}: {value}' is not a run id{hint}: "
-                    "expected 32 lowercase hex digits",
+                    msg.ref, f"{msg.where} cites '{cfg.trailer}: {value}', which is not a run "
+                    f"id{hint}: expected 32 lowercase hex digits",
                     _trailer_fix(cfg.trailer, msg, scope, value.lower() if hint else "<run id>"))
 
     def _missing(self, cfg: RunSettings, scope: Scope, stage: Stage) -> Iterator[Violation]:
@@ -454,11 +461,10 @@ hook offers the runs started from the branch since its last commit.
         for msg in scope.checked:
             if msg.is_exempt(cfg.exempt) or cites(msg):
                 continue
-            where = "commit message" if msg.sha is None else repr(msg.subject)
             found = (f"; a '{cfg.trailer}:' line is there but not in the last paragraph"
                      if misplaced(msg.text, cfg.trailer) else "")
             yield self.violation(
-                msg.where, f"{where} cites no run: expected a trailer "
+                msg.ref, f"{msg.where} cites no run: expected a trailer "
                 f"'{cfg.trailer}: <32 hex digits>'{found}",
                 _trailer_fix(cfg.trailer, msg, scope))
 
@@ -511,11 +517,11 @@ at the team's server; restore a deleted run with `mlflow runs restore --run-id <
             name = _store_name(ctx)
             if run is None:
                 yield self.violation(
-                    msg.where, f"run {run_id} not found in {name}",
+                    msg.ref, f"run {run_id} cited by {msg.where} not found in {name}",
                     f"cite a run logged to {name} (check runs.tracking_uri / MLFLOW_TRACKING_URI)")
             elif run.deleted:
                 yield self.violation(
-                    msg.where, f"run {run_id} was deleted from {name}",
+                    msg.ref, f"run {run_id} cited by {msg.where} was deleted from {name}",
                     f"mlflow runs restore --run-id {run_id}  (or cite another run)")
 
 
@@ -550,8 +556,8 @@ mlflow-run-status: experiment/wide-encoder run 8f0c…e1 (brave-owl-12) is FAILE
             if run is not None and not run.deleted and run.status not in cfg.statuses:
                 label = f" ({run.name})" if run.name else ""
                 yield self.violation(
-                    msg.where, f"run {run_id}{label} is {run.status}, expected "
-                    f"{' or '.join(cfg.statuses)}",
+                    msg.ref, f"run {run_id}{label} cited by {msg.where} is {run.status}, "
+                    f"expected {' or '.join(cfg.statuses)}",
                     "re-run the experiment to completion and cite the new run: "
                     f'git commit --trailer "{cfg.trailer}: <run id>"')
 
@@ -593,11 +599,13 @@ the script runs inside the git work tree) and cite that run.
             fix = (f"re-run from this branch (git switch {msg.branch} && <your training "
                    "command>) and cite the new run")
             if not origin:
-                yield self.violation(msg.where, f"run {run_id} has no {COMMIT_TAG} tag: "
-                                     "cannot tell which code produced it", fix)
+                yield self.violation(msg.ref, f"run {run_id} cited by {msg.where} has no "
+                                     f"{COMMIT_TAG} tag: cannot tell which code produced it",
+                                     fix)
             elif head is None or not (origin == head or ctx.repo.is_ancestor(origin, head)):
                 yield self.violation(
-                    msg.where, f"run {run_id} was started from {origin[:10]}, which is not in "
+                    msg.ref, f"run {run_id} cited by {msg.where} was started from "
+                    f"{origin[:10]}, which is not in "
                     f"the history of {(head or 'an unborn branch')[:10]}", fix)
 
 
@@ -681,8 +689,8 @@ with the trailer is enough), and merge again.
         fix = ('improve the model, then cite a run that meets the gate: git commit '
                f'--allow-empty -m "Record run" --trailer "{cfg.trailer}: <run id>"')
         if not cited:
-            yield self.violation(source, f"cites no MLflow run, so nothing shows it meets the "
-                                 f"gate for {target}: {_gate_text(cfg)}", fix)
+            yield self.violation(source, f"{source} cites no MLflow run, so nothing shows it "
+                                 f"meets the gate for {target}: {_gate_text(cfg)}", fix)
             return
         reports = []
         for _msg, run_id in cited:
@@ -696,7 +704,8 @@ with the trailer is enough), and merge again.
                 return
             reports.append(report)
         yield self.violation(
-            source, f"no cited run meets the gate for {target}: {reports[0]}", fix,
+            source, f"{source} may merge into {target} only with a cited run that meets the "
+            f"gate: {reports[0]}", fix,
             details=tuple(reports[1:]))
 
 
