@@ -262,7 +262,8 @@ def test_merge_gate_shows_each_metric_against_its_threshold(repo: Any, server_ru
     assert found.message == (f"{BRANCH} may merge into develop only with a cited run that meets "
                              f"the gate: run {server_runs.weak} val_accuracy 0.85 (needs >= 0.90), "
                              "val_loss 0.35 (needs < 0.4, ok)")
-    assert "--allow-empty" in (found.fix or "")
+    assert f"git merge --abort && git switch {BRANCH} && git commit --allow-empty" \
+        in (found.fix or "")
 
 
 def test_merge_gate_passes_when_any_cited_run_meets_it(repo: Any, server_runs: Runs) -> None:

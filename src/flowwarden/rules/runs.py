@@ -686,8 +686,10 @@ with the trailer is enough), and merge again.
     def _gate(self, ctx: Context, cfg: RunSettings, source: str, target: str,
               messages: tuple[Message, ...]) -> Iterator[Violation]:
         cited = citations(messages, cfg.trailer)
-        fix = ('improve the model, then cite a run that meets the gate: git commit '
-               f'--allow-empty -m "Record run" --trailer "{cfg.trailer}: <run id>"')
+        record = f'git commit --allow-empty -m "Record run" --trailer "{cfg.trailer}: <run id>"'
+        if ctx.stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT):
+            record = f"git merge --abort && git switch {source} && {record}"
+        fix = f"improve the model, then cite a run that meets the gate: {record}"
         if not cited:
             yield self.violation(source, f"{source} cites no MLflow run, so nothing shows it "
                                  f"meets the gate for {target}: {_gate_text(cfg)}", fix)
