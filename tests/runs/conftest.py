@@ -6,9 +6,11 @@ temporary directory; runs are created with the real MLflow client.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -103,8 +105,9 @@ def file_runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
 # --- a loopback server that demands credentials -----------------------------------------
 
 
-@pytest.fixture(scope="session")
-def auth_proxy(mlflow_server: str) -> Iterator[AuthProxy]:
+@contextlib.contextmanager
+def serve_auth_proxy(mlflow_server: str, tls: ssl.SSLContext | None = None
+                     ) -> Iterator[AuthProxy]:
     """Forwards `/<prefix>/api/...` to the real server when Basic or Bearer auth is right.
 
     The prefix stands for DagsHub's `https://dagshub.com/<owner>/<repo>.mlflow` form.
@@ -120,6 +123,8 @@ def auth_proxy(mlflow_server: str) -> Iterator[AuthProxy]:
             if self.headers.get("Authorization") not in accepted:
                 self._answer(401, b'{"error_code": "UNAUTHENTICATED"}')
                 return
+            if self.path.startswith("http://"):  # asked as a forward proxy
+                self.path = "/" + self.path.split("/", 3)[3]
             if not self.path.startswith(prefix + "/"):
                 self._answer(404, b'{"error_code": "ENDPOINT_NOT_FOUND"}')
                 return
@@ -147,14 +152,42 @@ def auth_proxy(mlflow_server: str) -> Iterator[AuthProxy]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield AuthProxy(f"http://127.0.0.1:{server.server_address[1]}{prefix}",
-                        user, password, token)
+        origin = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
+        yield AuthProxy(origin + prefix, origin, user, password, token)
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def auth_proxy(mlflow_server: str) -> Iterator[AuthProxy]:
+    with serve_auth_proxy(mlflow_server) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="session")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A certificate for 127.0.0.1 made by the openssl command; its key sits beside it."""
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
+                   check=True, capture_output=True)
+    return folder / "cert.pem"
+
+
+@pytest.fixture(scope="session")
+def tls_proxy(mlflow_server: str, self_signed: Path) -> Iterator[AuthProxy]:
+    """The auth proxy over HTTPS with a self-signed certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(self_signed, self_signed.parent / "key.pem")
+    with serve_auth_proxy(mlflow_server, context) as proxy:
+        yield proxy
 
 
 @pytest.fixture

@@ -85,6 +85,7 @@ def mlflow_client(uri: str) -> Any:
 @dataclass(frozen=True)
 class AuthProxy:
     url: str  # where clients connect, including any path prefix
+    origin: str  # scheme, host and port only: where to send proxied requests
     user: str
     password: str
     token: str

@@ -132,6 +132,20 @@ def test_refused_credentials_say_which_variables_to_set(auth_proxy: AuthProxy, s
         open_store(auth_proxy.url, env).get_run(server_runs.good)
 
 
+def test_https_with_the_server_certificate_from_the_environment(tls_proxy: AuthProxy,
+                                                                 self_signed: Path,
+                                                                 server_runs: Runs) -> None:
+    env = {"MLFLOW_TRACKING_TOKEN": tls_proxy.token}
+    trusted = {**env, "MLFLOW_TRACKING_SERVER_CERT_PATH": str(self_signed)}
+    run = open_store(tls_proxy.url, trusted).get_run(server_runs.good)
+    assert run is not None and run.status == "FINISHED"
+
+    with pytest.raises(StoreUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+        open_store(tls_proxy.url, env).get_run(server_runs.good)
+    insecure = {**env, "MLFLOW_TRACKING_INSECURE_TLS": "true"}
+    assert open_store(tls_proxy.url, insecure).get_run(server_runs.good) is not None
+
+
 # --- unreachable ------------------------------------------------------------------------
 
 
@@ -147,6 +161,19 @@ def test_a_silent_server_times_out_after_the_configured_timeout(silent_uri: str)
     with pytest.raises(StoreUnreachable, match="did not answer.*timed out"):
         open_store(silent_uri, {}, timeout=0.5).get_run("0" * 32)
     assert 0.4 < time.monotonic() - started < 2.0
+
+
+def test_a_proxy_from_the_environment_is_used_for_other_hosts(auth_proxy: AuthProxy,
+                                                              server_runs: Runs) -> None:
+    # tracking.invalid cannot resolve: only the proxy can reach the server.
+    env = {"HTTP_PROXY": auth_proxy.origin, "MLFLOW_TRACKING_TOKEN": auth_proxy.token,
+           "NO_PROXY": "example.com,.internal"}
+    uri = "http://tracking.invalid/ada/churn-model.mlflow"
+    run = open_store(uri, env).get_run(server_runs.good)
+    assert run is not None and run.status == "FINISHED"
+
+    with pytest.raises(StoreUnreachable, match="did not answer"):
+        open_store(uri, {**env, "NO_PROXY": "localhost,tracking.invalid"}).get_run(server_runs.good)
 
 
 def test_proxy_variables_are_not_used_for_loopback(server_runs: Runs, closed_port_uri: str) -> None:

@@ -1,8 +1,8 @@
 """The MLflow adapter: read runs from a tracking store without importing mlflow.
 
 `import mlflow` costs seconds, so each store is read with the standard library: the REST API
-with urllib, MLflow's sqlite database with sqlite3 (read-only), and a `./mlruns` file store's
-files directly.
+over a socket (urllib only behind a proxy), MLflow's sqlite database with sqlite3
+(read-only), and a `./mlruns` file store's files directly.
 """
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ import json
 import math
 import os
 import re
-import sqlite3
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Protocol
-from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import SplitResult, quote, unquote, urlencode, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    import sqlite3
 
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 DEFAULT_TIMEOUT = 3.0
@@ -135,9 +138,8 @@ class RestStore:
 
     def __init__(self, uri: str, env: Mapping[str, str], timeout: float) -> None:
         self.uri = uri
-        parts = urlsplit(uri)
-        # Credentials in the URI go into the Authorization header, not the request line.
-        self.base = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])).rstrip("/")
+        self.parts = urlsplit(uri)
+        self.path = self.parts.path.rstrip("/")  # DagsHub: /<owner>/<repo>.mlflow
         self.env = env
         self.timeout = timeout
 
@@ -196,31 +198,27 @@ class RestStore:
 
     def _call(self, method: str, endpoint: str,
               payload: Mapping[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-        # urllib costs ~20 ms to import: only stores that talk HTTP pay for it.
-        import urllib.error
-        import urllib.request
-
-        url = f"{self.base}/api/2.0/mlflow/{endpoint}"
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(url, data=data, method=method,
-                                         headers=self._headers())
+        target = f"{self.path}/api/2.0/mlflow/{endpoint}"
+        body = json.dumps(payload).encode() if payload is not None else b""
+        proxy = self._proxy()
         try:
-            with self._opener().open(request, timeout=self.timeout) as response:
-                return int(response.status), _json(response.read())
-        except urllib.error.HTTPError as error:
-            return int(error.code), _json(error.read())
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            reason = getattr(error, "reason", error)
+            if proxy is None:
+                status, raw = _exchange(self.parts, method, target, self._headers(), body,
+                                        self.timeout, self._tls)
+            else:
+                status, raw = self._through_proxy(method, target, body, proxy)
+        except (OSError, ValueError, IndexError) as error:
+            reason = getattr(error, "reason", None) or error or type(error).__name__
             raise StoreUnreachable(f"{redact(self.uri)} did not answer: {reason}") from None
+        return status, _json(raw)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json", "Content-Type": "application/json",
                    "User-Agent": "flowwarden"}
-        user, password = self.env.get("MLFLOW_TRACKING_USERNAME"), \
-            self.env.get("MLFLOW_TRACKING_PASSWORD")
-        parts = urlsplit(self.uri)
-        if parts.username and not user:
-            user, password = unquote(parts.username), unquote(parts.password or "")
+        user = self.env.get("MLFLOW_TRACKING_USERNAME")
+        password = self.env.get("MLFLOW_TRACKING_PASSWORD")
+        if self.parts.username and not user:
+            user, password = unquote(self.parts.username), unquote(self.parts.password or "")
         if user and password is not None:
             import base64
 
@@ -230,32 +228,122 @@ class RestStore:
             headers["Authorization"] = f"Bearer {self.env['MLFLOW_TRACKING_TOKEN']}"
         return headers
 
-    def _opener(self) -> Any:
+    def _tls(self) -> Any:
         import ssl
+
+        context = ssl.create_default_context(
+            cafile=self.env.get("MLFLOW_TRACKING_SERVER_CERT_PATH") or None)
+        if self.env.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _proxy(self) -> str | None:
+        """The proxy the hook's environment names for this server; never for loopback."""
+        host = self.parts.hostname or ""
+        lowered = {k.lower(): v for k, v in self.env.items() if v}
+        proxy = lowered.get(f"{self.parts.scheme}_proxy")
+        if not proxy or host in ("127.0.0.1", "localhost", "::1"):
+            return None
+        return None if _bypassed(host, lowered.get("no_proxy", "")) else proxy
+
+    def _through_proxy(self, method: str, target: str, body: bytes,
+                       proxy: str) -> tuple[int, bytes]:
+        # Rare, so the general (and slower to import) client handles it, CONNECT included.
+        import urllib.error
         import urllib.request
 
-        parts = urlsplit(self.uri)
-        handlers: list[Any] = [urllib.request.ProxyHandler(self._proxies(parts.hostname or ""))]
-        if parts.scheme == "https":
-            context = ssl.create_default_context(
-                cafile=self.env.get("MLFLOW_TRACKING_SERVER_CERT_PATH") or None)
-            if self.env.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            handlers.append(urllib.request.HTTPSHandler(context=context))
-        return urllib.request.build_opener(*handlers)
+        origin = urlunsplit(self.parts._replace(netloc=self.parts.netloc.rpartition("@")[2],
+                                                path="", query="", fragment=""))
+        request = urllib.request.Request(origin + target, data=body or None, method=method,
+                                         headers=self._headers())
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({self.parts.scheme: proxy}),
+            urllib.request.HTTPSHandler(context=self._tls()))
+        try:
+            with opener.open(request, timeout=self.timeout) as response:
+                return int(response.status), bytes(response.read())
+        except urllib.error.HTTPError as error:
+            return int(error.code), bytes(error.read())
 
-    def _proxies(self, host: str) -> dict[str, str]:
-        # Proxies come from the hook's environment (ctx.env), never for loopback.
-        import urllib.request
 
-        proxies = {k.lower()[:-len("_proxy")]: v for k, v in self.env.items()
-                   if k.lower().endswith("_proxy") and v}
-        if host in ("127.0.0.1", "localhost", "::1") \
-                or urllib.request.proxy_bypass_environment(  # type: ignore[attr-defined]
-                    host, proxies):
-            return {}
-        return {k: v for k, v in proxies.items() if k != "no"}
+def _bypassed(host: str, no_proxy: str) -> bool:
+    """curl's no_proxy rules: `*`, or a host name or domain suffix, ports ignored."""
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        name = entry.rsplit(":", 1)[0].lstrip(".") if entry.count(":") == 1 else entry
+        if entry == "*" or (name and (host == name or host.endswith("." + name))):
+            return True
+    return False
+
+
+def _exchange(parts: SplitResult, method: str, target: str, headers: Mapping[str, str],
+              body: bytes, timeout: float, tls: Callable[[], Any]) -> tuple[int, bytes]:
+    """One HTTP/1.0 request on a fresh connection: (status, body).
+
+    A hook makes one or two requests; http.client and urllib cost ~30 ms to import, more
+    than the round trip to a local server.
+    """
+    import socket
+
+    host = parts.hostname or ""
+    secure = parts.scheme == "https"
+    deadline = time.monotonic() + timeout
+    sock = socket.create_connection((host, parts.port or (443 if secure else 80)), timeout)
+    try:
+        if secure:
+            sock = tls().wrap_socket(sock, server_hostname=host)
+        name = f"[{host}]" if ":" in host else host
+        lines = [f"{method} {target} HTTP/1.0", f"Host: {name}" + (
+            f":{parts.port}" if parts.port else ""),
+            *(f"{k}: {v}" for k, v in headers.items()),
+            f"Content-Length: {len(body)}", "Connection: close", "", ""]
+        sock.sendall("\r\n".join(lines).encode("latin-1") + body)
+        return _response(sock, deadline)
+    finally:
+        sock.close()
+
+
+def _response(sock: Any, deadline: float) -> tuple[int, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = _recv(sock, deadline)
+        if not chunk:
+            raise ValueError("the connection closed before a response")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    status = int(status_line.split()[1])
+    fields = {k.strip().lower(): v.strip() for k, _, v in (f.partition(":") for f in lines)}
+    length = int(fields["content-length"]) if "content-length" in fields else None
+    while length is None or len(body) < length:
+        chunk = _recv(sock, deadline)
+        if not chunk:
+            break
+        body += chunk
+    if "chunked" in fields.get("transfer-encoding", "").lower():
+        body = _dechunk(body)
+    return status, body
+
+
+def _recv(sock: Any, deadline: float) -> bytes:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError("timed out")
+    sock.settimeout(remaining)
+    chunk: bytes = sock.recv(65536)
+    return chunk
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = b""
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        body = rest[size + 2:]
+    return out
 
 
 def _json(raw: bytes) -> dict[str, Any]:
@@ -323,6 +411,8 @@ class SqliteStore:
     def _connect(self) -> _ReadOnly:
         if not self.path.is_file():
             raise StoreUnreachable(f"no MLflow database at {self.path} ({self.uri})")
+        import sqlite3  # only sqlite stores pay for it
+
         try:
             db = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro", uri=True,
                                  timeout=self.timeout)
@@ -339,6 +429,8 @@ class SqliteStore:
                                         (run_id,)).fetchall()))
 
     def _metrics(self, db: sqlite3.Connection, run_id: str) -> dict[str, float]:
+        import sqlite3
+
         try:
             rows = db.execute("SELECT key, value, is_nan FROM latest_metrics "
                               "WHERE run_uuid = ?", (run_id,)).fetchall()
@@ -364,6 +456,8 @@ class _ReadOnly:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  _tb: object) -> None:
+        import sqlite3
+
         self.db.close()
         if isinstance(error, sqlite3.Error):
             raise StoreUnreachable(f"cannot read {self.path} as an MLflow store: {error}") \

@@ -1,0 +1,158 @@
+"""Benchmark: the commit-msg stage citing an MLflow run, against `gitlint --msg-filename`.
+
+Starts a real `mlflow server` on 127.0.0.1 (sqlite backend, in a temporary directory), logs
+one finished run over its REST API, then times in the same run:
+
+- `flowwarden hook commit-msg` with the run verified over REST against the warm server,
+- the same with `runs.verify: false` (trailer syntax only),
+- `gitlint --msg-filename` on the same message.
+
+Each command runs as git runs a hook: a fresh process per call. Not a test; prints a table.
+Usage: python benchmarks/bench_runs.py [--rounds 30]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+BRANCH = "experiment/bench"
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}",
+         "--default-artifact-root", str(work / "artifacts")],
+        cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with NO_PROXY.open(f"{url}/health", timeout=2):
+                return proc, url
+        except OSError:
+            time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise SystemExit("mlflow server did not become healthy in 120 s")
+
+
+def rest(url: str, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(f"{url}/api/2.0/mlflow/{endpoint}",
+                                     data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with NO_PROXY.open(request, timeout=10) as response:
+        answer: dict[str, Any] = json.loads(response.read() or b"{}")
+        return answer
+
+
+def log_finished_run(url: str) -> str:
+    experiment = rest(url, "experiments/create", {"name": "bench"})["experiment_id"]
+    run = rest(url, "runs/create", {"experiment_id": experiment, "start_time": 0, "tags": [
+        {"key": "mlflow.source.git.branch", "value": BRANCH}]})["run"]["info"]["run_id"]
+    rest(url, "runs/log-metric", {"run_id": run, "key": "val_accuracy", "value": 0.93,
+                                  "timestamp": 0, "step": 0})
+    rest(url, "runs/update", {"run_id": run, "status": "FINISHED", "end_time": 1})
+    return str(run)
+
+
+def make_repo(root: Path, policy: str, env: Mapping[str, str]) -> Path:
+    root.mkdir()
+    for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "Init"],
+                 ["switch", "-qc", BRANCH]):
+        subprocess.run(["git", *args], cwd=root, env=dict(env), check=True)
+    (root / ".flowwarden.yaml").write_text(policy)
+    return root
+
+
+def timed(cmd: Sequence[str], cwd: Path, env: Mapping[str, str], rounds: int) -> list[float]:
+    result = subprocess.run(list(cmd), cwd=cwd, env=dict(env), capture_output=True, text=True)
+    if result.returncode != 0:  # the message is valid: every tool must accept it
+        raise SystemExit(f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}"
+                         f"{result.stderr}")
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        subprocess.run(list(cmd), cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    ns = parser.parse_args(argv)
+    gitlint = shutil.which("gitlint")
+    if gitlint is None:
+        raise SystemExit("gitlint is not on PATH (pip install gitlint)")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_", "MLFLOW_", "FLOWWARDEN_"))}
+    env.update({"PYTHONPATH": str(SRC), "NO_COLOR": "1", "GIT_AUTHOR_NAME": "Bench",
+                "GIT_AUTHOR_EMAIL": "bench@example.com", "GIT_COMMITTER_NAME": "Bench",
+                "GIT_COMMITTER_EMAIL": "bench@example.com"})
+    with tempfile.TemporaryDirectory(prefix="fw-bench-runs-") as tmp:
+        work = Path(tmp)
+        (work / "server").mkdir()
+        server, url = start_server(work / "server")
+        try:
+            run_id = log_finished_run(url)
+            message = work / "COMMIT_EDITMSG"
+            message.write_text(f"Train a wider encoder\n\nWider layers, same data.\n\n"
+                               f"MLflow-Run-Id: {run_id}\n")
+            policy = f"extends: gitflow-ml\nruns:\n  tracking_uri: {url}\n"
+            verified = make_repo(work / "verified", policy, env)
+            offline = make_repo(work / "offline", policy + "  verify: false\n", env)
+            hook = [sys.executable, "-m", "flowwarden", "hook", "commit-msg", str(message)]
+            subprocess.run(hook, cwd=verified, env=env, check=True)  # warm the policy cache
+            subprocess.run(hook, cwd=offline, env=env, check=True)
+            rows = [
+                ("gitlint --msg-filename", timed([gitlint, "--msg-filename", str(message)],
+                                                 verified, env, ns.rounds)),
+                ("flowwarden commit-msg, run verified over REST",
+                 timed(hook, verified, env, ns.rounds)),
+                ("flowwarden commit-msg, verify: false", timed(hook, offline, env, ns.rounds)),
+            ]
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(15)
+    report(rows, ns.rounds)
+    return 0
+
+
+def report(rows: list[tuple[str, list[float]]], rounds: int) -> None:
+    base = statistics.median(rows[0][1])
+    width = max(len(name) for name, _ in rows)
+    print(f"commit-msg with a cited MLflow run, {rounds} rounds, fresh process per call")
+    print(f"{'command':<{width}}  {'median ms':>9}  {'p90 ms':>7}  {'x gitlint':>9}")
+    for name, samples in rows:
+        median = statistics.median(samples)
+        p90 = sorted(samples)[int(0.9 * (len(samples) - 1))]
+        print(f"{name:<{width}}  {median * 1000:9.1f}  {p90 * 1000:7.1f}  {median / base:9.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
