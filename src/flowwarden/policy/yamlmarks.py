@@ -43,7 +43,13 @@ def _mark(node: yaml.Node) -> Mark:
 
 
 def parse(text: str, name: str) -> Located:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # refused characters, found before parsing starts
+        before = text[:exc.position]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise PolicyError(name, line, column, (), f"invalid YAML: {exc.reason} "
+                          f"(character {exc.character!r})") from None
     keys: dict[Path, Mark] = {}
     values: dict[Path, Mark] = {}
 
