@@ -77,11 +77,11 @@ def parse(text: str, name: str) -> Located:
         data = {} if node is None else convert(node, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         raise PolicyError(name, line, col, (), f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
-        raise PolicyError(name, None, None, (), f"invalid YAML: {exc}") from None
+        raise PolicyError(name, 1, 1, (), f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
     return Located(name, data, keys, values)
