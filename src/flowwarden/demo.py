@@ -6,9 +6,8 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.install import install
@@ -16,8 +15,7 @@ from flowwarden.install import install
 RULE_LINE = re.compile(r"^(?:error|warning|waived[^:]*): ([a-z0-9-]+):", re.M)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     operation: str
     expect: str  # "pass" or the rule id that must refuse it
     commands: tuple[tuple[str, ...], ...]  # the last one is judged

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.mergemsg import parse_merge_message
@@ -27,8 +27,7 @@ class HookUsageError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class HookCall:
+class HookCall(NamedTuple):
     """A hook invocation: its stage, git's arguments and stdin, and the environment."""
 
     stage: Stage

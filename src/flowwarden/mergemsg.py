@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _PATTERNS = (
     # GitHub: "Merge pull request #12 from owner/feature/x"
@@ -16,8 +16,7 @@ _PATTERNS = (
 )
 
 
-@dataclass(frozen=True)
-class MergeInfo:
+class MergeInfo(NamedTuple):
     source: str
     target: str | None
     remote: bool  # source is a remote-tracking name such as origin/feature/x

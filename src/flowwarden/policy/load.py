@@ -1,15 +1,19 @@
-"""Find, parse, validate and merge a policy; cache the result by content hash."""
+"""Find, parse, validate and merge a policy; cache the validated result by content.
+
+The cache lives under the git directory and holds the exact bytes of every file the policy
+was built from; a hit needs no YAML parser and no schema validator, which hooks would otherwise
+import on every commit.
+"""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import posixpath
 import re
+import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowwarden import __version__
 from flowwarden.policy.errors import PolicyError
@@ -25,8 +29,7 @@ DEFAULT_PRESET = "gitflow-ml"
 Reader = Callable[[str], "bytes | None"]  # repository-relative posix path -> content
 
 
-@dataclass(frozen=True)
-class _Source:
+class _Source(NamedTuple):
     """Where policy files come from: a work tree, or a revision's tree."""
 
     read: Reader
@@ -80,33 +83,37 @@ def _load(source: _Source, cache_dir: Path | None) -> Policy:
     name = source.label + source.top if top is not None else f"preset {DEFAULT_PRESET}"
     if top is None:
         top = _preset_bytes(DEFAULT_PRESET) or b""
-    key = hashlib.sha256(f"{__version__}\0{name}\0".encode() + top).hexdigest()[:32]
-    cached = _read_cache(cache_dir, key, source)
+    key = f"{zlib.crc32(f'{__version__}{name}'.encode() + top):08x}"
+    deps: dict[str, str] = {"top": _text(top)}
+    cached = _read_cache(cache_dir, key, source, deps["top"])
     if cached is not None:
         return Policy.from_document(cached, name)
-    deps: dict[str, str] = {}
     document = _Loader(source, deps).load(top, name, source.top, ())
     _write_cache(cache_dir, key, document, deps)
     return Policy.from_document(document, name)
 
 
-def _digest(data: bytes | None) -> str:
-    return hashlib.sha256(data or b"").hexdigest()
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8", "surrogateescape")
 
 
 def _dep_bytes(source: _Source, dep: str) -> bytes | None:
     return _preset_bytes(dep[len("preset:"):]) if dep.startswith("preset:") else source.read(dep)
 
 
-def _read_cache(cache_dir: Path | None, key: str, source: _Source) -> dict[str, Any] | None:
+def _read_cache(cache_dir: Path | None, key: str, source: _Source,
+                top: str) -> dict[str, Any] | None:
     if cache_dir is None:
         return None
     try:
         entry = json.loads((cache_dir / f"policy-{key}.json").read_text())
     except (OSError, ValueError):
         return None
-    for dep, digest in entry.get("deps", {}).items():
-        if _digest(_dep_bytes(source, dep)) != digest:
+    deps = entry.get("deps", {})
+    if deps.get("top") != top:
+        return None
+    for dep, content in deps.items():
+        if dep != "top" and _text(_dep_bytes(source, dep)) != content:
             return None
     document: dict[str, Any] = entry["document"]
     return document
@@ -140,7 +147,7 @@ class _Loader:
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError:
-            raise PolicyError(name, None, None, (), "not UTF-8 text") from None
+            raise PolicyError(name, 1, 1, (), "not UTF-8 text") from None
         doc = yamlmarks.parse(text, name)
         if not isinstance(doc.data, dict):
             raise doc.error((), f"expected a mapping of policy keys, got {type(doc.data).__name__}")
@@ -182,7 +189,7 @@ class _Loader:
         if label in chain:
             cycle = " -> ".join([*chain[chain.index(label):], label])
             raise doc.error(path, f"extends cycle: {cycle}")
-        self.deps[dep] = _digest(content)
+        self.deps[dep] = _text(content)
         return self.load(content, label, child_rel, chain)
 
 
@@ -225,6 +232,9 @@ def _check_effective(document: Mapping[str, Any], files: list[Located]) -> None:
         return next((f for f in files if path in f.values), files[0])
 
     kinds = document.get("branches", {})
+    if not kinds:
+        raise files[0].error((), "the policy defines no branch kinds, so no branch could be "
+                             "named; expected `extends: gitflow-ml` or a `branches:` mapping")
     for kind, spec in kinds.items():
         if "pattern" not in spec:
             path: tuple[object, ...] = ("branches", kind)

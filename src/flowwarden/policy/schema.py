@@ -5,10 +5,12 @@ import difflib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowwarden.policy.errors import PolicyError
-from flowwarden.policy.yamlmarks import Located
+
+if TYPE_CHECKING:
+    from flowwarden.policy.yamlmarks import Located
 
 
 def policies_dir() -> Path:
