@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from runkit import AuthProxy, Runs, free_port, mlflow_client, populate
 
 

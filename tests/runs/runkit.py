@@ -15,11 +15,11 @@ PROJECT = Path(__file__).resolve().parents[2]
 if str(PROJECT / "src") not in sys.path:  # the package is not installed: test this checkout
     sys.path.insert(0, str(PROJECT / "src"))
 
-from flowwarden.adapters.git import GitRepo
-from flowwarden.model import Event, Severity, Stage, Violation
-from flowwarden.policy.model import Policy
-from flowwarden.rules.base import Context
-from flowwarden.rules.runs import RULES
+from flowwarden.adapters.git import GitRepo  # noqa: E402
+from flowwarden.model import Event, Severity, Stage, Violation  # noqa: E402
+from flowwarden.policy.model import Policy  # noqa: E402
+from flowwarden.rules.base import Context  # noqa: E402
+from flowwarden.rules.runs import RULES  # noqa: E402
 
 PRESET = PROJECT / "policies" / "gitflow-ml.yaml"
 BRANCH = "experiment/wide-encoder"

@@ -165,3 +165,27 @@ def test_concluding_a_conflicted_merge_below_the_gate_is_refused(hooked: Any,
 
     assert result.code == 1
     assert "mlflow-metric-gate" in result.err and "val_accuracy 0.85 (needs >= 0.90)" in result.err
+
+
+def test_the_server_refuses_what_local_hooks_never_saw(repo: Any, tmp_path: Any,
+                                                       server_runs: Runs) -> None:
+    """pre-receive judges with the policy committed on develop; no local hooks at all."""
+    repo.write(".flowwarden.yaml", policy(server_runs.uri))
+    repo.git("add", ".flowwarden.yaml")
+    repo.git("commit", "-qm", "Adopt the policy")
+    repo.git("branch", "-f", "develop", "main")
+    server = tmp_path / "server.git"
+    repo.git("init", "-q", "--bare", str(server))
+    repo.git("remote", "add", "origin", str(server))
+    repo.git("push", "-q", "origin", "main", "develop")
+    repo.git("-C", str(server), "config", "core.hooksPath", str(PROJECT / "hooks"))
+    repo.git("switch", "-qc", BRANCH, "develop")
+    repo.commit_file("train.py", "# v1\n", cite("Train", server_runs.failed))
+
+    refused = repo.git("push", "origin", BRANCH, check=False)
+    assert refused.code != 0
+    assert "mlflow-run-status" in refused.err and "is FAILED, expected FINISHED" in refused.err
+
+    repo.git("commit", "-q", "--amend", "-m", cite("Train", server_runs.good))
+    accepted = repo.git("push", "origin", BRANCH, check=False)
+    assert accepted.code == 0, accepted.text

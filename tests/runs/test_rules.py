@@ -7,7 +7,13 @@ import pytest
 from runkit import BRANCH, Runs, ids, make_ctx, populate, violations
 
 from flowwarden.model import (
-    ZERO_SHA, CommitMessage, MergeAttempt, Push, RefUpdate, Severity, Stage,
+    ZERO_SHA,
+    CommitMessage,
+    MergeAttempt,
+    Push,
+    RefUpdate,
+    Severity,
+    Stage,
 )
 from flowwarden.rules.runs import MlflowRunProvenance, cited_values, trailer_block
 
@@ -169,7 +175,8 @@ def test_verify_off_never_asks_the_store(repo: Any, closed_port_uri: str) -> Non
 
 
 def test_unreachable_store_warns_once_at_commit(repo: Any, closed_port_uri: str) -> None:
-    found = at_commit(repo, msg("Subject", UNKNOWN, "f" * 32), runs={"tracking_uri": closed_port_uri})
+    found = at_commit(repo, msg("Subject", UNKNOWN, "f" * 32),
+                      runs={"tracking_uri": closed_port_uri})
 
     [notice] = found  # one notice for both runs and both verifying rules
     assert notice.rule == "mlflow-run-unknown" and notice.severity is Severity.WARNING
@@ -296,7 +303,8 @@ def test_merge_without_any_cited_run_misses_the_gate(repo: Any, server_runs: Run
     found = violations(MergeAttempt(BRANCH, "develop", tip), ctx)
     assert sorted(ids(found)) == ["mlflow-metric-gate", "mlflow-run-id"]
     gate = next(v for v in found if v.rule == "mlflow-metric-gate")
-    assert f"{BRANCH} cites no MLflow run" in gate.message and "val_accuracy >= 0.90" in gate.message
+    assert f"{BRANCH} cites no MLflow run" in gate.message
+    assert "val_accuracy >= 0.90" in gate.message
 
 
 def test_no_thresholds_no_gate_and_feature_merges_are_not_gated(repo: Any,

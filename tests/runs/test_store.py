@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-from flowwarden.adapters.mlflow import StoreUnreachable, open_store, resolve_uri
-
 from runkit import BRANCH, AuthProxy, Runs
+
+from flowwarden.adapters.mlflow import StoreUnreachable, open_store, resolve_uri
 
 
 @pytest.fixture(params=["server", "sqlite", "file"])

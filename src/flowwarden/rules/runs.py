@@ -12,14 +12,28 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowwarden.adapters.mlflow import (
-    COMMIT_TAG, DEFAULT_TIMEOUT, RUN_ID, Run, StoreUnreachable, TrackingStore, open_store,
-    redact, resolve_uri,
-)
 from flowwarden.adapters.git import Commit
+from flowwarden.adapters.mlflow import (
+    COMMIT_TAG,
+    DEFAULT_TIMEOUT,
+    RUN_ID,
+    Run,
+    StoreUnreachable,
+    TrackingStore,
+    open_store,
+    redact,
+    resolve_uri,
+)
 from flowwarden.mergemsg import parse_merge_message, strip_remote
 from flowwarden.model import (
-    CommitAttempt, CommitMessage, Event, MergeAttempt, Push, RefUpdate, Severity, Stage,
+    CommitAttempt,
+    CommitMessage,
+    Event,
+    MergeAttempt,
+    Push,
+    RefUpdate,
+    Severity,
+    Stage,
     Violation,
 )
 from flowwarden.rules.base import Context, Rule
