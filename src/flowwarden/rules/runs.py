@@ -435,7 +435,8 @@ typed into the commit is the one link that survives rebases and server moves.
 **Example.**
 ```
 $ git commit -m "Try a wider encoder"
-mlflow-run-id: experiment/wide-encoder commit message cites no run: expected a trailer 'MLflow-Run-Id: <32 hex digits>'
+error: mlflow-run-id: the commit message on experiment/wide cites no run: expected a
+    trailer 'MLflow-Run-Id: <32 hex digits>'
   fix: git commit --trailer "MLflow-Run-Id: <run id>"
 ```
 
@@ -512,8 +513,13 @@ to nothing.
 
 **Example.**
 ```
-mlflow-run-unknown: experiment/wide-encoder run 0123456789abcdef0123456789abcdef not found in http://127.0.0.1:5000
-  fix: cite a run logged to http://127.0.0.1:5000 (check runs.tracking_uri / MLFLOW_TRACKING_URI)
+error: mlflow-run-unknown: run 0123456789abcdef0123456789abcdef cited by the commit message
+    on experiment/wide not found in http://127.0.0.1:5000
+  fix: cite a run logged to http://127.0.0.1:5000 (check runs.tracking_uri /
+    MLFLOW_TRACKING_URI)
+warning: mlflow-run-unknown: cannot verify run 0123456789abcdef0123456789abcdef:
+    http://127.0.0.1:5000 did not answer: [Errno 111] Connection refused
+    (on_unreachable.commit: warn)
 ```
 
 **Fix.** Copy the id from the MLflow UI or `mlflow runs list`, or point the tracking URI
@@ -551,8 +557,10 @@ are reported.
 
 **Example.**
 ```
-mlflow-run-status: experiment/wide-encoder run 8f0c…e1 (brave-owl-12) is FAILED, expected FINISHED
-  fix: re-run the experiment to completion and cite the new run: git commit --trailer "MLflow-Run-Id: <run id>"
+error: mlflow-run-status: run a432c29fe9914a7eb8d501101ac64ca1 (brave-owl-12) cited by the
+    commit message on experiment/wide is FAILED, expected FINISHED
+  fix: re-run the experiment to completion and cite the new run: git commit --trailer
+    "MLflow-Run-Id: <run id>"
 ```
 
 **Fix.** Cite a run that finished, or wait for the running one and commit again.
@@ -590,8 +598,11 @@ uncommitted experiment elsewhere.
 
 **Example.**
 ```
-mlflow-run-provenance: experiment/wide-encoder run 8f0c…e1 was started from 1a2b3c4d5e, which is not in the history of HEAD
-  fix: re-run from this branch (git switch experiment/wide-encoder && python train.py) and cite the new run
+error: mlflow-run-provenance: run 947e6cccec7e4215b915711be1939de2 cited by the commit
+    message on experiment/wide was started from 1a2b3c4d5e, which is not in the history
+    of 9f8e7d6c5b
+  fix: re-run from this branch (git switch experiment/wide && <your training command>)
+    and cite the new run
 ```
 
 **Fix.** Run the experiment from a checkout of the branch (MLflow records the commit when
@@ -643,8 +654,13 @@ evidence that it worked.
 
 **Example.**
 ```
-mlflow-metric-gate: experiment/wide-encoder no cited run meets the gate for develop: run 8f0c…e1 val_accuracy 0.85 (needs >= 0.90), val_loss 0.31 (needs < 0.4, ok)
-  fix: improve the model, then cite a run that meets the gate: git commit --allow-empty -m "Record run" --trailer "MLflow-Run-Id: <run id>"
+$ git switch develop && git merge --no-ff experiment/wide
+error: mlflow-metric-gate: experiment/wide may merge into develop only with a cited run
+    that meets the gate: run e3db954babba4d19b65efca9c1111c46 val_accuracy 0.85
+    (needs >= 0.90), val_loss 0.35 (needs < 0.4, ok)
+  fix: improve the model, then cite a run that meets the gate: git merge --abort &&
+    git switch experiment/wide && git commit --allow-empty -m "Record run" --trailer
+    "MLflow-Run-Id: <run id>"
 ```
 
 **Fix.** Train until a run meets the thresholds, cite it on the branch (an empty commit
