@@ -189,3 +189,15 @@ def test_the_server_refuses_what_local_hooks_never_saw(repo: Any, tmp_path: Any,
     repo.git("commit", "-q", "--amend", "-m", cite("Train", server_runs.good))
     accepted = repo.git("push", "origin", BRANCH, check=False)
     assert accepted.code == 0, accepted.text
+
+
+def test_check_merge_reports_the_gate_before_anyone_merges(hooked: Any,
+                                                           server_runs: Runs) -> None:
+    assert commit(hooked, cite("Train", server_runs.weak)).code == 0
+    refused = hooked.fw("check", "--merge", BRANCH, "--into", "develop")
+    assert refused.code == 1
+    assert "mlflow-metric-gate" in refused.text and "val_accuracy 0.85" in refused.text
+
+    assert commit(hooked, cite("Train longer", server_runs.good), "more.py").code == 0
+    allowed = hooked.fw("check", "--merge", BRANCH, "--into", "develop")
+    assert allowed.code == 0, allowed.text
