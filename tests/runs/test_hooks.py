@@ -2,6 +2,7 @@
 with the policy's tracking store a real `mlflow server` on 127.0.0.1."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -138,8 +139,10 @@ def _prepare_is_wired() -> bool:
                     reason="`flowwarden hook prepare-commit-msg` does not call prepare_message yet")
 def test_prepare_commit_msg_offers_the_run_just_made(hooked: Any, client: Any,
                                                      server_runs: Runs) -> None:
+    branch = f"experiment/offer-{uuid.uuid4().hex[:8]}"  # no other test's runs on it
+    hooked.git("switch", "-qc", branch, "develop")
     run = client.create_run(server_runs.experiment,
-                            tags={"mlflow.source.git.branch": BRANCH,
+                            tags={"mlflow.source.git.branch": branch,
                                   "mlflow.source.git.commit": hooked.sha()})
     client.set_terminated(run.info.run_id, "FINISHED")
     result = commit(hooked, "Train without copying the id")
