@@ -12,10 +12,9 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import SplitResult, quote, unquote, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
@@ -33,8 +32,7 @@ class StoreUnreachable(Exception):
     """The tracking store could not answer; the message is a one-line reason."""
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):
     """One MLflow run as flowwarden needs it; metrics are each key's latest value."""
 
     id: str

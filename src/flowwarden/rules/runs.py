@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from flowwarden.adapters.git import Commit
 from flowwarden.adapters.mlflow import (
@@ -61,8 +61,7 @@ PUSH_STAGES = frozenset({Stage.PRE_PUSH, Stage.PRE_RECEIVE, Stage.CI})
 # --- the policy's runs: section ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Gate:
+class Gate(NamedTuple):
     """One metric threshold, `val_accuracy: ">= 0.90"`."""
 
     metric: str
@@ -88,8 +87,7 @@ class Gate:
         }[self.op]
 
 
-@dataclass(frozen=True)
-class RunSettings:
+class RunSettings(NamedTuple):
     """The `runs:` section with its defaults filled in."""
 
     kinds: tuple[str, ...] = ("experiment",)
@@ -98,12 +96,12 @@ class RunSettings:
     exempt: frozenset[str] = frozenset({"merge", "fixup"})
     verify: bool = True
     statuses: tuple[str, ...] = ("FINISHED",)
-    on_unreachable: Mapping[str, str] = field(default_factory=lambda: {
+    on_unreachable: Mapping[str, str] = MappingProxyType({
         "commit": "warn", "merge": "block", "push": "block", "ci": "block"})
     gate_into: tuple[str, ...] = ("develop",)
     gates: tuple[Gate, ...] = ()
-    params: Mapping[str, str | None] = field(default_factory=dict)
-    tags: Mapping[str, str | None] = field(default_factory=dict)
+    params: Mapping[str, str | None] = MappingProxyType({})
+    tags: Mapping[str, str | None] = MappingProxyType({})
     tracking_uri: str | None = None
     timeout: float = DEFAULT_TIMEOUT
 
@@ -195,8 +193,7 @@ def misplaced(raw: str, key: str) -> bool:
 # --- what an event asks about: messages grouped by branch -------------------------------
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     """A commit message that may cite runs: `sha` is None for the commit being made."""
 
     branch: str
@@ -224,8 +221,7 @@ class Message:
             "fixup" in exempt and self.subject.startswith(FIXUP_PREFIXES))
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """The messages one rule check looks at, and the whole branch for one-per-branch."""
 
     branch: str
