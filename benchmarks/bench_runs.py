@@ -93,21 +93,35 @@ def make_repo(root: Path, policy: str, env: Mapping[str, str]) -> Path:
 Samples = tuple[list[float], list[float]]  # wall seconds, CPU seconds (user + sys)
 
 
-def timed(cmd: Sequence[str], cwd: Path, env: Mapping[str, str], rounds: int) -> Samples:
-    result = subprocess.run(list(cmd), cwd=cwd, env=dict(env), capture_output=True, text=True)
-    if result.returncode != 0:  # the message is valid: every tool must accept it
-        raise SystemExit(f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}"
-                         f"{result.stderr}")
-    walls, cpus = [], []
+Case = tuple[str, Sequence[str], Path]  # label, command, working directory
+
+
+def once(cmd: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run of `cmd`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(list(cmd), cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def measure(cases: list[Case], env: Mapping[str, str], rounds: int) -> list[tuple[str, Samples]]:
+    """Each round runs every case once, so a busy moment of the machine hits them all."""
+    for _label, cmd, cwd in cases:
+        result = subprocess.run(list(cmd), cwd=cwd, env=dict(env), capture_output=True,
+                                text=True)
+        if result.returncode != 0:  # the message is valid: every tool must accept it
+            raise SystemExit(f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}"
+                             f"{result.stderr}")
+    samples: list[Samples] = [([], []) for _ in cases]
     for _ in range(rounds):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        subprocess.run(list(cmd), cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=True)
-        walls.append(time.perf_counter() - started)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return walls, cpus
+        for (_label, cmd, cwd), (walls, cpus) in zip(cases, samples):
+            wall, cpu = once(cmd, cwd, env)
+            walls.append(wall)
+            cpus.append(cpu)
+    return [(label, sample) for (label, _cmd, _cwd), sample in zip(cases, samples)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,15 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             hook = [sys.executable, "-m", "flowwarden", "hook", "commit-msg", str(message)]
             subprocess.run(hook, cwd=verified, env=env, check=True)  # warm the policy cache
             subprocess.run(hook, cwd=offline, env=env, check=True)
-            rows = [
-                ("gitlint --msg-filename", timed([gitlint, "--msg-filename", str(message)],
-                                                 verified, env, ns.rounds)),
-                ("flowwarden commit-msg, run verified over REST",
-                 timed(hook, verified, env, ns.rounds)),
-                ("flowwarden commit-msg, verify: false", timed(hook, offline, env, ns.rounds)),
-                ("python -c pass (the interpreter's floor)",
-                 timed([sys.executable, "-c", "pass"], offline, env, ns.rounds)),
-            ]
+            rows = measure([
+                ("gitlint --msg-filename", [gitlint, "--msg-filename", str(message)],
+                 verified),
+                ("flowwarden commit-msg, run verified over REST", hook, verified),
+                ("flowwarden commit-msg, verify: false", hook, offline),
+                ("python -c pass (the interpreter's floor)", [sys.executable, "-c", "pass"],
+                 offline),
+            ], env, ns.rounds)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(15)
