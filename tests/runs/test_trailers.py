@@ -14,7 +14,8 @@ KEY = "MLflow-Run-Id"
 RUN = "0123456789abcdef0123456789abcdef"
 
 words = st.text(st.characters(whitelist_categories=("Ll", "Lu", "Nd"),
-                              whitelist_characters=" .,:-"), min_size=1, max_size=30).filter(lambda s: s.strip() and not s.startswith(" "))
+                              whitelist_characters=" .,:-"), min_size=1, max_size=30) \
+    .filter(lambda s: s.strip() != "" and not s.startswith(" "))
 paragraph = st.lists(words, min_size=1, max_size=3).map("\n".join)
 messages = st.lists(paragraph, min_size=1, max_size=4).map("\n\n".join)
 tails = st.sampled_from(["", "# Please enter the commit message\n#\n",
