@@ -247,6 +247,23 @@ def test_push_ignores_develop_commits_merged_into_the_experiment(repo: Any,
     assert violations(push_of(repo, BRANCH), ctx) == []
 
 
+def test_an_experiment_started_from_a_feature_answers_only_for_its_own_commits(
+        repo: Any, server_runs: Runs) -> None:
+    repo.git("switch", "-qc", "feature/encoder", "develop")
+    repo.commit_file("encoder.py", "x = 1\n", "Add the encoder")
+    repo.git("switch", "-qc", BRANCH)
+    repo.commit_file("train.py", "fit()\n", msg("Train it", server_runs.good))
+    ctx = make_ctx(repo, Stage.PRE_PUSH, server(server_runs, **GATE))
+    assert violations(push_of(repo, BRANCH), ctx) == []
+    ctx = make_ctx(repo, Stage.PRE_MERGE_COMMIT, server(server_runs, **GATE))
+    assert violations(MergeAttempt(BRANCH, "develop", repo.sha(BRANCH)), ctx) == []
+
+    repo.git("branch", "-D", "feature/encoder")  # gone: its commit now counts as the branch's
+    ctx = make_ctx(repo, Stage.PRE_MERGE_COMMIT, server(server_runs, **GATE))
+    [found] = violations(MergeAttempt(BRANCH, "develop", repo.sha(BRANCH)), ctx)
+    assert found.rule == "mlflow-run-id" and "('Add the encoder') cites no run" in found.message
+
+
 def test_one_per_branch_needs_one_citing_commit_before_push(repo: Any, server_runs: Runs) -> None:
     cfg = server(server_runs, require="one-per-branch")
     assert at_commit(repo, "No run yet\n", runs=cfg) == []

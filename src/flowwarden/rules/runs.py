@@ -275,19 +275,24 @@ def merge_of(event: Event, ctx: Context) -> tuple[str, str, str | None, str | No
 
 def _own_commits(ctx: Context, branch: str, tip: str,
                  extra_exclude: Iterable[str] = ()) -> tuple[Message, ...]:
-    """The branch's own commits: reachable from `tip`, not from any protected branch."""
-    exclude = [*protected_tips(ctx), *extra_exclude]
+    """The branch's own commits: reachable from `tip`, from no branch of another kind."""
+    exclude = [*foreign_tips(ctx), *extra_exclude]
     return tuple(Message(branch, c.sha, c.message, c.is_merge)
                  for c in ctx.repo.commits([tip], exclude))
 
 
-def protected_tips(ctx: Context) -> list[str]:
-    """Tips of local and remote-tracking branches of protected kinds (main, develop)."""
+def foreign_tips(ctx: Context) -> list[str]:
+    """Tips of local and remote-tracking branches whose kind cites no runs.
+
+    develop merged into an experiment, or the feature an experiment started from, brings
+    commits that never had to cite a run.
+    """
+    kinds = settings(ctx).kinds
     tips = []
     for name, sha in ctx.repo.branch_tips.items():
         short = name.split("/", 2)[2] if name.startswith("remotes/") else name
         kind = ctx.policy.kind_of(short)
-        if kind is not None and kind.protected:
+        if kind is not None and kind.name not in kinds:
             tips.append(sha)
     return tips
 
