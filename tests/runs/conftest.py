@@ -119,6 +119,12 @@ def serve_auth_proxy(mlflow_server: str, tls: ssl.SSLContext | None = None
 
     class Handler(BaseHTTPRequestHandler):
         def _forward(self) -> None:
+            for moved, host in (("/moved/", "127.0.0.1"), ("/elsewhere/", "localhost")):
+                if self.path.startswith(moved):  # a relocated server, maybe on another host
+                    port = self.server.server_address[1]
+                    self._answer(308, b"", f"http://{host}:{port}{prefix}/"
+                                 f"{self.path[len(moved):]}")
+                    return
             if self.headers.get("Authorization") not in accepted:
                 self._answer(401, b'{"error_code": "UNAUTHENTICATED"}')
                 return
@@ -138,8 +144,10 @@ def serve_auth_proxy(mlflow_server: str, tls: ssl.SSLContext | None = None
             except urllib.error.HTTPError as error:
                 self._answer(error.code, error.read())
 
-        def _answer(self, status: int, body: bytes) -> None:
+        def _answer(self, status: int, body: bytes, location: str | None = None) -> None:
             self.send_response(status)
+            if location:
+                self.send_header("Location", location)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

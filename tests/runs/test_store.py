@@ -146,6 +146,17 @@ def test_https_with_the_server_certificate_from_the_environment(tls_proxy: AuthP
     assert open_store(tls_proxy.url, insecure).get_run(server_runs.good) is not None
 
 
+def test_redirects_are_followed_and_credentials_stay_with_their_host(
+        auth_proxy: AuthProxy, server_runs: Runs) -> None:
+    env = {"MLFLOW_TRACKING_TOKEN": auth_proxy.token}
+    run = open_store(auth_proxy.origin + "/moved", env).get_run(server_runs.good)
+    assert run is not None and run.status == "FINISHED"
+    assert [r.id for r in open_store(auth_proxy.origin + "/moved", env).search_runs(BRANCH, None)]
+
+    with pytest.raises(StoreUnreachable, match="refused the credentials"):
+        open_store(auth_proxy.origin + "/elsewhere", env).get_run(server_runs.good)
+
+
 # --- unreachable ------------------------------------------------------------------------
 
 

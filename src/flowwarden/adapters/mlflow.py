@@ -15,12 +15,21 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
-from urllib.parse import SplitResult, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import (
+    SplitResult,
+    quote,
+    unquote,
+    urlencode,
+    urljoin,
+    urlsplit,
+    urlunsplit,
+)
 
 if TYPE_CHECKING:
     import sqlite3
 
 RUN_ID = re.compile(r"[0-9a-f]{32}")
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DEFAULT_TIMEOUT = 3.0
 BRANCH_TAG = "mlflow.source.git.branch"
 COMMIT_TAG = "mlflow.source.git.commit"
@@ -201,8 +210,7 @@ class RestStore:
         proxy = self._proxy()
         try:
             if proxy is None:
-                status, raw = _exchange(self.parts, method, target, self._headers(), body,
-                                        self.timeout, self._tls)
+                status, raw = self._direct(method, target, body)
             else:
                 status, raw = self._through_proxy(method, target, body, proxy)
         except (OSError, ValueError, IndexError) as error:
@@ -210,9 +218,26 @@ class RestStore:
             raise StoreUnreachable(f"{redact(self.uri)} did not answer: {reason}") from None
         return status, _json(raw)
 
-    def _headers(self) -> dict[str, str]:
+    def _direct(self, method: str, target: str, body: bytes) -> tuple[int, bytes]:
+        """Ask the server itself, following a few redirects (http -> https, a moved path)."""
+        parts = self.parts
+        for _hop in range(4):
+            # Credentials go only to the host they were given for.
+            headers = self._headers(with_auth=parts.hostname == self.parts.hostname)
+            status, fields, raw = _exchange(parts, method, target, headers, body,
+                                            self.timeout, self._tls)
+            if status not in REDIRECTS or "location" not in fields:
+                return status, raw
+            here = urlunsplit(parts._replace(path=target, query=""))
+            parts = urlsplit(urljoin(here, fields["location"]))
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+        raise ValueError(f"too many redirects, the last to {urlunsplit(parts)}")
+
+    def _headers(self, with_auth: bool = True) -> dict[str, str]:
         headers = {"Accept": "application/json", "Content-Type": "application/json",
                    "User-Agent": "flowwarden"}
+        if not with_auth:
+            return headers
         user = self.env.get("MLFLOW_TRACKING_USERNAME")
         password = self.env.get("MLFLOW_TRACKING_PASSWORD")
         if self.parts.username and not user:
@@ -275,8 +300,9 @@ def _bypassed(host: str, no_proxy: str) -> bool:
 
 
 def _exchange(parts: SplitResult, method: str, target: str, headers: Mapping[str, str],
-              body: bytes, timeout: float, tls: Callable[[], Any]) -> tuple[int, bytes]:
-    """One HTTP/1.0 request on a fresh connection: (status, body).
+              body: bytes, timeout: float,
+              tls: Callable[[], Any]) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.0 request on a fresh connection: (status, header fields, body).
 
     A hook makes one or two requests; http.client and urllib cost ~30 ms to import, more
     than the round trip to a local server.
@@ -301,7 +327,7 @@ def _exchange(parts: SplitResult, method: str, target: str, headers: Mapping[str
         sock.close()
 
 
-def _response(sock: Any, deadline: float) -> tuple[int, bytes]:
+def _response(sock: Any, deadline: float) -> tuple[int, dict[str, str], bytes]:
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = _recv(sock, deadline)
@@ -320,7 +346,7 @@ def _response(sock: Any, deadline: float) -> tuple[int, bytes]:
         body += chunk
     if "chunked" in fields.get("transfer-encoding", "").lower():
         body = _dechunk(body)
-    return status, body
+    return status, fields, body
 
 
 def _recv(sock: Any, deadline: float) -> bytes:
