@@ -28,21 +28,20 @@ def prepare_message(ctx: Context, message_path: Path, source: str | None) -> str
         runs = store(ctx).search_runs(branch, _last_commit_ms(ctx))
     except StoreUnreachable as error:
         return f"flowwarden: could not offer MLflow runs for {branch}: {error}"
-    text = message_path.read_text(errors="surrogateescape")
+    text = message_path.read_text(encoding="utf-8", errors="surrogateescape")
     present = set(RUN_ID.findall(text))
     fresh = [r for r in runs if r.id not in present]
     offered = [r for r in fresh if r.status in cfg.statuses]
     if offered:
         message_path.write_text(with_trailers(text, [f"{cfg.trailer}: {r.id}" for r in offered]),
-                                errors="surrogateescape")
+                                encoding="utf-8", errors="surrogateescape")
     return _note(cfg, branch, offered, [r for r in fresh if r not in offered])
 
 
 def _last_commit_ms(ctx: Context) -> int | None:
     """HEAD's commit time in milliseconds; None on an unborn branch (every run counts)."""
-    if ctx.repo.head() is None:
-        return None
-    return int(ctx.repo.git("show", "-s", "--format=%ct", "HEAD").strip()) * 1000
+    out = ctx.repo.git("log", "-1", "--format=%ct", "HEAD", "--", check=False).strip()
+    return int(out) * 1000 if out.isdigit() else None
 
 
 def with_trailers(text: str, trailers: list[str]) -> str:
