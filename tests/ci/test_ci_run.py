@@ -322,3 +322,19 @@ def test_a_broken_policy_on_the_target_branch_fails_closed(
     result = ci(clone, "--source", "feature/x", "--target", "main")
     assert result.code == 2, result.text
     assert "policy error" in result.err and ".flowwarden.yaml:3" in result.err
+
+
+def test_every_commit_of_a_pushed_experiment_branch_is_checked_in_ci(
+        server: Server, tmp_path: Path) -> None:
+    """The clone's own origin/<branch> already holds the pushed commits: they still count."""
+    dev = push_feature(server, "experiment/wide")
+    before = dev.sha("experiment/wide")
+    dev.commit_file("src/wide.py", "width = 2\n", "Try a wider encoder")
+    dev.git("push", "-q", "origin", "experiment/wide")
+    clone = server.clone(tmp_path / "ci")
+    for run in (ci(clone, env=gitlab_push(clone.env, "experiment/wide", before,
+                                          dev.sha("experiment/wide"))),
+                ci(clone, env=gitlab_push(clone.env, "experiment/wide", ZERO,
+                                          dev.sha("experiment/wide")))):
+        assert run.code == 1, run.text
+        assert "mlflow-run-id" in run.out and "Try a wider encoder" in run.out
