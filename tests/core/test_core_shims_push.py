@@ -1,0 +1,282 @@
+"""Push-time rules through the shims: pre-push against a bare file:// remote, and pre-receive
+on a bare server repository (pushes made with --no-verify so only the server decides)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import Repo, Result
+from corekit import (add_bare_remote, assert_blocked, assert_passes, branch_with_commit,
+                     commit_quiet, merge_quiet, quiet, remote_sha)
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A clone with shims and its bare remote `origin`, main and develop already pushed."""
+
+    local: Repo
+    origin: Repo
+
+    def push(self, *args: str) -> Result:
+        return self.local.git("push", "origin", *args, check=False)
+
+    def publish(self, *refs: str) -> None:
+        quiet(self.local, "push", "-q", "--no-verify", "origin", *refs)
+
+
+@pytest.fixture
+def pushed(shim_repo: Repo, tmp_path: Path) -> Pushed:
+    return Pushed(shim_repo, add_bare_remote(shim_repo, tmp_path / "origin.git"))
+
+
+def develop_with_feature(p: Pushed, name: str = "feature/a") -> str:
+    """develop gains a merged feature (a develop-only commit), published to origin."""
+    branch_with_commit(p.local, name, "develop")
+    tip = merge_quiet(p.local, "develop", name)
+    p.publish("develop")
+    return tip
+
+
+# --- branch-origin -----------------------------------------------------------------------
+
+
+def test_hotfix_branched_from_develop_is_refused_at_push(pushed: Pushed) -> None:
+    develop_with_feature(pushed)
+    branch_with_commit(pushed.local, "hotfix/crash", "develop")
+    result = pushed.push("hotfix/crash")
+    assert_blocked(result, "branch-origin", "hotfix/crash")
+    assert remote_sha(pushed.origin, "hotfix/crash") is None
+
+
+def test_hotfix_branched_from_main_is_pushed(pushed: Pushed) -> None:
+    develop_with_feature(pushed)
+    tip = branch_with_commit(pushed.local, "hotfix/crash", "main")
+    assert_passes(pushed.push("hotfix/crash"))
+    assert remote_sha(pushed.origin, "hotfix/crash") == tip
+
+
+def test_feature_carrying_main_only_commits_is_refused_at_push(pushed: Pushed) -> None:
+    branch_with_commit(pushed.local, "hotfix/h", "main")
+    merge_quiet(pushed.local, "main", "hotfix/h")
+    pushed.publish("main")
+    branch_with_commit(pushed.local, "feature/y", "main")
+    result = pushed.push("feature/y")
+    assert_blocked(result, "branch-origin", "feature/y")
+    assert remote_sha(pushed.origin, "feature/y") is None
+
+
+def test_feature_from_develop_is_pushed(pushed: Pushed) -> None:
+    develop_with_feature(pushed)
+    tip = branch_with_commit(pushed.local, "feature/b", "develop")
+    assert_passes(pushed.push("-u", "feature/b"))
+    assert remote_sha(pushed.origin, "feature/b") == tip
+
+
+def test_new_branch_with_illegal_name_is_refused_at_push(pushed: Pushed) -> None:
+    branch_with_commit(pushed.local, "Feature_B", "develop")
+    assert_blocked(pushed.push("Feature_B"), "branch-name", "Feature_B")
+    assert remote_sha(pushed.origin, "Feature_B") is None
+
+
+# --- force-push and branch-delete ----------------------------------------------------------
+
+
+def test_force_push_of_main_is_refused(pushed: Pushed) -> None:
+    published = remote_sha(pushed.origin, "main")
+    quiet(pushed.local, "switch", "-q", "main")
+    quiet(pushed.local, "commit", "-q", "--amend", "-m", "Rewritten initial commit")
+    result = pushed.push("--force", "main")
+    assert_blocked(result, "force-push", "main")
+    assert remote_sha(pushed.origin, "main") == published
+
+
+def test_force_push_of_a_feature_branch_passes(pushed: Pushed) -> None:
+    branch_with_commit(pushed.local, "feature/f", "develop")
+    pushed.publish("feature/f")
+    quiet(pushed.local, "commit", "-q", "--amend", "-m", "Reworded")
+    assert_passes(pushed.push("--force", "feature/f"))
+    assert remote_sha(pushed.origin, "feature/f") == pushed.local.sha("feature/f")
+
+
+@pytest.mark.parametrize("branch", ["main", "develop"])
+def test_deleting_a_protected_branch_is_refused(pushed: Pushed, branch: str) -> None:
+    result = pushed.push("--delete", branch)
+    assert_blocked(result, "branch-delete", branch)
+    assert remote_sha(pushed.origin, branch) is not None
+
+
+def release_on_main_only(p: Pushed) -> None:
+    branch_with_commit(p.local, "release/1.0.0", "develop")
+    p.publish("release/1.0.0")
+    merge_quiet(p.local, "main", "release/1.0.0")
+    p.publish("main")
+
+
+def test_deleting_a_release_before_it_reached_develop_is_refused(pushed: Pushed) -> None:
+    release_on_main_only(pushed)
+    result = pushed.push("--delete", "release/1.0.0")
+    assert_blocked(result, "branch-delete", "release/1.0.0", "develop")
+    assert remote_sha(pushed.origin, "release/1.0.0") is not None
+
+
+def test_deleting_a_release_that_reached_main_and_develop_passes(pushed: Pushed) -> None:
+    release_on_main_only(pushed)
+    merge_quiet(pushed.local, "develop", "release/1.0.0")
+    pushed.publish("develop")
+    assert_passes(pushed.push("--delete", "release/1.0.0"))
+    assert remote_sha(pushed.origin, "release/1.0.0") is None
+
+
+def test_deleting_an_unmerged_hotfix_is_refused(pushed: Pushed) -> None:
+    branch_with_commit(pushed.local, "hotfix/h", "main")
+    pushed.publish("hotfix/h")
+    assert_blocked(pushed.push("--delete", "hotfix/h"), "branch-delete", "hotfix/h")
+
+
+def test_deleting_a_feature_branch_passes(pushed: Pushed) -> None:
+    branch_with_commit(pushed.local, "feature/gone", "develop")
+    pushed.publish("feature/gone")
+    assert_passes(pushed.push("--delete", "feature/gone"))
+    assert remote_sha(pushed.origin, "feature/gone") is None
+
+
+# --- protected-history ---------------------------------------------------------------------
+
+
+def test_fast_forward_of_develop_into_main_is_refused_at_push(pushed: Pushed) -> None:
+    develop_with_feature(pushed)
+    published = remote_sha(pushed.origin, "main")
+    merge_quiet(pushed.local, "main", "develop", ff=True)
+    result = pushed.push("main")
+    assert_blocked(result, "protected-history", "main")
+    assert remote_sha(pushed.origin, "main") == published
+
+
+def test_no_verify_commit_on_develop_is_refused_at_push(pushed: Pushed) -> None:
+    quiet(pushed.local, "switch", "-q", "develop")
+    pushed.local.write("hack.py", "x = 1\n")
+    pushed.local.git("add", "hack.py")
+    pushed.local.git("commit", "-q", "--no-verify", "-m", "Quick fix")
+    published = remote_sha(pushed.origin, "develop")
+    result = pushed.push("develop")
+    assert_blocked(result, "protected-history", "develop")
+    assert remote_sha(pushed.origin, "develop") == published
+
+
+def test_merged_feature_on_develop_is_pushed(pushed: Pushed) -> None:
+    branch_with_commit(pushed.local, "feature/a", "develop")
+    tip = merge_quiet(pushed.local, "develop", "feature/a")
+    assert_passes(pushed.push("develop"))
+    assert remote_sha(pushed.origin, "develop") == tip
+
+
+def test_release_merge_on_main_is_pushed(pushed: Pushed) -> None:
+    branch_with_commit(pushed.local, "release/1.1.0", "develop")
+    tip = merge_quiet(pushed.local, "main", "release/1.1.0")
+    assert_passes(pushed.push("main"))
+    assert remote_sha(pushed.origin, "main") == tip
+
+
+def test_one_bad_ref_refuses_the_whole_push(pushed: Pushed) -> None:
+    good = branch_with_commit(pushed.local, "feature/ok", "develop")
+    quiet(pushed.local, "switch", "-q", "develop")
+    quiet(pushed.local, "commit", "-q", "--allow-empty", "-m", "Direct commit")
+    result = pushed.push("feature/ok", "develop")
+    assert_blocked(result, "protected-history", "develop")
+    assert remote_sha(pushed.origin, "feature/ok") is None, good
+
+
+MESSAGES = {
+    "git": ("develop", "feature/x", "Merge branch 'feature/x' into develop"),
+    "git-remote": ("develop", "feature/x", "Merge remote-tracking branch 'origin/feature/x' "
+                                           "into develop"),
+    "github": ("develop", "feature/x", "Merge pull request #12 from owner/feature/x"),
+    "gitlab": ("develop", "feature/x", "Merge branch 'feature/x' into 'develop'"),
+    "git-main": ("main", "release/1.2.0", "Merge branch 'release/1.2.0'"),
+    "github-main": ("main", "release/1.2.0", "Merge pull request #13 from owner/release/1.2.0"),
+    "gitlab-main": ("main", "hotfix/crash", "Merge branch 'hotfix/crash' into 'main'"),
+}
+
+
+@pytest.mark.parametrize("style", sorted(MESSAGES))
+def test_merge_messages_of_legal_merges_are_understood_at_push(pushed: Pushed,
+                                                               style: str) -> None:
+    target, source, message = MESSAGES[style]
+    branch_with_commit(pushed.local, source, "main" if source.startswith("hotfix/") else "develop")
+    tip = merge_quiet(pushed.local, target, source, message)
+    assert_passes(pushed.push(target))
+    assert remote_sha(pushed.origin, target) == tip
+
+
+@pytest.mark.parametrize("message", [
+    "Merge pull request #12 from owner/feature/x",
+    "Merge branch 'feature/x' into 'main'",
+    "Merge branch 'feature/x'",
+])
+def test_feature_merge_messages_on_main_are_refused_at_push(pushed: Pushed,
+                                                           message: str) -> None:
+    branch_with_commit(pushed.local, "feature/x", "develop")
+    merge_quiet(pushed.local, "main", "feature/x", message)
+    published = remote_sha(pushed.origin, "main")
+    assert_blocked(pushed.push("main"), "protected-history", "main")
+    assert remote_sha(pushed.origin, "main") == published
+
+
+# --- pre-receive on a bare server ----------------------------------------------------------
+
+
+@pytest.fixture
+def server(repo: Repo, tmp_path: Path) -> Pushed:
+    """A clone without local hooks pushing to a bare server that runs the pre-receive shim."""
+    origin = add_bare_remote(repo, tmp_path / "server.git", server_hooks=True)
+    return Pushed(repo, origin)
+
+
+def server_push(p: Pushed, *args: str) -> Result:
+    return p.local.git("push", "--no-verify", "origin", *args, check=False)
+
+
+def test_server_refuses_a_direct_commit_on_develop(server: Pushed) -> None:
+    quiet(server.local, "switch", "-q", "develop")
+    commit_quiet(server.local, "hack.py")
+    published = remote_sha(server.origin, "develop")
+    result = server_push(server, "develop")
+    assert_blocked(result, "protected-history", "develop")
+    assert "declined" in result.text
+    assert remote_sha(server.origin, "develop") == published
+
+
+def test_server_refuses_a_force_push_of_main(server: Pushed) -> None:
+    published = remote_sha(server.origin, "main")
+    quiet(server.local, "switch", "-q", "main")
+    quiet(server.local, "commit", "-q", "--amend", "-m", "Rewritten")
+    assert_blocked(server_push(server, "--force", "main"), "force-push", "main")
+    assert remote_sha(server.origin, "main") == published
+
+
+def test_server_refuses_deleting_main(server: Pushed) -> None:
+    assert_blocked(server_push(server, "--delete", "main"), "branch-delete", "main")
+    assert remote_sha(server.origin, "main") is not None
+
+
+def test_server_refuses_a_hotfix_from_develop(server: Pushed) -> None:
+    branch_with_commit(server.local, "feature/a", "develop")
+    merge_quiet(server.local, "develop", "feature/a")
+    server_push(server, "develop")
+    branch_with_commit(server.local, "hotfix/crash", "develop")
+    assert_blocked(server_push(server, "hotfix/crash"), "branch-origin", "hotfix/crash")
+
+
+def test_server_accepts_the_legal_flow(server: Pushed) -> None:
+    branch_with_commit(server.local, "feature/a", "develop")
+    assert_passes(server_push(server, "feature/a"))
+    merge_quiet(server.local, "develop", "feature/a",
+                "Merge pull request #1 from owner/feature/a")
+    assert_passes(server_push(server, "develop"))
+    branch_with_commit(server.local, "release/1.0.0", "develop")
+    merge_quiet(server.local, "main", "release/1.0.0")
+    merge_quiet(server.local, "develop", "release/1.0.0")
+    assert_passes(server_push(server, "release/1.0.0", "main", "develop"))
+    assert_passes(server_push(server, "--delete", "release/1.0.0"))
+    assert remote_sha(server.origin, "main") == server.local.sha("main")
