@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from flowwarden import proc
 from flowwarden.model import ZERO_SHA, StagedFile
@@ -17,8 +16,7 @@ class NotARepository(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Commit:
+class Commit(NamedTuple):
     sha: str
     parents: tuple[str, ...]
     message: str
@@ -32,33 +30,42 @@ class Commit:
         return self.message.split("\n", 1)[0]
 
 
-@dataclass(frozen=True)
 class GitRepo:
     """A repository as git sees it from `cwd`: work tree (None when bare) and git dirs."""
 
-    root: Path | None
-    git_dir: Path
-    common_dir: Path
-    env: Mapping[str, str] | None = None
+    def __init__(self, root: Path | None, git_dir: Path, common_dir: Path,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.root = root
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self.env = env
+        self._tips: dict[str, str] | None = None
+        self._head: str | None | bool = False  # False: not read yet
+        self._remotes: tuple[str, ...] | None = None
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] = ".",
                  env: Mapping[str, str] | None = None) -> GitRepo:
-        code, out = proc.run(
+        # One process answers all of it; HEAD's line is missing on an unborn branch.
+        _, out = proc.run(
             ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir",
-             "--git-common-dir", "--show-toplevel"],
+             "--git-common-dir", "--show-toplevel", "--verify", "-q", "HEAD"],
             cwd=cwd, env=env, check=False,
         )
         lines = out.decode().splitlines()
-        if code != 0 and len(lines) < 3:
+        if len(lines) < 3 or lines[0] not in ("true", "false"):
             raise NotARepository(f"{os.path.abspath(cwd)} is not inside a git repository")
         bare = lines[0] == "true"
         git_dir = Path(lines[1])
         common = Path(lines[2])
         if not common.is_absolute():
             common = (Path(cwd) / common).resolve()
-        root = None if bare or len(lines) < 4 else Path(lines[3])
-        return cls(root=root, git_dir=git_dir, common_dir=common, env=env)
+        rest = lines[3:]
+        root = None if bare or not rest or _looks_like_sha(rest[0]) else Path(rest.pop(0))
+        repo = cls(root=root, git_dir=git_dir, common_dir=common, env=env)
+        if not bare:  # in a bare repository --show-toplevel fails and git prints no more
+            repo._head = rest[0] if rest and _looks_like_sha(rest[0]) else None
+        return repo
 
     @property
     def cwd(self) -> Path:
@@ -86,7 +93,9 @@ class GitRepo:
         return out.decode().strip() if code == 0 else None
 
     def head(self) -> str | None:
-        return self.rev_parse("HEAD")
+        if self._head is False:
+            self._head = self.rev_parse("HEAD")
+        return self._head if isinstance(self._head, str) else None
 
     def merge_head(self) -> str | None:
         """The commit being merged while a conflicted merge is concluded."""
@@ -144,14 +153,17 @@ class GitRepo:
         return self.git_ok("cat-file", "-e", sha + "^{commit}")
 
     def commits(self, include: Iterable[str], exclude: Iterable[str] = (),
-                first_parent: bool = False) -> list[Commit]:
-        """Commits reachable from `include` but not `exclude`, newest first."""
+                first_parent: bool = False, exclude_refs: Sequence[str] = ()) -> list[Commit]:
+        """Commits reachable from `include` but not from `exclude` or the `exclude_refs`
+        patterns (`--remotes=origin`, `--branches`), newest first."""
         tips = [r for r in include if r != ZERO_SHA]
         if not tips:
             return []
         args = ["log", "-z", "--format=%H %P%n%B"]
         if first_parent:
             args.append("--first-parent")
+        if exclude_refs:
+            args += ["--not", *exclude_refs, "--not"]
         stdin = "\n".join([*tips, *("^" + r for r in exclude if r != ZERO_SHA)]) + "\n"
         out = self.git(*args, "--stdin", stdin=stdin.encode())
         return [parse_commit(record) for record in out.decode(errors="replace").split("\0")
@@ -161,9 +173,14 @@ class GitRepo:
         stdin = "\n".join([*include, *("^" + r for r in exclude)]) + "\n"
         return int(self.git("rev-list", "--count", "--stdin", stdin=stdin.encode()).strip())
 
-    @cached_property
+    @property
     def branch_tips(self) -> Mapping[str, str]:
-        """Short name -> sha for local branches, then `remote/name` for remote-tracking ones."""
+        """Short name -> sha for local branches, `remotes/<remote>/<name>` for tracking ones."""
+        if self._tips is None:
+            self._tips = self._read_tips()
+        return self._tips
+
+    def _read_tips(self) -> dict[str, str]:
         out = self.git("for-each-ref", "--format=%(objectname) %(refname)",
                        "refs/heads", "refs/remotes")
         tips = {}
@@ -182,9 +199,15 @@ class GitRepo:
         prefix = f"remotes/{remote}/"
         return {k[len(prefix):]: v for k, v in self.branch_tips.items() if k.startswith(prefix)}
 
-    @cached_property
+    @property
     def remotes(self) -> tuple[str, ...]:
-        return tuple(self.git("remote").decode().split())
+        if self._remotes is None:
+            self._remotes = tuple(self.git("remote").decode().split())
+        return self._remotes
+
+
+def _looks_like_sha(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
 
 
 def parse_raw_diff(raw: bytes) -> list[StagedFile]:
