@@ -213,8 +213,10 @@ def test_post_checkout_is_quiet_for_a_legal_branch(shim_repo: Repo) -> None:
     assert_passes(shim_repo.git("switch", "-c", "feature/login", "develop", check=False))
 
 
-def test_post_checkout_is_quiet_when_switching_existing_branches(shim_repo: Repo) -> None:
-    quiet(shim_repo, "branch", "Bad_Existing")
+def test_post_checkout_is_quiet_when_returning_to_a_branch(shim_repo: Repo) -> None:
+    """Only a branch's creation warns; switching back to one already worked on does not."""
+    branch_with_commit(shim_repo, "Bad_Existing", "develop")
+    quiet(shim_repo, "switch", "-q", "develop")
     assert_passes(shim_repo.git("switch", "Bad_Existing", check=False))
 
 

@@ -280,3 +280,35 @@ def test_server_accepts_the_legal_flow(server: Pushed) -> None:
     assert_passes(server_push(server, "release/1.0.0", "main", "develop"))
     assert_passes(server_push(server, "--delete", "release/1.0.0"))
     assert remote_sha(server.origin, "main") == server.local.sha("main")
+
+
+def stale_clone(p: Pushed, tmp_path: Path, branch: str) -> Repo:
+    """A second clone moves `branch` on origin; `p.local` never fetches it."""
+    other = Repo(tmp_path / "other", p.local.env)
+    p.local.git("clone", "-q", p.origin.path.as_uri(), str(other.path))
+    quiet(other, "switch", "-q", branch)
+    commit_quiet(other, "theirs.txt")
+    quiet(other, "push", "-q", "--no-verify", "origin", branch)
+    return other
+
+
+def test_force_push_over_an_unfetched_main_is_refused(pushed: Pushed, tmp_path: Path) -> None:
+    """The remote's tip is unknown locally: force-push must still refuse, not crash."""
+    stale_clone(pushed, tmp_path, "main")
+    published = remote_sha(pushed.origin, "main")
+    quiet(pushed.local, "switch", "-q", "main")
+    commit_quiet(pushed.local, "mine.txt")
+    result = pushed.push("--force", "main")
+    assert_blocked(result, "force-push", "main")
+    assert remote_sha(pushed.origin, "main") == published
+
+
+def test_force_push_of_a_feature_over_an_unfetched_tip_passes(pushed: Pushed,
+                                                              tmp_path: Path) -> None:
+    branch_with_commit(pushed.local, "feature/f", "develop")
+    pushed.publish("feature/f")
+    stale_clone(pushed, tmp_path, "feature/f")
+    quiet(pushed.local, "switch", "-q", "feature/f")
+    commit_quiet(pushed.local, "mine.txt")
+    assert_passes(pushed.push("--force", "feature/f"))
+    assert remote_sha(pushed.origin, "feature/f") == pushed.local.sha("feature/f")
