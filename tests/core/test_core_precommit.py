@@ -80,8 +80,8 @@ def test_post_checkout_warning_is_hidden_unless_verbose(pc_repo: Repo,
     quiet_run = pc_repo.git("switch", "-c", "badname", "develop", check=False)
     assert quiet_run.code == 0, quiet_run.text
     assert "branch-name" not in quiet_run.text
-    pc_repo.write(".pre-commit-config.yaml", precommit_setup.config_text(verbose=True))
-    loud = pc_repo.git("switch", "-c", "otherbadname", "develop", check=False)
+    commit_quiet(pc_repo, ".pre-commit-config.yaml", precommit_setup.config_text(verbose=True))
+    loud = pc_repo.git("switch", "-c", "otherbadname", check=False)
     assert loud.code == 0, loud.text
     assert "branch-name" in loud.text and "otherbadname" in loud.text
     assert "warning" in loud.text.lower()
@@ -131,29 +131,32 @@ def test_pre_push_legal_feature_passes(pc_pushed: tuple[Repo, Repo]) -> None:
 
 def test_framework_pre_push_cannot_see_deletions(pc_pushed: tuple[Repo, Repo]) -> None:
     """pre-commit skips deleted refs and runs no hook at all: the shims or the server must
-    catch `git push --delete main` (see test_core_shims_push)."""
+    catch `git push --delete develop` (see test_core_shims_push)."""
     local, origin = pc_pushed
-    result = local.git("push", "origin", "--delete", "main", check=False)
+    result = local.git("push", "origin", "--delete", "develop", check=False)
     assert result.code == 0, result.text
-    assert remote_sha(origin, "main") is None
+    assert remote_sha(origin, "develop") is None
 
 
 def test_framework_pre_push_sees_only_the_first_ref_with_new_commits(
         pc_pushed: tuple[Repo, Repo]) -> None:
-    """Observed with pre-commit 4.7: hooks run once, for the first stdin line with new commits.
-
-    git writes the lines in the order of the refspecs given. A bad ref behind a good one
-    goes through unseen; the same bad ref first is refused."""
+    """Observed with git 2.39 and pre-commit 4.7: pre-commit runs its hooks once, for the first
+    stdin line with new commits. git writes the refs the remote already has first, in the
+    remote's (sorted) order, whatever the command line says, then new refs. A legal develop
+    update hides a bad main pushed with it; main alone is refused. The shims
+    (test_core_shims_push) and the server see every ref."""
     local, origin = pc_pushed
-    branch_with_commit(local, "feature/ok", "develop")
-    quiet(local, "switch", "-q", "develop")
-    commit_quiet(local, "hack.py")
-    bad_first = local.git("push", "origin", "develop", "feature/ok", check=False)
-    assert_blocked(bad_first, "protected-history", "develop")
-    assert remote_sha(origin, "develop") != local.sha("develop")
-    good_first = local.git("push", "origin", "feature/ok", "develop", check=False)
-    assert good_first.code == 0, good_first.text
-    assert remote_sha(origin, "develop") == local.sha("develop"), "develop went through unseen"
+    branch_with_commit(local, "feature/a", "develop")
+    good = merge_quiet(local, "develop", "feature/a")
+    quiet(local, "switch", "-q", "main")
+    bad = commit_quiet(local, "hack.py")
+    alone = local.git("push", "origin", "main", check=False)
+    assert_blocked(alone, "protected-history", "main")
+    assert remote_sha(origin, "main") != bad
+    together = local.git("push", "origin", "main", "develop", check=False)
+    assert together.code == 0, together.text
+    assert remote_sha(origin, "develop") == good
+    assert remote_sha(origin, "main") == bad, "main went through unseen"
 
 
 def test_pre_commit_run_all_stages_from_the_cli(pc_repo: Repo) -> None:
