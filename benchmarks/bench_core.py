@@ -82,12 +82,21 @@ def build_tree_repo(path: Path, env: Mapping[str, str], files: int) -> Path:
     return path
 
 
-def history_stream(commits: int) -> bytes:
-    """main/develop at a base commit, and `commits` more on develop: merged features."""
+def history_stream(commits: int, linear: bool = False) -> bytes:
+    """main/develop at a base commit, and `commits` more on develop: merged features, or
+    (`linear`) direct commits, as `--no-verify` would leave them."""
     parts = [b"commit refs/heads/main\nmark :1\n", f"committer {STAMP}\n".encode(),
              data("Initial"), b"M 100644 inline README.md\n", data("# model"),
              b"reset refs/heads/develop\nfrom :1\n"]
     mark, develop = 2, 1
+    if linear:
+        for n in range(commits):
+            parts += [f"commit refs/heads/develop\nmark :{mark}\n".encode(),
+                      f"committer {STAMP}\n".encode(), data(f"Direct {n}"),
+                      f"from :{develop}\n".encode(),
+                      f"M 100644 inline work/{n % 500}.txt\n".encode(), data(str(n))]
+            develop, mark = mark, mark + 1
+        return b"".join(parts)
     for n in range(commits // 2):
         feature = f"feature/f{n}"
         parts += [f"commit refs/bench/scratch\nmark :{mark}\n".encode(),
@@ -102,14 +111,16 @@ def history_stream(commits: int) -> bytes:
     return b"".join(parts)
 
 
-def build_history_repo(path: Path, env: Mapping[str, str], commits: int) -> tuple[Path, str, str]:
+def build_history_repo(path: Path, env: Mapping[str, str], commits: int,
+                       linear: bool = False) -> tuple[Path, str, str]:
     """A clone whose develop is `commits` ahead of origin/develop; returns (repo, old, new)."""
     path.mkdir(parents=True)
     git(path, env, "init", "-q", "-b", "main")
-    git(path, env, "fast-import", "--quiet", stdin=history_stream(commits))
+    git(path, env, "fast-import", "--quiet", stdin=history_stream(commits, linear))
     base = git(path, env, "rev-parse", "main").strip()
     new = git(path, env, "rev-parse", "develop").strip()
-    git(path, env, "update-ref", "-d", "refs/bench/scratch")  # features merged and deleted
+    if not linear:
+        git(path, env, "update-ref", "-d", "refs/bench/scratch")  # merged and deleted
     bare = path.parent / (path.name + "-origin.git")
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], env=dict(env), check=True,
                    capture_output=True)
@@ -122,6 +133,9 @@ def build_history_repo(path: Path, env: Mapping[str, str], commits: int) -> tupl
 
 
 # --- measuring ------------------------------------------------------------------------------
+
+
+Command = tuple[Sequence[str], "bytes | None"]
 
 
 @dataclass(frozen=True)
@@ -141,13 +155,19 @@ def run_once(cmd: Sequence[str], cwd: Path, env: Mapping[str, str],
     return Sample(elapsed, proc.returncode, (proc.stdout + proc.stderr).decode(errors="replace"))
 
 
-def median_of(repeat: int, cmd: Sequence[str], cwd: Path, env: Mapping[str, str],
-              stdin: bytes | None = None) -> Sample:
-    """Median wall time after one warm-up run (which fills flowwarden's policy cache)."""
-    run_once(cmd, cwd, env, stdin)
-    samples = [run_once(cmd, cwd, env, stdin) for _ in range(repeat)]
-    seconds = statistics.median(s.seconds for s in samples)
-    return Sample(seconds, samples[-1].code, samples[-1].output)
+def compare(repeat: int, cmds: Mapping[str, Command], cwd: Mapping[str, Path],
+            env: Mapping[str, str]) -> dict[str, Sample]:
+    """Median wall time of each command, run round-robin so that a busy machine slows them
+    all alike; one warm-up run each first (it fills flowwarden's policy cache)."""
+    for name, (cmd, stdin) in cmds.items():
+        run_once(cmd, cwd[name], env, stdin)
+    samples: dict[str, list[Sample]] = {name: [] for name in cmds}
+    for _ in range(repeat):
+        for name, (cmd, stdin) in cmds.items():
+            samples[name].append(run_once(cmd, cwd[name], env, stdin))
+    return {name: Sample(statistics.median(s.seconds for s in runs), runs[-1].code,
+                         runs[-1].output)
+            for name, runs in samples.items()}
 
 
 def peak_rss_mb(cmd: Sequence[str], cwd: Path, env: Mapping[str, str],
@@ -182,20 +202,29 @@ def ms(seconds: float) -> str:
 
 def bench_commit_stage(table: Table, root: Path, env: Mapping[str, str], repeat: int,
                        sizes: Sequence[int]) -> None:
-    fw_times = {}
+    repos = {}
     for files in sizes:
         t0 = time.perf_counter()
-        repo = build_tree_repo(root / f"tree-{files}", env, files)
+        repos[files] = build_tree_repo(root / f"tree-{files}", env, files)
         print(f"built {files}-file repository in {time.perf_counter() - t0:.1f} s", flush=True)
+    cmds: dict[str, Command] = {"python": ([sys.executable, "-c", "pass"], None)}
+    cwd = {"python": repos[sizes[0]]}
+    for files, repo in repos.items():
         staged = git(repo, env, "diff", "--cached", "--name-only").split()
-        fw = median_of(repeat, [*FW, "hook", "pre-commit"], repo, env)
-        nctb = median_of(repeat, [str(BIN / "no-commit-to-branch")], repo, env)
-        cal = median_of(repeat, [str(BIN / "check-added-large-files"), *staged], repo, env)
-        for name, sample in (("flowwarden", fw), ("no-commit-to-branch", nctb),
-                             ("check-added-large-files", cal)):
-            if sample.code != 0:
-                raise SystemExit(f"{name} failed on a legal commit:\n{sample.output}")
-        fw_times[files] = fw.seconds
+        for tool, cmd in (("flowwarden", [*FW, "hook", "pre-commit"]),
+                          ("no-commit-to-branch", [str(BIN / "no-commit-to-branch")]),
+                          ("check-added-large-files",
+                           [str(BIN / "check-added-large-files"), *staged])):
+            cmds[f"{tool} {files}"] = (cmd, None)
+            cwd[f"{tool} {files}"] = repo
+    result = compare(repeat, cmds, cwd, env)
+    for name, sample in result.items():
+        if sample.code != 0:
+            raise SystemExit(f"{name} failed on a legal commit:\n{sample.output}")
+    table.add("baseline: python -c pass (interpreter start-up)", ms(result["python"].seconds))
+    for files, repo in repos.items():
+        fw, nctb, cal = (result[f"{tool} {files}"] for tool in
+                         ("flowwarden", "no-commit-to-branch", "check-added-large-files"))
         label = f"{files:,} files"
         table.add(f"pre-commit: flowwarden hook pre-commit ({label})", ms(fw.seconds))
         table.add(f"pre-commit: no-commit-to-branch ({label})", ms(nctb.seconds))
@@ -207,23 +236,27 @@ def bench_commit_stage(table: Table, root: Path, env: Mapping[str, str], repeat:
         table.add(f"peak RSS flowwarden hook pre-commit ({label})",
                   f"{peak_rss_mb([*FW, 'hook', 'pre-commit'], repo, env):.1f} MB",
                   "target <= 60 MB")
-        if files == sizes[0]:
-            bench_commit_msg(table, repo, env, repeat)
     if len(sizes) > 1:
-        growth = fw_times[sizes[-1]] / fw_times[sizes[0]]
-        table.add(f"growth flowwarden {sizes[0]:,} -> {sizes[-1]:,} files", f"{growth:.2f}x",
-                  "target <= 1.3x")
+        first, last = (result[f"flowwarden {n}"].seconds for n in (sizes[0], sizes[-1]))
+        table.add(f"growth flowwarden {sizes[0]:,} -> {sizes[-1]:,} files",
+                  f"{last / first:.2f}x", "target <= 1.3x")
+    bench_commit_msg(table, repos[sizes[0]], env, repeat)
 
 
 def bench_commit_msg(table: Table, repo: Path, env: Mapping[str, str], repeat: int) -> None:
     message = repo / ".git" / "COMMIT_EDITMSG"
     message.write_text("Add the training script\n\nTrains the baseline model.\n")
-    fw = median_of(repeat, [*FW, "hook", "commit-msg", str(message)], repo, env)
-    gl = median_of(repeat, [str(BIN / "gitlint"), "--staged", "--msg-filename", str(message),
-                            "run-hook"], repo, env)
-    table.add("commit-msg: flowwarden hook commit-msg", ms(fw.seconds),
-              f"exit {fw.code}")
-    table.add("commit-msg: gitlint --staged --msg-filename", ms(gl.seconds), f"exit {gl.code}")
+    cmds: dict[str, Command] = {
+        "flowwarden": ([*FW, "hook", "commit-msg", str(message)], None),
+        "gitlint": ([str(BIN / "gitlint"), "--staged", "--msg-filename", str(message)], None),
+    }
+    result = compare(repeat, cmds, {name: repo for name in cmds}, env)
+    fw, gl = result["flowwarden"], result["gitlint"]
+    for name, sample in result.items():
+        if sample.code != 0:
+            raise SystemExit(f"{name} refused a good message:\n{sample.output}")
+    table.add("commit-msg: flowwarden hook commit-msg", ms(fw.seconds))
+    table.add("commit-msg: gitlint --staged --msg-filename", ms(gl.seconds))
     table.add("ratio flowwarden / gitlint", f"{fw.seconds / gl.seconds:.2f}x")
 
 
@@ -235,16 +268,23 @@ def bench_push(table: Table, root: Path, env: Mapping[str, str], repeat: int,
     url = (root / "history-origin.git").as_uri()
     stdin = f"refs/heads/develop {new} refs/heads/develop {old}\n".encode()
     cmd = [*FW, "hook", "pre-push", "origin", url]
-    sample = median_of(max(3, repeat // 3), cmd, repo, env, stdin)
+    git(repo, env, "branch", "feature/bench", new)
+    feature = f"refs/heads/feature/bench {new} refs/heads/feature/bench {ZERO}\n".encode()
+    direct, d_old, d_new = build_history_repo(root / "direct", env, commits, linear=True)
+    d_cmd = [*FW, "hook", "pre-push", "origin", (root / "direct-origin.git").as_uri()]
+    d_stdin = f"refs/heads/develop {d_new} refs/heads/develop {d_old}\n".encode()
+    result = compare(max(3, repeat // 3), {"develop": (cmd, stdin), "feature": (cmd, feature),
+                                           "direct": (d_cmd, d_stdin)},
+                     {"develop": repo, "feature": repo, "direct": direct}, env)
+    sample, created, refused = result["develop"], result["feature"], result["direct"]
     table.add(f"pre-push: {commits:,} new commits on develop (merged features)",
               ms(sample.seconds), f"target <= 500 ms, exit {sample.code}")
     table.add(f"peak RSS flowwarden pre-push ({commits:,} commits)",
               f"{peak_rss_mb(cmd, repo, env, stdin):.1f} MB", "target <= 60 MB")
-    feature = f"refs/heads/feature/bench {new} refs/heads/feature/bench {ZERO}\n".encode()
-    git(repo, env, "branch", "feature/bench", new)
-    created = median_of(max(3, repeat // 3), cmd, repo, env, feature)
     table.add(f"pre-push: new branch carrying {commits:,} commits", ms(created.seconds),
               f"exit {created.code}")
+    table.add(f"pre-push: {commits:,} direct commits on develop (refused)",
+              ms(refused.seconds), f"exit {refused.code}, {len(refused.output):,} bytes of report")
     bench_walk(table, repo, env, new, repeat)
 
 
@@ -307,11 +347,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = args.keep or Path(tempfile.mkdtemp(prefix="fw-bench-"))
     env = clean_env(root / "home")
     (root / "home").mkdir(parents=True, exist_ok=True)
+    # gitlint --staged asks git config for the author, as a user's commit would find it
+    (root / "home" / ".gitconfig").write_text("[user]\n\tname = Ada\n\temail = ada@example.com\n")
     table = Table([])
     try:
         print(tool_versions(env), flush=True)
+        print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
         bench_commit_stage(table, root, env, args.repeat, args.sizes)
         bench_push(table, root, env, args.repeat, args.commits)
+        table.add("load average (1 min) after the run", f"{os.getloadavg()[0]:.2f}",
+                  f"{os.cpu_count()} CPUs; other work on the machine inflates every row alike")
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)

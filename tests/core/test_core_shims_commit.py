@@ -92,7 +92,8 @@ def test_refused_merge_cannot_be_concluded_with_commit(shim_repo: Repo) -> None:
     branch_with_commit(shim_repo, "feature/x", "develop")
     quiet(shim_repo, "switch", "-q", "main")
     before = shim_repo.sha()
-    shim_repo.git("merge", "--no-ff", "--no-edit", "feature/x", check=False)
+    refused = shim_repo.git("merge", "--no-ff", "--no-edit", "feature/x", check=False)
+    assert_blocked(refused, "merge-target")
     if not (shim_repo.path / ".git" / "MERGE_HEAD").exists():
         pytest.skip("this git does not keep the merge state after pre-merge-commit refuses")
     result = shim_repo.git("commit", "--no-edit", check=False)
