@@ -195,3 +195,15 @@ def test_demo_walks_the_flow_and_names_the_rules(repo: Repo) -> None:
     for rule in ("protected-branch", "merge-target", "branch-name"):
         assert rule in result.out, rule
     assert TRACEBACK not in result.text
+
+
+def test_check_branch_looks_at_an_existing_branch_history(repo: Repo) -> None:
+    """`check --branch` on a hotfix that carries develop-only work reports branch-origin."""
+    quiet(repo, "switch", "-q", "develop")
+    repo.write("develop-only.txt", "x\n")
+    quiet(repo, "add", "develop-only.txt")
+    quiet(repo, "commit", "-qm", "Develop-only work")
+    quiet(repo, "switch", "-q", "-c", "hotfix/crash")
+    result = repo.fw("check", "--branch", "hotfix/crash")
+    assert result.code == 1, result.text
+    assert "branch-origin" in result.text and "hotfix/crash" in result.text

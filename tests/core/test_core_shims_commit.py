@@ -346,3 +346,50 @@ def test_custom_kind_from_the_policy_file(shim_repo: Repo) -> None:
     quiet(shim_repo, "switch", "-q", "main")
     result = shim_repo.git("merge", "--no-ff", "--no-edit", "bugfix/typo", check=False)
     assert_blocked(result, "merge-target", "bugfix/typo")
+
+
+def test_pull_of_a_feature_into_main_is_refused(shim_repo: Repo, tmp_path: Path) -> None:
+    """`git pull` names the merged branch `branch 'feature/x' of <url>` in GITHEAD_*."""
+    branch_with_commit(shim_repo, "feature/x", "develop")
+    add_bare_remote(shim_repo, tmp_path / "origin.git", branches=("main", "develop", "feature/x"))
+    quiet(shim_repo, "switch", "-q", "main")
+    before = shim_repo.sha()
+    result = shim_repo.git("pull", "--no-rebase", "--no-ff", "--no-edit", "origin", "feature/x",
+                           check=False)
+    assert_blocked(result, "merge-target", "feature/x")
+    assert shim_repo.sha() == before
+
+
+def test_octopus_merge_into_develop_passes_and_into_main_is_refused(shim_repo: Repo) -> None:
+    branch_with_commit(shim_repo, "feature/a", "develop")
+    branch_with_commit(shim_repo, "feature/b", "develop")
+    quiet(shim_repo, "switch", "-q", "develop")
+    assert_passes(shim_repo.git("merge", "--no-ff", "--no-edit", "feature/a", "feature/b",
+                                check=False))
+    assert len(shim_repo.git("log", "-1", "--format=%P").out.split()) == 3
+    branch_with_commit(shim_repo, "release/1.0.0", "develop")
+    branch_with_commit(shim_repo, "feature/c", "develop")  # not in the release
+    quiet(shim_repo, "switch", "-q", "main")
+    before = shim_repo.sha()
+    result = shim_repo.git("merge", "--no-ff", "--no-edit", "release/1.0.0", "feature/c",
+                           check=False)
+    assert_blocked(result, "merge-target", "feature/c")
+    assert shim_repo.sha() == before
+
+
+def test_squash_merge_into_develop_is_a_direct_commit(shim_repo: Repo) -> None:
+    """A local squash leaves no MERGE_HEAD: the commit is an ordinary one on develop."""
+    branch_with_commit(shim_repo, "feature/x", "develop")
+    quiet(shim_repo, "switch", "-q", "develop")
+    shim_repo.git("merge", "--squash", "feature/x")
+    assert_blocked(shim_repo.git("commit", "--no-edit", check=False), "protected-branch")
+
+
+def test_cherry_pick_onto_develop_runs_no_commit_hook(shim_repo: Repo) -> None:
+    """git runs neither pre-commit nor commit-msg for cherry-pick; push catches it."""
+    tip = branch_with_commit(shim_repo, "feature/x", "develop")
+    quiet(shim_repo, "switch", "-q", "develop")
+    before = shim_repo.sha()
+    result = shim_repo.git("cherry-pick", tip, check=False)
+    assert result.code == 0, result.text
+    assert shim_repo.sha() != before

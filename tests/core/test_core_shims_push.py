@@ -312,3 +312,72 @@ def test_force_push_of_a_feature_over_an_unfetched_tip_passes(pushed: Pushed,
     commit_quiet(pushed.local, "mine.txt")
     assert_passes(pushed.push("--force", "feature/f"))
     assert remote_sha(pushed.origin, "feature/f") == pushed.local.sha("feature/f")
+
+
+def test_server_refuses_an_illegal_branch_name(server: Pushed) -> None:
+    branch_with_commit(server.local, "Feature_B", "develop")
+    assert_blocked(server_push(server, "Feature_B"), "branch-name", "Feature_B")
+    assert remote_sha(server.origin, "Feature_B") is None
+
+
+def test_server_refuses_deleting_a_release_not_yet_in_develop(server: Pushed) -> None:
+    branch_with_commit(server.local, "release/1.0.0", "develop")
+    merge_quiet(server.local, "main", "release/1.0.0")
+    assert_passes(server_push(server, "release/1.0.0", "main"))
+    result = server_push(server, "--delete", "release/1.0.0")
+    assert_blocked(result, "branch-delete", "release/1.0.0", "develop")
+    assert remote_sha(server.origin, "release/1.0.0") is not None
+
+
+def test_server_judges_by_the_policy_already_on_the_branch(server: Pushed) -> None:
+    """A push cannot switch the rule off that judges it: the incoming policy waits its turn."""
+    quiet(server.local, "switch", "-q", "develop")
+    commit_quiet(server.local, ".flowwarden.yaml",
+                 "extends: gitflow-ml\nrules:\n  protected-history: {severity: 'off'}\n")
+    published = remote_sha(server.origin, "develop")
+    result = server_push(server, "develop")
+    assert_blocked(result, "protected-history", "develop")
+    assert ".flowwarden.yaml" in result.text
+    assert remote_sha(server.origin, "develop") == published
+
+
+@pytest.mark.xfail(strict=True, reason="finding: pre-receive classifies a new branch with "
+                   "the policy at the server's HEAD (main), so a kind added on develop is "
+                   "refused until a release lands it on main (policy/select.py judging_rev)")
+def test_server_reads_custom_kinds_from_the_committed_policy(server: Pushed) -> None:
+    """A kind added to develop's committed policy is usable on develop's side of the flow."""
+    quiet(server.local, "switch", "-q", "develop")
+    branch_with_commit(server.local, "feature/policy", "develop", ".flowwarden.yaml")
+    server.local.write(".flowwarden.yaml", (
+        "extends: gitflow-ml\nbranches:\n  bugfix:\n    pattern: \"bugfix/[a-z0-9._-]+\"\n"
+        "    from: [develop]\n    into: [develop]\n"))
+    quiet(server.local, "commit", "-qam", "Add the bugfix kind")
+    merge_quiet(server.local, "develop", "feature/policy")
+    assert_passes(server_push(server, "develop"))
+    branch_with_commit(server.local, "bugfix/typo", "develop")
+    assert_passes(server_push(server, "bugfix/typo"))
+    branch_with_commit(server.local, "Bugfix_Typo", "develop")
+    assert_blocked(server_push(server, "Bugfix_Typo"), "branch-name")
+
+
+def test_cherry_picked_commit_on_develop_is_refused_at_push(pushed: Pushed) -> None:
+    tip = branch_with_commit(pushed.local, "feature/x", "develop")
+    quiet(pushed.local, "switch", "-q", "develop")
+    quiet(pushed.local, "cherry-pick", tip)
+    assert_blocked(pushed.push("develop"), "protected-history", "develop")
+
+
+def test_feature_pushed_straight_onto_develop_is_refused(pushed: Pushed) -> None:
+    """`git push origin feature/x:develop` fast-forwards develop to a feature's commits."""
+    branch_with_commit(pushed.local, "feature/x", "develop")
+    published = remote_sha(pushed.origin, "develop")
+    assert_blocked(pushed.push("feature/x:develop"), "protected-history", "develop")
+    assert remote_sha(pushed.origin, "develop") == published
+
+
+def test_tags_are_pushed_and_deleted_freely(pushed: Pushed) -> None:
+    quiet(pushed.local, "tag", "-a", "v1.0.0", "-m", "Release 1.0.0", "main")
+    assert_passes(pushed.push("v1.0.0"))
+    assert pushed.origin.git("rev-parse", "-q", "--verify", "refs/tags/v1.0.0",
+                             check=False).code == 0
+    assert_passes(pushed.push("--delete", "v1.0.0"))
