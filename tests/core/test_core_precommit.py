@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PreCommitSetup, Repo, pre_commit
+from conftest import PreCommitSetup, Repo, Result, pre_commit
 from corekit import (add_bare_remote, assert_blocked, branch_with_commit, commit_quiet,
                      merge_quiet, quiet, remote_sha, rules_in)
 
 pytestmark = pytest.mark.slow
 
 
-def assert_passed(result: object) -> None:
-    code, text = result.code, result.text  # type: ignore[attr-defined]
-    assert code == 0, text
-    assert not rules_in(text), text
+def assert_passed(result: Result) -> None:
+    assert result.code == 0, result.text
+    assert not rules_in(result.text), result.text
 
 
 def test_hooks_are_installed_for_every_stage(pc_repo: Repo) -> None:
