@@ -131,9 +131,6 @@ def test_fixed_policy_is_accepted_again(repo: Repo) -> None:
     assert repo.fw("policy", "validate").code == 2
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a self-referencing YAML alias recurses in "
-                                       "policy/yamlmarks.py convert() and exits 3 "
-                                       "(RecursionError), not 2")
 def test_recursive_yaml_alias_is_a_policy_error(repo: Repo) -> None:
     repo.write(".flowwarden.yaml", "extends: gitflow-ml\ndata: &loop [*loop]\n")
     result = repo.fw("policy", "validate")
@@ -157,9 +154,6 @@ def test_anchors_and_aliases_are_accepted(repo: Repo) -> None:
     assert repo.fw("check", "--merge", "bugfix/x", "--into", "main").code == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the located YAML loader (policy/yamlmarks.py) "
-                                       "does not flatten merge keys, which yaml.safe_load "
-                                       "accepts: `<<: *anchor` is refused as invalid YAML")
 def test_merge_keys_are_accepted(repo: Repo) -> None:
     repo.write(".flowwarden.yaml", (
         "extends: gitflow-ml\n"
