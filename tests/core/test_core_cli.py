@@ -207,3 +207,29 @@ def test_check_branch_looks_at_an_existing_branch_history(repo: Repo) -> None:
     result = repo.fw("check", "--branch", "hotfix/crash")
     assert result.code == 1, result.text
     assert "branch-origin" in result.text and "hotfix/crash" in result.text
+
+
+def test_uninstall_restores_the_chained_hook(repo: Repo) -> None:
+    hooks = repo.path / ".git" / "hooks"
+    original = "#!/bin/sh\nexit 0\n"
+    (hooks / "pre-commit").write_text(original)
+    (hooks / "pre-commit").chmod(0o755)
+    assert repo.fw("install").code == 0
+    assert (hooks / "pre-commit").read_text() != original
+    result = repo.fw("install", "--uninstall")
+    assert result.code == 0, result.text
+    assert (hooks / "pre-commit").read_text() == original
+    assert not (hooks / "pre-push").exists()
+    quiet(repo, "switch", "-q", "develop")
+    assert repo.commit_file("after.txt").code == 0
+
+
+def test_install_honours_core_hooks_path(repo: Repo) -> None:
+    custom = repo.path / ".githooks"
+    custom.mkdir()
+    repo.git("config", "core.hooksPath", ".githooks")
+    result = repo.fw("install")
+    assert result.code == 0, result.text
+    assert os.access(custom / "pre-commit", os.X_OK)
+    repo.git("switch", "-q", "develop")
+    assert_blocked(repo.commit_file("b.txt"), "protected-branch")

@@ -381,3 +381,16 @@ def test_tags_are_pushed_and_deleted_freely(pushed: Pushed) -> None:
     assert pushed.origin.git("rev-parse", "-q", "--verify", "refs/tags/v1.0.0",
                              check=False).code == 0
     assert_passes(pushed.push("--delete", "v1.0.0"))
+
+
+def test_push_by_url_is_judged_like_a_push_to_a_remote(pushed: Pushed) -> None:
+    """`git push <url> ...` names no remote, so there are no remote-tracking refs to consult."""
+    url = pushed.origin.path.as_uri()
+    quiet(pushed.local, "switch", "-q", "develop")
+    commit_quiet(pushed.local, "hack.py")
+    published = remote_sha(pushed.origin, "develop")
+    assert_blocked(pushed.local.git("push", url, "develop", check=False), "protected-history")
+    assert remote_sha(pushed.origin, "develop") == published
+    tip = branch_with_commit(pushed.local, "feature/by-url", "main")
+    assert_passes(pushed.local.git("push", url, "feature/by-url", check=False))
+    assert remote_sha(pushed.origin, "feature/by-url") == tip
