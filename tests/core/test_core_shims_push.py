@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import Repo, Result
+from conftest import HOOKS, Repo, Result
 from corekit import (add_bare_remote, assert_blocked, assert_passes, branch_with_commit,
                      commit_quiet, merge_quiet, quiet, remote_sha)
 
@@ -394,3 +394,44 @@ def test_push_by_url_is_judged_like_a_push_to_a_remote(pushed: Pushed) -> None:
     tip = branch_with_commit(pushed.local, "feature/by-url", "main")
     assert_passes(pushed.local.git("push", url, "feature/by-url", check=False))
     assert remote_sha(pushed.origin, "feature/by-url") == tip
+
+
+def test_a_whole_git_flow_cycle_passes_without_noise(pushed: Pushed) -> None:
+    """Features, an experiment, two releases and a hotfix, each pushed and cleaned up, with
+    every hook on, local and server: nothing may be refused or even warned about."""
+    local = pushed.local
+    pushed.origin.git("config", "core.hooksPath", str(HOOKS))
+
+    def ok(*args: str) -> None:
+        assert_passes(local.git(*args, check=False))
+
+    def finish(branch: str, *targets: str) -> None:
+        for target in targets:
+            ok("switch", "-q", target)
+            ok("merge", "--no-ff", "--no-edit", branch)
+        ok("push", "-q", "origin", *targets)
+        ok("push", "-q", "origin", "--delete", branch)
+
+    def start(branch: str, base: str, rel: str) -> None:
+        ok("switch", "-q", "-c", branch, base)
+        local.write(rel, f"{branch}\n")
+        ok("add", rel)
+        ok("commit", "-qm", f"Work on {branch}")
+        ok("push", "-q", "-u", "origin", branch)
+
+    start("feature/a", "develop", "a.py")
+    finish("feature/a", "develop")
+    start("release/1.0.0", "develop", "VERSION")
+    finish("release/1.0.0", "main", "develop")
+    start("hotfix/crash", "main", "fix.py")
+    finish("hotfix/crash", "main", "develop")
+    start("feature/b", "develop", "b.py")
+    start("experiment/lr-sweep", "feature/b", "sweep.py")
+    finish("experiment/lr-sweep", "develop")
+    finish("feature/b", "develop")
+    start("release/1.1.0", "develop", "CHANGELOG")
+    finish("release/1.1.0", "main", "develop")
+    assert remote_sha(pushed.origin, "main") == local.sha("main")
+    assert remote_sha(pushed.origin, "develop") == local.sha("develop")
+    heads = pushed.origin.git("for-each-ref", "--format=%(refname:short)", "refs/heads").out
+    assert heads.split() == ["develop", "main"]
