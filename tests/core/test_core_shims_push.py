@@ -435,3 +435,14 @@ def test_a_whole_git_flow_cycle_passes_without_noise(pushed: Pushed) -> None:
     assert remote_sha(pushed.origin, "develop") == local.sha("develop")
     heads = pushed.origin.git("for-each-ref", "--format=%(refname:short)", "refs/heads").out
     assert heads.split() == ["develop", "main"]
+
+
+def test_merge_with_a_custom_message_is_judged_by_its_merged_branch(pushed: Pushed) -> None:
+    """No branch name in the message: the refs at the merged commit name the source."""
+    branch_with_commit(pushed.local, "feature/login", "develop")
+    tip = merge_quiet(pushed.local, "develop", "feature/login", "Add the login form")
+    assert_passes(pushed.push("develop"))
+    assert remote_sha(pushed.origin, "develop") == tip
+    branch_with_commit(pushed.local, "feature/logout", "develop")
+    merge_quiet(pushed.local, "main", "feature/logout", "Add the logout button")
+    assert_blocked(pushed.push("main"), "protected-history", "main")
