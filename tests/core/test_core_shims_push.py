@@ -397,7 +397,7 @@ def test_push_by_url_is_judged_like_a_push_to_a_remote(pushed: Pushed) -> None:
 
 
 def test_a_whole_git_flow_cycle_passes_without_noise(pushed: Pushed) -> None:
-    """Features, an experiment, two releases and a hotfix, each pushed and cleaned up, with
+    """Features, two releases and a hotfix, each pushed and cleaned up, with
     every hook on, local and server: nothing may be refused or even warned about."""
     local = pushed.local
     pushed.origin.git("config", "core.hooksPath", str(HOOKS))
@@ -425,9 +425,9 @@ def test_a_whole_git_flow_cycle_passes_without_noise(pushed: Pushed) -> None:
     finish("release/1.0.0", "main", "develop")
     start("hotfix/crash", "main", "fix.py")
     finish("hotfix/crash", "main", "develop")
-    start("feature/b", "develop", "b.py")
-    start("experiment/lr-sweep", "feature/b", "sweep.py")
-    finish("experiment/lr-sweep", "develop")
+    start("feature/b", "develop", "b.py")  # experiments need MLflow runs: tests/runs
+    start("feature/c", "develop", "c.py")
+    finish("feature/c", "develop")
     finish("feature/b", "develop")
     start("release/1.1.0", "develop", "CHANGELOG")
     finish("release/1.1.0", "main", "develop")
