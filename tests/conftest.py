@@ -167,6 +167,7 @@ class PreCommitSetup:
     snapshot: Path
     rev: str
     home: Path  # PRE_COMMIT_HOME shared by every test of the session
+    fw_bin: Path  # the test session's own `flowwarden`, kept off PATH
 
     @property
     def config(self) -> str:
@@ -188,7 +189,7 @@ class PreCommitSetup:
         pre-commit's own virtualenv, as they do for users."""
         env = {k: v for k, v in base.items() if k != "PYTHONPATH"}
         env["PATH"] = os.pathsep.join(p for p in base.get("PATH", "").split(os.pathsep)
-                                      if not (Path(p) / "flowwarden").exists())
+                                      if p and Path(p) != self.fw_bin)
         env["PRE_COMMIT_HOME"] = str(self.home)
         return env
 
@@ -204,7 +205,7 @@ def precommit_setup(tmp_path_factory: pytest.TempPathFactory, fw_bin: Path) -> P
     root = tmp_path_factory.mktemp("precommit")
     base = clean_env(fw_bin, root / "home")
     rev = snapshot_project(root / "snapshot", base)
-    setup = PreCommitSetup(root / "snapshot", rev, root / "cache")
+    setup = PreCommitSetup(root / "snapshot", rev, root / "cache", fw_bin)
     template = make_repo(root / "template", setup.env(base))
     template.write(".pre-commit-config.yaml", setup.config)
     built = pre_commit(template, "install-hooks")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PreCommitSetup, Repo, Result, pre_commit
+from conftest import PreCommitSetup, Repo, Result, pre_commit, run
 from corekit import (add_bare_remote, assert_blocked, branch_with_commit, commit_quiet,
                      merge_quiet, quiet, remote_sha, rules_in)
 
@@ -164,3 +164,16 @@ def test_pre_commit_run_all_stages_from_the_cli(pc_repo: Repo) -> None:
     result = pre_commit(pc_repo, "run", "flowwarden")
     assert result.code == 1, result.text
     assert "protected-branch" in result.text
+
+
+def test_the_installed_wheel_ships_the_preset_and_schema(pc_repo: Repo,
+                                                        precommit_setup: PreCommitSetup) -> None:
+    """pre-commit pip-installed the snapshot: its `flowwarden` finds gitflow-ml and the schema
+    inside the installed package, with no checkout on PYTHONPATH."""
+    [exe] = list(precommit_setup.home.glob("repo*/py_env-*/bin/flowwarden"))
+    shipped = list(exe.parent.parent.glob("lib/python*/site-packages/flowwarden/policies/*"))
+    assert {p.name for p in shipped} >= {"gitflow-ml.yaml", "schema.json"}
+    shown = run([str(exe), "policy", "show"], pc_repo.path, pc_repo.env)
+    assert shown.code == 0 and "release" in shown.out, shown.text
+    schema = run([str(exe), "policy", "schema"], pc_repo.path, pc_repo.env)
+    assert schema.code == 0 and '"branches"' in schema.out, schema.text
