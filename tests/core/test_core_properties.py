@@ -233,3 +233,46 @@ def test_control_character_in_policy_is_a_policy_error(world: World) -> None:
         policy.unlink()
     assert answer.code == 2, answer.text
     assert ".flowwarden.yaml:1:" in answer.text
+
+
+ENV_TEXT = st.text(max_size=60).map(lambda t: t.replace("\0", ""))
+ARGS = st.lists(ENV_TEXT, max_size=4)
+
+
+@given(typed=ENV_TEXT, action=ENV_TEXT, real=st.booleans())
+@PROPERTY
+def test_pre_merge_commit_environment_never_crashes(world: World, typed: str, action: str,
+                                                   real: bool) -> None:
+    """GITHEAD_<sha> holds the name as typed; GIT_REFLOG_ACTION what git was asked to do."""
+    sha = world.local.sha("feature/x") if real else "f" * 40
+    env = {**world.env, f"GITHEAD_{sha}": typed, "GIT_REFLOG_ACTION": action}
+    assert_sane(fw(["hook", "pre-merge-commit"], world.local.path, env))
+    assert_sane(fw(["hook", "auto"], world.local.path, env))
+
+
+@given(args=ARGS)
+@PROPERTY
+def test_hook_arguments_never_crash(world: World, args: list[str]) -> None:
+    for stage in ("post-checkout", "commit-msg", "prepare-commit-msg", "pre-commit", "pre-push"):
+        assert_sane(fw(["hook", stage, *args], world.local.path, world.env))
+
+
+FRAMEWORK_VARS = st.dictionaries(
+    st.sampled_from(["PRE_COMMIT_REMOTE_NAME", "PRE_COMMIT_REMOTE_URL", "PRE_COMMIT_FROM_REF",
+                     "PRE_COMMIT_TO_REF", "PRE_COMMIT_REMOTE_BRANCH", "PRE_COMMIT_LOCAL_BRANCH",
+                     "PRE_COMMIT_CHECKOUT_TYPE", "PRE_COMMIT_COMMIT_MSG_SOURCE",
+                     "PRE_COMMIT_COMMIT_OBJECT_NAME"]),
+    st.one_of(ENV_TEXT, st.sampled_from(["@main", "@develop", "@feature/x", "origin",
+                                         "refs/heads/develop", "refs/heads/feature/x", "1", "0",
+                                         "0" * 40])),
+    max_size=6)
+
+
+@given(variables=FRAMEWORK_VARS, args=ARGS)
+@PROPERTY
+def test_framework_entry_points_never_crash(world: World, variables: dict[str, str],
+                                           args: list[str]) -> None:
+    """`hook auto` / `auto-msg` detect the stage from whatever pre-commit exported."""
+    env = {**world.env, **{k: with_shas(world.local, v) for k, v in variables.items()}}
+    assert_sane(fw(["hook", "auto", *args], world.local.path, env))
+    assert_sane(fw(["hook", "auto-msg", *args], world.local.path, env))
