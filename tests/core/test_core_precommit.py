@@ -61,8 +61,11 @@ def test_illegal_branch_name_is_refused_at_commit(pc_repo: Repo) -> None:
     assert_blocked(pc_repo.commit_file("model.py"), "branch-name", "Feature_X")
 
 
-def test_skip_lets_the_commit_through_under_the_framework(pc_repo: Repo) -> None:
-    """FLOWWARDEN_SKIP reaches the hook through pre-commit's environment."""
+@pytest.mark.xfail(strict=True, reason="finding: pre-commit hides a passing hook's output "
+                   "unless the hook is `verbose: true`, so a FLOWWARDEN_SKIP waiver (exit 0) is "
+                   "silent under the framework; .pre-commit-hooks.yaml could set verbose: true")
+def test_skip_is_printed_under_the_framework(pc_repo: Repo) -> None:
+    """FLOWWARDEN_SKIP reaches the hook through pre-commit's environment, and is said aloud."""
     quiet(pc_repo, "switch", "-q", "develop")
     before = pc_repo.sha()
     pc_repo.write("notes.md", "x\n")
@@ -71,6 +74,8 @@ def test_skip_lets_the_commit_through_under_the_framework(pc_repo: Repo) -> None
                          env={"FLOWWARDEN_SKIP": "protected-branch"})
     assert result.code == 0, result.text
     assert pc_repo.sha() != before
+    assert "waived" in result.text.lower() and "protected-branch" in result.text, (
+        "the skip went through silently:\n" + result.text)
 
 
 def test_post_checkout_warning_is_hidden_unless_verbose(pc_repo: Repo,
@@ -177,3 +182,15 @@ def test_the_installed_wheel_ships_the_preset_and_schema(pc_repo: Repo,
     assert shown.code == 0 and "release" in shown.out, shown.text
     schema = run([str(exe), "policy", "schema"], pc_repo.path, pc_repo.env)
     assert schema.code == 0 and '"branches"' in schema.out, schema.text
+
+
+def test_skip_is_printed_under_the_framework_with_verbose(pc_repo: Repo,
+                                                        precommit_setup: PreCommitSetup) -> None:
+    quiet(pc_repo, "switch", "-q", "develop")
+    commit_quiet(pc_repo, ".pre-commit-config.yaml", precommit_setup.config_text(verbose=True))
+    pc_repo.write("notes.md", "x\n")
+    pc_repo.git("add", "notes.md")
+    result = pc_repo.git("commit", "-m", "Note", check=False,
+                         env={"FLOWWARDEN_SKIP": "protected-branch"})
+    assert result.code == 0, result.text
+    assert "waived" in result.text.lower() and "protected-branch" in result.text
