@@ -446,3 +446,17 @@ def test_merge_with_a_custom_message_is_judged_by_its_merged_branch(pushed: Push
     branch_with_commit(pushed.local, "feature/logout", "develop")
     merge_quiet(pushed.local, "main", "feature/logout", "Add the logout button")
     assert_blocked(pushed.push("main"), "protected-history", "main")
+
+
+def test_server_fails_closed_on_a_broken_committed_policy(repo: Repo, tmp_path: Path) -> None:
+    """A bad policy that reached develop (hooks off) makes the server refuse, with the place."""
+    quiet(repo, "switch", "-q", "develop")
+    commit_quiet(repo, ".flowwarden.yaml", "extends: gitflow-ml\nbranches:\n  feature:\n"
+                                           "    patern: \"feature/.+\"\n")
+    origin = add_bare_remote(repo, tmp_path / "server.git")
+    origin.git("config", "core.hooksPath", str(HOOKS))
+    branch_with_commit(repo, "feature/a", "develop")
+    result = repo.git("push", "--no-verify", "origin", "feature/a", check=False)
+    assert result.code != 0, result.text
+    assert ".flowwarden.yaml:4:5" in result.text and "Traceback" not in result.text
+    assert remote_sha(origin, "feature/a") is None
