@@ -73,3 +73,29 @@ def test_server_says_what_the_local_hook_says(repo: Repo, tmp_path: Path, name: 
     remote = server.fw("--format", "json", "hook", "pre-receive", stdin=f"{old} {new} {ref}\n")
     assert local.code == remote.code == 1, local.text + remote.text
     assert verdicts(local.out) == verdicts(remote.out)
+
+
+def test_skip_is_ignored_on_the_server_unless_the_policy_allows_it(repo: Repo,
+                                                                   tmp_path: Path) -> None:
+    server = add_bare_remote(repo, tmp_path / "server.git")
+    ref, old, new = direct_on_develop(repo)
+    quiet(repo, "push", "-q", "--no-verify", "origin", f"{new}:refs/incoming/x")
+    skip = {"FLOWWARDEN_SKIP": "protected-history"}
+    refused = server.fw("hook", "pre-receive", stdin=f"{old} {new} {ref}\n", env=skip)
+    assert refused.code == 1 and "protected-history" in refused.text, refused.text
+    local = repo.fw("hook", "pre-push", "origin", server.path.as_uri(),
+                    stdin=f"{ref} {new} {ref} {old}\n", env=skip)
+    assert local.code == 0 and "waived" in local.text.lower(), local.text
+
+
+def test_server_honours_a_skip_the_policy_marks_skippable(repo: Repo, tmp_path: Path) -> None:
+    quiet(repo, "switch", "-q", "develop")
+    commit_quiet(repo, ".flowwarden.yaml", "extends: gitflow-ml\nrules:\n"
+                                           "  protected-history: {skippable: true}\n")
+    server = add_bare_remote(repo, tmp_path / "server.git")
+    ref, old, new = direct_on_develop(repo)
+    quiet(repo, "push", "-q", "--no-verify", "origin", f"{new}:refs/incoming/x")
+    allowed = server.fw("hook", "pre-receive", stdin=f"{old} {new} {ref}\n",
+                        env={"FLOWWARDEN_SKIP": "protected-history"})
+    assert allowed.code == 0, allowed.text
+    assert "waived" in allowed.text.lower() and "protected-history" in allowed.text
