@@ -73,13 +73,14 @@ def relevant_waivers(event: Event, ctx: Context) -> list[Waiver]:
 
 
 def _incoming_messages(event: Event, ctx: Context) -> Iterable[tuple[str, str]]:
+    repo = ctx.repo
     if isinstance(event, MergeAttempt):
-        source = event.source_sha or ctx.repo.rev_parse(event.source)
-        target = event.target_sha or ctx.repo.rev_parse(event.target)
-        if source is None:
+        source = event.source_sha or repo.rev_parse(event.source)
+        target = event.target_sha or repo.rev_parse(event.target)
+        # A hook may name commits this repository lacks: no trailers from those.
+        if not (source and target and repo.has_object(source) and repo.has_object(target)):
             return []
-        commits = ctx.repo.commits([source], [target] if target else [])
-        return [(c.sha, c.message) for c in commits]
+        return [(c.sha, c.message) for c in repo.commits([source], [target])]
     if isinstance(event, Push):
         from flowwarden.engine import new_commits  # the engine imports this module
 
@@ -87,10 +88,13 @@ def _incoming_messages(event: Event, ctx: Context) -> Iterable[tuple[str, str]]:
         for update in event.updates:
             if update.is_delete:
                 continue
-            # Everything the update brings to its branch counts, even commits the other side
-            # already has on another branch: the trailer travels with them.
-            commits = new_commits(ctx, update, event) if update.is_create \
-                else ctx.repo.commits([update.new], [update.old])
+            # Everything an update brings to its branch counts, even commits the other side
+            # has on another branch: the trailer travels with them. Without the old tip
+            # here, the engine's idea of what the other side lacks is the best there is.
+            if update.is_create or not repo.has_object(update.old):
+                commits = new_commits(ctx, update, event)
+            else:
+                commits = repo.commits([update.new], [update.old])
             found += [(c.sha, c.message) for c in commits]
         return found
     return []
