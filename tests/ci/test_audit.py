@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Repo
+from fwkit import Repo
 
 
 def history_with_known_violations(repo: Repo) -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from tests.conftest import PROJECT, Repo
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.checks import checks_for, run_before_merge
 from flowwarden.model import Severity, Stage
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
+from fwkit import PROJECT, Repo
 
 PY = sys.executable
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from tests.conftest import Repo
+from fwkit import Repo
 
 SCRIPT = ("import os, pathlib; print('checked', sorted(os.listdir('src'))); "
           "raise SystemExit(1 if pathlib.Path('src/broken.py').exists() else 0)")

@@ -5,7 +5,9 @@ import json
 import sys
 from pathlib import Path
 
-from tests.ci.conftest import (
+from fwkit import Repo, Result
+
+from .cikit import (
     ZERO,
     Server,
     github_pull_request,
@@ -13,7 +15,6 @@ from tests.ci.conftest import (
     gitlab_merge_request,
     gitlab_push,
 )
-from tests.conftest import Repo, Result
 
 
 def ci(clone: Repo, *args: str, env: dict[str, str] | None = None) -> Result:

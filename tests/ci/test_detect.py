@@ -5,15 +5,16 @@ import argparse
 from pathlib import Path
 
 import pytest
-from tests.ci.conftest import (
+
+from flowwarden.ci import CiError, MergeRequest, PushRange, detect, parser
+
+from .cikit import (
     ZERO,
     github_pull_request,
     github_push,
     gitlab_merge_request,
     gitlab_push,
 )
-
-from flowwarden.ci import CiError, MergeRequest, PushRange, detect, parser
 
 HEAD = "a" * 40
 BASE = "b" * 40

@@ -3,8 +3,10 @@ file:// by real `git push`. What --no-verify skips on a laptop is refused here."
 from __future__ import annotations
 
 import pytest
-from tests.ci.conftest import Server
-from tests.conftest import Repo, Result
+
+from fwkit import Repo, Result
+
+from .cikit import Server
 
 
 @pytest.fixture

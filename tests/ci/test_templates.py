@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from tests.conftest import PROJECT
+
+from fwkit import PROJECT
 
 TEMPLATES = PROJECT / "templates"
 

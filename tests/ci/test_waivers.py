@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from tests.conftest import PROJECT, Repo
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.model import CommitMessage, MergeAttempt, Severity, Stage, Violation
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
 from flowwarden.waivers import apply
+from fwkit import PROJECT, Repo
 
 
 def context(repo: Repo, rules: dict[str, Any] | None = None,
