@@ -478,7 +478,7 @@ def render(outcome: Outcome, fmt: str, what: str) -> str:
     from flowwarden.report import github, gitlab, markdown, text
 
     if fmt == "github":
-        return github.render(outcome) + text.render(outcome, what) + "\n"
+        return github.render(outcome) + text.render(outcome, what, local=False) + "\n"
     if fmt == "gitlab":
         return gitlab.render(outcome)
     if fmt == "markdown":
@@ -487,7 +487,7 @@ def render(outcome: Outcome, fmt: str, what: str) -> str:
         from flowwarden.report import json as json_report
 
         return json_report.render(outcome, what, 1 if outcome.blocking else 0) + "\n"
-    return text.render(outcome, what) + "\n"
+    return text.render(outcome, what, local=False) + "\n"
 
 
 def publish(outcome: Outcome, what: str, args: argparse.Namespace, env: Mapping[str, str],

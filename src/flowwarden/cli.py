@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--uninstall", action="store_true", help="remove them again")
     sub.add_parser("demo", parents=[common],
                    help="walk the Git Flow in a scratch repository and show each verdict")
+    sub.add_parser("ci", add_help=False,
+                   help="judge a pull/merge request or a pushed range in CI (see `ci --help`)")
+    sub.add_parser("audit", add_help=False,
+                   help="every violation in the protected branches' history (`audit --help`)")
     return parser
 
 
@@ -92,7 +96,18 @@ def _report_failure(exc: Exception, err: TextIO, env: dict[str, str]) -> int:
     return EXIT_INTERNAL
 
 
+DELEGATED = {"ci": "flowwarden.ci", "audit": "flowwarden.audit"}  # they parse their own options
+
+
 def _dispatch(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str]) -> int:
+    if len(argv) >= 2 and argv[0] == "-C":
+        os.chdir(argv[1])
+        argv = argv[2:]
+    if argv and argv[0] in DELEGATED:
+        import importlib
+
+        module = importlib.import_module(DELEGATED[argv[0]])
+        return int(module.main(argv[1:], env, out))
     ns = _hook_fast_path(argv)
     if ns is None:
         try:
@@ -119,7 +134,7 @@ def _hook_fast_path(argv: list[str]) -> argparse.Namespace | None:
 
 
 def emit(outcome: Outcome, what: str, ns: argparse.Namespace, stream: TextIO,
-         env: dict[str, str], json_stream: TextIO | None = None) -> int:
+         env: dict[str, str], json_stream: TextIO | None = None, local: bool = True) -> int:
     """Print an outcome in the chosen format and return its exit code."""
     code = EXIT_VIOLATION if outcome.blocking else EXIT_OK
     if ns.format == "json":
@@ -130,6 +145,6 @@ def emit(outcome: Outcome, what: str, ns: argparse.Namespace, stream: TextIO,
         from flowwarden.report import text
 
         color = text.use_color(ns.color, stream, env)
-        stream.write(text.render(outcome, what, color) + "\n")
+        stream.write(text.render(outcome, what, color, local) + "\n")
     return code
 

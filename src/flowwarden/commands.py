@@ -45,11 +45,42 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
     if stage is Stage.PRE_RECEIVE:
         outcome = _receive(events, repo, env)
     else:
-        outcome = run_events(events, Context(local_policy(repo), repo, stage, env))
+        ctx = Context(local_policy(repo), repo, stage, env)
+        outcome = run_events(events, ctx)
+        if not outcome.blocking and ctx.policy.document.get("checks"):
+            outcome = combine([outcome, _checks_before_merge(events, ctx, err)])
     if stage is Stage.POST_CHECKOUT:  # advice only: the checkout already happened
         outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
                           outcome.notes)
-    return emit(outcome, _operation(stage, repo), ns, err, env, out)
+    return emit(outcome, _operation(stage, repo), ns, err, env, out,
+                local=stage is not Stage.PRE_RECEIVE)
+
+
+def _checks_before_merge(events: list[Event], ctx: Context, err: TextIO) -> Outcome:
+    """The policy's test commands for a merge being committed, or for a pushed target whose
+    tip is what the work tree holds (any other tip is left to CI, and said so)."""
+    from flowwarden.checks import checks_for, run_before_merge
+    from flowwarden.model import CommitAttempt, Push
+
+    targets: list[str] = []
+    notes: list[str] = []
+    for event in events:
+        if isinstance(event, MergeAttempt):
+            targets.append(event.target)
+        elif isinstance(event, CommitAttempt) and event.merge_head and event.branch:
+            targets.append(event.branch)
+        elif isinstance(event, Push):
+            for update in event.updates:
+                if not update.branch or update.is_delete or not checks_for(ctx.policy,
+                                                                           update.branch):
+                    continue
+                if update.new == ctx.repo.head():
+                    targets.append(update.branch)
+                else:
+                    notes.append(f"checks for {update.branch} not run: the work tree is not at "
+                                 f"the pushed commit {update.new[:10]}; CI runs them")
+    found = [v for target in dict.fromkeys(targets) for v in run_before_merge(ctx, target, err)]
+    return Outcome(tuple(found), tuple(notes))
 
 
 def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:

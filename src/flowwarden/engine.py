@@ -26,7 +26,11 @@ def evaluate(event: Event, ctx: Context) -> Outcome:
             if violation.severity is rule.default_severity:
                 violation = violation.with_severity(severity)
             found.append(violation)
-    return Outcome(tuple(_apply_skips(found, ctx)))
+    if not found:
+        return Outcome()
+    from flowwarden import waivers
+
+    return Outcome(waivers.apply(tuple(_apply_skips(found, ctx)), event, ctx))
 
 
 def requested_skips(env: Mapping[str, str]) -> frozenset[str]:
@@ -87,7 +91,9 @@ def _known_refs(ctx: Context, push: Push) -> tuple[str, ...]:
     if ctx.stage is Stage.PRE_RECEIVE:
         return ("--branches",)
     if push.remote and push.remote in ctx.repo.remotes:
-        return (f"--remotes={push.remote}",)
+        # In a CI clone origin/<branch> already is the pushed tip: it cannot count as known.
+        own = tuple(f"--exclude={push.remote}/{u.branch}" for u in push.updates if u.branch)
+        return (*own, f"--remotes={push.remote}")
     return ()
 
 

@@ -51,7 +51,8 @@ def load_policy(root: Path | None, cache_dir: Path | None = None) -> Policy:
         except (FileNotFoundError, NotADirectoryError):
             return None
         except IsADirectoryError:
-            raise PolicyError(rel, 1, 1, (), "is a directory; expected a YAML policy file") from None
+            raise PolicyError(rel, 1, 1, (), "is a directory; expected a YAML policy file"
+                              ) from None
     return _load(_Source(read, ""), cache_dir)
 
 

@@ -65,6 +65,8 @@ def parse(text: str, name: str) -> Located:
                 return convert_mapping(node, path)
             if isinstance(node, yaml.SequenceNode):
                 return [convert(item, path + (i,)) for i, item in enumerate(node.value)]
+            if node.tag == "tag:yaml.org,2002:timestamp":  # keep dates as written: JSON data
+                return node.value
             return loader.construct_object(node)
         finally:
             open_nodes.discard(id(node))

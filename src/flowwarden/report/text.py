@@ -40,15 +40,16 @@ def render_violation(v: Violation, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def render(outcome: Outcome, what: str, color: bool = False) -> str:
-    """The full report; `what` names the operation ("commit on develop", "push to origin")."""
+def render(outcome: Outcome, what: str, color: bool = False, local: bool = True) -> str:
+    """The full report; `what` names the operation ("commit on develop", "push to origin").
+    `local` runs can be skipped with FLOWWARDEN_SKIP, and the refusal says how."""
     parts = [render_violation(v, color) for v in outcome.violations]
     parts += [f"note: {n}" for n in outcome.notes]
     blocking = outcome.blocking
     if blocking:
         rules = ",".join(sorted({v.rule for v in blocking}))
-        parts.append(
-            f"flowwarden: {what} refused ({len(blocking)} "
-            f"error{'s' if len(blocking) != 1 else ''}). To skip deliberately: "
-            f"FLOWWARDEN_SKIP={rules} (printed as a waiver; CI and the server still check).")
+        errors = f"{len(blocking)} error{'s' if len(blocking) != 1 else ''}"
+        hint = (f" To skip deliberately: FLOWWARDEN_SKIP={rules} (printed as a waiver; CI and "
+                "the server still check)." if local else "")
+        parts.append(f"flowwarden: {what} refused ({errors}).{hint}")
     return "\n".join(parts)
