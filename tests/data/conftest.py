@@ -1,0 +1,33 @@
+"""DVC fixtures: real `dvc init` and a real local-directory remote in a real git repository.
+
+Helpers live in dvckit.py, since this module takes the name `conftest` from the shared one.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from dvckit import dvc
+
+if TYPE_CHECKING:
+    from conftest import Repo  # the shared fixtures' class; this file shadows the name at run time
+
+
+@pytest.fixture
+def env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The shared clean environment, with DVC kept quiet and inside the test's tmp dir."""
+    env.update({"DVC_NO_ANALYTICS": "1", "DVC_SITE_CACHE_DIR": str(tmp_path / "dvc-site"),
+                "XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    return env
+
+
+@pytest.fixture
+def dvc_repo(repo: Repo, tmp_path: Path) -> Repo:
+    """A git repository set up with `dvc init` and a local-directory default remote."""
+    dvc(repo, "init", "-q")
+    dvc(repo, "remote", "add", "-d", "storage", str(tmp_path / "dvc-remote"))
+    repo.git("add", ".dvc")
+    repo.git("commit", "-qm", "Set up DVC")
+    return repo
