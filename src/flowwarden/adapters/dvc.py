@@ -120,56 +120,81 @@ def parse_dvcfile(text: bytes, path: str) -> tuple[Output, ...]:
     return tuple(outs)
 
 
-def uncached_outputs(dvc_yaml: bytes | None, lock_path: str) -> frozenset[str]:
-    """Outputs that `dvc.yaml` declares with `cache: false`: git tracks those on purpose."""
+@dataclass(frozen=True)
+class Pipeline:
+    """What `dvc.yaml` adds to its `dvc.lock`: stage working dirs and `cache: false` outputs."""
+
+    wdirs: Mapping[str, str]  # stage -> wdir as written, only where it is not "."
+    uncached: frozenset[str]  # repo-relative paths
+
+
+def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
+    """Read `dvc.yaml` at `path` for what the lock alone cannot tell."""
     doc = load_yaml(dvc_yaml) if dvc_yaml else None
     if not isinstance(doc, dict) or not isinstance(doc.get("stages"), dict):
-        return frozenset()
-    found = set()
-    for stage in doc["stages"].values():
+        return Pipeline({}, frozenset())
+    wdirs = {}
+    uncached = set()
+    for name, stage in doc["stages"].items():
         if not isinstance(stage, dict):
             continue
+        wdir = str(stage.get("wdir") or ".")
+        if wdir != ".":
+            wdirs[str(name)] = wdir
+        base = _stage_base(path, wdir)
         for section in ("outs", "metrics", "plots"):
             for entry in stage.get(section) or ():
                 if not isinstance(entry, dict):
                     continue
-                for name, opts in entry.items():
-                    target = repo_path(lock_path, str(name))
+                for out, opts in entry.items():
+                    target = repo_path(base, str(out))
                     if target and isinstance(opts, dict) and opts.get("cache") is False:
-                        found.add(target)
-    return frozenset(found)
+                        uncached.add(target)
+    return Pipeline(wdirs, frozenset(uncached))
 
 
-def parse_lock(text: bytes, path: str, uncached: frozenset[str] = frozenset()) -> Lock:
-    """Outputs, dependencies and params of every stage in a `dvc.lock` (schema 2.0)."""
+def _stage_base(lock_path: str, wdir: str) -> str:
+    """A file path whose directory is the stage's working dir, for `repo_path`."""
+    return posixpath.join(posixpath.dirname(lock_path), wdir, "dvc.lock")
+
+
+def parse_lock(text: bytes, path: str, dvc_yaml: bytes | None = None) -> Lock:
+    """Outputs, dependencies and params of every stage in a `dvc.lock` (schema 2.0).
+
+    `dvc_yaml` (the matching `dvc.yaml`) supplies stage working dirs and `cache: false`.
+    """
     doc = load_yaml(text)
     stages = doc.get("stages") if isinstance(doc, dict) else None
     if not isinstance(stages, dict):
         return Lock((), (), ())
+    pipeline = parse_pipeline(dvc_yaml, path)
     outs: list[Output] = []
     deps: list[Dependency] = []
     params: list[LockParams] = []
     for name, stage in stages.items():
         if not isinstance(stage, dict):
             continue
+        name = str(name)
+        # foreach/matrix stages appear in the lock as `name@key`
+        base = _stage_base(path, pipeline.wdirs.get(name.split("@")[0], "."))
         for entry in stage.get("outs") or ():
             if not isinstance(entry, dict):
                 continue
             md5, legacy = _hash_of(entry)
-            target = repo_path(path, str(entry.get("path", "")))
-            if md5 and target and target not in uncached:
-                outs.append(Output(target, md5, legacy, path, str(name)))
+            target = repo_path(base, str(entry.get("path", "")))
+            if md5 and target and target not in pipeline.uncached:
+                outs.append(Output(target, md5, legacy, path, name))
         for entry in stage.get("deps") or ():
             if not isinstance(entry, dict):
                 continue
             md5, legacy = _hash_of(entry)
-            target = repo_path(path, str(entry.get("path", "")))
+            target = repo_path(base, str(entry.get("path", "")))
             if target:
-                deps.append(Dependency(target, md5, legacy, str(name), path))
+                deps.append(Dependency(target, md5, legacy, name, path))
         for file, values in (stage.get("params") or {}).items():
-            target = repo_path(path, str(file))
+            target = repo_path(base, str(file))
             if target and isinstance(values, dict):
-                params.append(LockParams(target, values, str(name), path))
+                params.append(LockParams(target, values, name, path))
     return Lock(tuple(outs), tuple(deps), tuple(params))
 
 

@@ -53,7 +53,7 @@ def parse_size(value: object) -> int | None:
 def human_size(size: int) -> str:
     for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if size >= factor:
-            return f"{size / factor:.1f} {unit}"
+            return f"{size / factor:.3g} {unit}"
     return f"{size} bytes"
 
 
@@ -228,8 +228,8 @@ def read_outputs(repo: GitRepo, files: Sequence[tuple[str, str]]
             continue
         try:
             if posixpath.basename(path) == "dvc.lock":
-                uncached = dvc.uncached_outputs(blobs.get(yaml_spec(path, spec)), path)
-                outputs.extend(dvc.parse_lock(text, path, uncached).outs)
+                pipeline = blobs.get(yaml_spec(path, spec))
+                outputs.extend(dvc.parse_lock(text, path, pipeline).outs)
             else:
                 outputs.extend(dvc.parse_dvcfile(text, path))
         except yaml.YAMLError as error:
@@ -493,9 +493,10 @@ parameters: the commit claims a result it did not produce.
         lock_paths = dvc.tracked_files(ctx.repo, "dvc.lock")
         if not lock_paths:
             return
-        blobs = dvc.read_blobs(ctx.repo, [":" + p for p in lock_paths])
-        locks = [dvc.parse_lock(blobs[":" + p] or b"", p) for p in lock_paths
-                 if blobs.get(":" + p)]
+        yamls = {p: ":" + sibling(p, "dvc.yaml") for p in lock_paths}
+        blobs = dvc.read_blobs(ctx.repo, [":" + p for p in lock_paths] + list(yamls.values()))
+        locks = [dvc.parse_lock(blobs[":" + p] or b"", p, blobs.get(yamls[p]))
+                 for p in lock_paths if blobs.get(":" + p)]
         changed: dict[tuple[str, str], list[str]] = {}
         for dep in (d for lock in locks for d in lock.deps):
             for note in self._dep_changes(ctx, dep, staged):
