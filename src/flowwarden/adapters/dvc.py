@@ -11,6 +11,8 @@ import json
 import os
 import posixpath
 import re
+import socket
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,7 +247,7 @@ def read_config(dvc: Path, committed_text: str | None = None) -> DvcConfig:
     merged: dict[str, dict[str, str]] = {}
     for layer in (_read_ini(dvc / "config", committed_text), _read_ini(dvc / "config.local")):
         for section, values in layer.items():
-            merged.setdefault(section.strip("'\""), {}).update(values)
+            merged.setdefault(section.strip("'"), {}).update(values)
     cache = merged.get("cache", {}).get("dir")
     remotes = {}
     for section, values in merged.items():
@@ -338,6 +340,22 @@ def find_missing(store: ObjectStore, outputs: Iterable[Output],
         if lacking or not present:
             result.append(Missing(out, len(entries) + 1, lacking, not present))
     return result
+
+
+def probe(url: str, timeout: float = 5.0) -> None:
+    """Raise ConnectionError when an HTTP(S)/WebDAV remote's host does not accept connections.
+
+    DVC's HTTP filesystem reports a refused connection as "file not found", which would
+    read as "not pushed"; a plain TCP connect tells the two apart before dvc is imported.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https", "webdav", "webdavs") or not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme in ("https", "webdavs") else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as error:
+        raise ConnectionError(f"cannot connect to {parts.hostname}:{port} ({error})") from error
 
 
 def remote_missing(root: Path, remote: str | None,

@@ -594,6 +594,7 @@ else: their `dvc pull` fails.
             if dvc.is_local_url(url):
                 missing = dvc.find_missing(dvc.ObjectStore(Path(url)), outputs, [cache])
             else:
+                dvc.probe(url)
                 missing = dvc.remote_missing(ctx.repo.root or ctx.repo.git_dir, name,
                                              outputs, [cache])
         except ImportError as error:
