@@ -1,9 +1,12 @@
-"""The records that flow through flowwarden: events in, violations out."""
+"""The records that flow through flowwarden: events in, violations out.
+
+Records are NamedTuples rather than dataclasses: hooks import this module on every commit, and
+building a dataclass costs ten times more at import.
+"""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple
 
 ZERO_SHA = "0" * 40
 
@@ -29,8 +32,7 @@ class Stage(str, enum.Enum):
     AUDIT = "audit"
 
 
-@dataclass(frozen=True)
-class StagedFile:
+class StagedFile(NamedTuple):
     """One path in the staged change: status is git's letter (A, M, D, R, C, T)."""
 
     path: str
@@ -40,8 +42,7 @@ class StagedFile:
     mode: str = "100644"
 
 
-@dataclass(frozen=True)
-class CommitAttempt:
+class CommitAttempt(NamedTuple):
     """`git commit` is about to record the staged tree on `branch` (None: detached)."""
 
     branch: str | None
@@ -51,8 +52,7 @@ class CommitAttempt:
     merge_source: str | None = None  # the merged branch's name, when known
 
 
-@dataclass(frozen=True)
-class MergeAttempt:
+class MergeAttempt(NamedTuple):
     """`source` is being merged into `target` (a hook, CI, or `check --merge`)."""
 
     source: str
@@ -61,19 +61,17 @@ class MergeAttempt:
     target_sha: str | None = None
 
 
-@dataclass(frozen=True)
-class CommitMessage:
+class CommitMessage(NamedTuple):
     """A commit message about to be recorded on `branch`."""
 
     branch: str | None
     message: str
     path: str | None = None  # the message file git passed, if any
     is_merge: bool = False
-    source: str | None = None  # prepare-commit-msg's source: message, template, merge, squash, commit
+    source: str | None = None  # prepare-commit-msg's: message, template, merge, squash, commit
 
 
-@dataclass(frozen=True)
-class RefUpdate:
+class RefUpdate(NamedTuple):
     """One ref a push (or a receive) moves: ZERO_SHA for created or deleted."""
 
     ref: str
@@ -94,8 +92,7 @@ class RefUpdate:
         return self.old == ZERO_SHA
 
 
-@dataclass(frozen=True)
-class Push:
+class Push(NamedTuple):
     """A set of ref updates: pre-push, pre-receive, or a CI push range."""
 
     updates: tuple[RefUpdate, ...]
@@ -103,8 +100,7 @@ class Push:
     url: str | None = None
 
 
-@dataclass(frozen=True)
-class BranchCreated:
+class BranchCreated(NamedTuple):
     """post-checkout saw a new branch: `branch` now points at `head`."""
 
     branch: str
@@ -112,18 +108,16 @@ class BranchCreated:
     previous: str | None = None  # the branch checked out before, if any
 
 
-@dataclass(frozen=True)
-class BranchQuery:
+class BranchQuery(NamedTuple):
     """`flowwarden check --branch NAME`: is this name (and its history) allowed?"""
 
     branch: str
 
 
-Event = Union[CommitAttempt, MergeAttempt, CommitMessage, Push, BranchCreated, BranchQuery]
+Event = CommitAttempt | MergeAttempt | CommitMessage | Push | BranchCreated | BranchQuery
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     """One broken rule: what, where, actual vs expected, and the command that fixes it."""
 
     rule: str
@@ -135,20 +129,17 @@ class Violation:
     waived_by: str | None = None  # set when a waiver or FLOWWARDEN_SKIP turned it off
 
     def with_severity(self, severity: Severity) -> Violation:
-        return Violation(self.rule, self.subject, self.message, self.fix, severity,
-                         self.details, self.waived_by)
+        return self._replace(severity=severity)
 
     def waived(self, reason: str) -> Violation:
-        return Violation(self.rule, self.subject, self.message, self.fix, self.severity,
-                         self.details, reason)
+        return self._replace(waived_by=reason)
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What a run decided: every violation (waived ones included) and notes said aloud."""
 
     violations: tuple[Violation, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @property
     def blocking(self) -> tuple[Violation, ...]:

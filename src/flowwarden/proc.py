@@ -29,8 +29,7 @@ def run(
     """Run `cmd`, return (exit code, stdout); raise CommandError when `check` and it fails."""
     proc = subprocess.run(
         list(cmd), cwd=cwd, input=stdin, env=None if env is None else dict(env),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True, stdin=None if stdin is not None else subprocess.DEVNULL,
     )
     if check and proc.returncode != 0:
         raise CommandError(cmd, proc.returncode, proc.stderr or proc.stdout)

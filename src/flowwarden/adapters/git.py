@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from flowwarden import proc
 from flowwarden.model import ZERO_SHA, StagedFile
@@ -17,8 +16,7 @@ class NotARepository(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Commit:
+class Commit(NamedTuple):
     sha: str
     parents: tuple[str, ...]
     message: str
@@ -32,14 +30,17 @@ class Commit:
         return self.message.split("\n", 1)[0]
 
 
-@dataclass(frozen=True)
 class GitRepo:
     """A repository as git sees it from `cwd`: work tree (None when bare) and git dirs."""
 
-    root: Path | None
-    git_dir: Path
-    common_dir: Path
-    env: Mapping[str, str] | None = None
+    def __init__(self, root: Path | None, git_dir: Path, common_dir: Path,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.root = root
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self.env = env
+        self._tips: dict[str, str] | None = None
+        self._remotes: tuple[str, ...] | None = None
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] = ".",
@@ -144,14 +145,17 @@ class GitRepo:
         return self.git_ok("cat-file", "-e", sha + "^{commit}")
 
     def commits(self, include: Iterable[str], exclude: Iterable[str] = (),
-                first_parent: bool = False) -> list[Commit]:
-        """Commits reachable from `include` but not `exclude`, newest first."""
+                first_parent: bool = False, exclude_refs: Sequence[str] = ()) -> list[Commit]:
+        """Commits reachable from `include` but not from `exclude` or the `exclude_refs`
+        patterns (`--remotes=origin`, `--branches`), newest first."""
         tips = [r for r in include if r != ZERO_SHA]
         if not tips:
             return []
         args = ["log", "-z", "--format=%H %P%n%B"]
         if first_parent:
             args.append("--first-parent")
+        if exclude_refs:
+            args += ["--not", *exclude_refs, "--not"]
         stdin = "\n".join([*tips, *("^" + r for r in exclude if r != ZERO_SHA)]) + "\n"
         out = self.git(*args, "--stdin", stdin=stdin.encode())
         return [parse_commit(record) for record in out.decode(errors="replace").split("\0")
@@ -161,9 +165,14 @@ class GitRepo:
         stdin = "\n".join([*include, *("^" + r for r in exclude)]) + "\n"
         return int(self.git("rev-list", "--count", "--stdin", stdin=stdin.encode()).strip())
 
-    @cached_property
+    @property
     def branch_tips(self) -> Mapping[str, str]:
-        """Short name -> sha for local branches, then `remote/name` for remote-tracking ones."""
+        """Short name -> sha for local branches, `remotes/<remote>/<name>` for tracking ones."""
+        if self._tips is None:
+            self._tips = self._read_tips()
+        return self._tips
+
+    def _read_tips(self) -> dict[str, str]:
         out = self.git("for-each-ref", "--format=%(objectname) %(refname)",
                        "refs/heads", "refs/remotes")
         tips = {}
@@ -182,9 +191,11 @@ class GitRepo:
         prefix = f"remotes/{remote}/"
         return {k[len(prefix):]: v for k, v in self.branch_tips.items() if k.startswith(prefix)}
 
-    @cached_property
+    @property
     def remotes(self) -> tuple[str, ...]:
-        return tuple(self.git("remote").decode().split())
+        if self._remotes is None:
+            self._remotes = tuple(self.git("remote").decode().split())
+        return self._remotes
 
 
 def parse_raw_diff(raw: bytes) -> list[StagedFile]:

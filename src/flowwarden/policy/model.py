@@ -3,36 +3,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from flowwarden.model import Severity
 
 
-@dataclass(frozen=True)
-class BranchKind:
+class BranchKind(NamedTuple):
     name: str
     pattern: str
+    regex: re.Pattern[str]
     protected: bool = False
     origins: tuple[str, ...] = ()  # `from:` kinds
     into: tuple[str, ...] = ()
-
-    @cached_property
-    def regex(self) -> re.Pattern[str]:
-        return re.compile(self.pattern)
 
     def matches(self, branch: str) -> bool:
         return self.regex.fullmatch(branch) is not None
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """A validated policy after `extends`; `document` is the merged YAML as data."""
 
     document: Mapping[str, Any]
     source: str  # where it came from, for messages
-    kinds: tuple[BranchKind, ...] = field(default=())
+    kinds: tuple[BranchKind, ...] = ()
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], source: str) -> Policy:
@@ -40,6 +33,7 @@ class Policy:
             BranchKind(
                 name=name,
                 pattern=spec.get("pattern", re.escape(name)),
+                regex=re.compile(spec.get("pattern", re.escape(name))),
                 protected=bool(spec.get("protected", False)),
                 origins=tuple(spec.get("from", ())),
                 into=tuple(spec.get("into", ())),

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flowwarden.model import Event, Severity, Stage, Violation
@@ -12,18 +11,19 @@ if TYPE_CHECKING:
     from flowwarden.adapters.git import GitRepo
 
 
-@dataclass
 class Context:
     """What a rule may consult besides the event: the policy, the repository, the stage.
 
     `cache` lets rules share expensive answers (a commit walk, a store lookup) within one run.
     """
 
-    policy: Policy
-    repo: GitRepo
-    stage: Stage
-    env: Mapping[str, str]
-    cache: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, policy: Policy, repo: GitRepo, stage: Stage, env: Mapping[str, str],
+                 cache: dict[str, Any] | None = None) -> None:
+        self.policy = policy
+        self.repo = repo
+        self.stage = stage
+        self.env = env
+        self.cache: dict[str, Any] = {} if cache is None else cache
 
 
 class Rule:

@@ -1,0 +1,193 @@
+"""One function per `flowwarden` subcommand: gather input, run the engine, report."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from flowwarden.adapters.git import GitRepo
+from flowwarden.cli import EXIT_OK, UsageError, emit
+from flowwarden.engine import evaluate
+from flowwarden.model import BranchQuery, Event, MergeAttempt, Outcome, Severity, Stage
+from flowwarden.policy.load import load_policy
+from flowwarden.policy.model import Policy
+from flowwarden.rules import Context
+
+
+def local_policy(repo: GitRepo) -> Policy:
+    return load_policy(repo.root, repo.common_dir / "flowwarden")
+
+
+def combine(outcomes: list[Outcome]) -> Outcome:
+    return Outcome(tuple(v for o in outcomes for v in o.violations),
+                   tuple(n for o in outcomes for n in o.notes))
+
+
+def run_events(events: list[Event], ctx: Context) -> Outcome:
+    return combine([evaluate(event, ctx) for event in events])
+
+
+def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
+    from flowwarden.hooks import HookCall, build_events, detect_stage
+
+    stage = detect_stage(ns.stage, ns.args, env)
+    repo = GitRepo.discover(".")
+    stdin = b""
+    if stage in (Stage.PRE_PUSH, Stage.PRE_RECEIVE) and not sys.stdin.isatty():
+        stdin = sys.stdin.buffer.read()
+    call = HookCall(stage, tuple(ns.args), stdin, env)
+    if stage is Stage.PREPARE_COMMIT_MSG:
+        return EXIT_OK
+    events = build_events(call, repo)
+    if not events:
+        return EXIT_OK
+    if stage is Stage.PRE_RECEIVE:
+        outcome = _receive(events, repo, env)
+    else:
+        outcome = run_events(events, Context(local_policy(repo), repo, stage, env))
+    if stage is Stage.POST_CHECKOUT:  # advice only: the checkout already happened
+        outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
+                          outcome.notes)
+    return emit(outcome, _operation(stage, repo), ns, err, env, out)
+
+
+def _receive(events: list[Event], repo: GitRepo, env: dict[str, str]) -> Outcome:
+    from flowwarden.model import Push
+    from flowwarden.policy.select import policy_changes, split_by_policy
+
+    outcomes = []
+    for event in events:
+        assert isinstance(event, Push)
+        notes = tuple(policy_changes(repo, event))
+        outcomes.append(Outcome((), notes))
+        for policy, _rev, part in split_by_policy(repo, event):
+            outcomes.append(evaluate(part, Context(policy, repo, Stage.PRE_RECEIVE, env)))
+    return combine(outcomes)
+
+
+def _operation(stage: Stage, repo: GitRepo) -> str:
+    branch = repo.current_branch() if repo.root is not None else None
+    where = f" on {branch}" if branch else ""
+    return {
+        Stage.PRE_COMMIT: f"commit{where}",
+        Stage.PRE_MERGE_COMMIT: f"merge{where}",
+        Stage.COMMIT_MSG: f"commit message{where}",
+        Stage.PRE_PUSH: "push",
+        Stage.PRE_RECEIVE: "push (server)",
+        Stage.POST_CHECKOUT: f"checkout{where}",
+    }.get(stage, stage.value)
+
+
+def cmd_check(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
+    if bool(ns.merge) != bool(ns.into) or bool(ns.branch) == bool(ns.merge):
+        raise UsageError("use either `check --branch NAME` or `check --merge SOURCE --into TARGET`")
+    repo = GitRepo.discover(".")
+    ctx = Context(local_policy(repo), repo, Stage.CHECK, env)
+    if ns.branch:
+        event: Event = BranchQuery(ns.branch)
+        what = f"branch {ns.branch}"
+    else:
+        event = MergeAttempt(ns.merge, ns.into, repo.rev_parse(ns.merge), repo.rev_parse(ns.into))
+        what = f"merge of {ns.merge} into {ns.into}"
+    outcome = evaluate(event, ctx)
+    code = emit(outcome, what, ns, out, env)
+    if ns.format == "text" and not outcome.violations:
+        out.write(f"ok: {what} is allowed by {ctx.policy.source}\n")
+    return code
+
+
+def _policy_here() -> Policy:
+    try:
+        return local_policy(GitRepo.discover("."))
+    except Exception:
+        return load_policy(None)
+
+
+def cmd_rules(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
+    from flowwarden.rules import all_rules
+
+    policy = _policy_here()
+    rows = [(r.id, policy.severity(r.id, r.default_severity).value, r.summary)
+            for r in all_rules()]
+    if ns.format == "json":
+        import json
+
+        out.write(json.dumps([{"id": i, "severity": s, "summary": m} for i, s, m in rows],
+                             indent=2) + "\n")
+        return EXIT_OK
+    width = max(len(r[0]) for r in rows)
+    for rule_id, severity, summary in rows:
+        out.write(f"{rule_id:<{width}}  {severity:<7}  {summary}\n")
+    return EXIT_OK
+
+
+def cmd_explain(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
+    from flowwarden.policy.schema import did_you_mean
+    from flowwarden.rules import all_rules, rule_by_id
+
+    rule = rule_by_id(ns.rule)
+    if rule is None:
+        ids = [r.id for r in all_rules()]
+        raise UsageError(f"unknown rule '{ns.rule}'{did_you_mean(ns.rule, ids)}; "
+                         "`flowwarden rules` lists them")
+    stages = ", ".join(sorted(s.value for s in rule.stages))
+    out.write(f"# {rule.id}\n\n{rule.summary}\n\nDefault severity: "
+              f"{rule.default_severity.value}. Checked at: {stages}.\n\n{rule.doc}")
+    return EXIT_OK
+
+
+def cmd_policy(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
+    import json
+
+    if ns.action == "schema":
+        from flowwarden.policy.schema import schema
+
+        out.write(json.dumps(schema(), indent=2) + "\n")
+        return EXIT_OK
+    policy = _load_for_command(ns.file)
+    if ns.action == "show":
+        if ns.format == "json":
+            out.write(json.dumps(policy.document, indent=2) + "\n")
+        else:
+            import yaml
+
+            out.write(f"# effective policy from {policy.source}\n")
+            out.write(yaml.safe_dump(dict(policy.document), sort_keys=False))
+        return EXIT_OK
+    kinds = ", ".join(k.name for k in policy.kinds)
+    out.write(f"ok: {policy.source} is valid ({len(policy.kinds)} branch kinds: {kinds})\n")
+    return EXIT_OK
+
+
+def _load_for_command(file: str | None) -> Policy:
+    """Validation always reads afresh: the cache is for hooks."""
+    from pathlib import Path
+
+    from flowwarden.adapters.git import NotARepository
+    from flowwarden.policy.load import load_policy_file
+
+    if file is not None:
+        if not Path(file).is_file():
+            raise UsageError(f"{file}: no such policy file")
+        return load_policy_file(Path(file))
+    try:
+        root = GitRepo.discover(".").root
+    except NotARepository:
+        root = Path(".").resolve()
+    return load_policy(root)
+
+
+def cmd_install(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
+    from flowwarden.install import install, uninstall
+
+    repo = GitRepo.discover(".")
+    lines = uninstall(repo) if ns.uninstall else install(repo)
+    out.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def cmd_demo(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
+    from flowwarden.demo import run_demo
+
+    return run_demo(out, env)
+

@@ -1,0 +1,221 @@
+"""Git hook stages: build the event git is about to perform, from git's own state."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from flowwarden.adapters.git import GitRepo
+from flowwarden.mergemsg import parse_merge_message
+from flowwarden.model import (
+    ZERO_SHA,
+    BranchCreated,
+    CommitAttempt,
+    CommitMessage,
+    Event,
+    MergeAttempt,
+    Push,
+    RefUpdate,
+    Stage,
+)
+
+STAGES = {s.value: s for s in Stage if s not in (Stage.CI, Stage.CHECK, Stage.AUDIT)}
+
+
+class HookUsageError(Exception):
+    pass
+
+
+class HookCall(NamedTuple):
+    """A hook invocation: its stage, git's arguments and stdin, and the environment."""
+
+    stage: Stage
+    args: tuple[str, ...]
+    stdin: bytes
+    env: Mapping[str, str]
+
+
+def detect_stage(name: str, args: Sequence[str], env: Mapping[str, str]) -> Stage:
+    """The stage for `hook NAME`; `auto` and `auto-msg` read what the pre-commit framework sets."""
+    if name in STAGES:
+        return STAGES[name]
+    if name == "auto":
+        if env.get("PRE_COMMIT_REMOTE_NAME") is not None:
+            return Stage.PRE_PUSH
+        if env.get("PRE_COMMIT_CHECKOUT_TYPE") is not None:
+            return Stage.POST_CHECKOUT
+        if any(k.startswith("GITHEAD_") for k in env):
+            return Stage.PRE_MERGE_COMMIT
+        return Stage.PRE_COMMIT
+    if name == "auto-msg":
+        if env.get("PRE_COMMIT_COMMIT_MSG_SOURCE"):
+            return Stage.PREPARE_COMMIT_MSG
+        # prepare-commit-msg without a source is a fresh editor template: no message yet.
+        # git never records an empty message, so commit-msg always has text.
+        if args and not clean_message(read_text(args[0])).strip():
+            return Stage.PREPARE_COMMIT_MSG
+        return Stage.COMMIT_MSG
+    raise HookUsageError(f"unknown hook stage '{name}'; expected one of: "
+                         f"{', '.join([*STAGES, 'auto', 'auto-msg'])}")
+
+
+def read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def clean_message(text: str) -> str:
+    """The message as git will record it: comment lines and the scissors section dropped."""
+    lines = []
+    for line in text.splitlines():
+        if re.match(r"^# -+ >8 -+", line):
+            break
+        if not line.startswith("#"):
+            lines.append(line)
+    return "\n".join(lines).strip() + "\n"
+
+
+def build_events(call: HookCall, repo: GitRepo) -> list[Event]:
+    """The events this hook call stands for (none when there is nothing to judge)."""
+    builder = _BUILDERS.get(call.stage)
+    return builder(call, repo) if builder else []
+
+
+def _commit(call: HookCall, repo: GitRepo) -> list[Event]:
+    head = repo.head()
+    merge_head = repo.merge_head()
+    source = None
+    if merge_head:
+        info = parse_merge_message(repo.merge_msg() or "")
+        source = info.source if info else None
+    return [CommitAttempt(repo.current_branch(), head, repo.staged_changes(head),
+                          merge_head, source)]
+
+
+def _merge(call: HookCall, repo: GitRepo) -> list[Event]:
+    target = repo.current_branch()
+    if target is None:
+        return []
+    merged = [(k[len("GITHEAD_"):], v) for k, v in call.env.items() if k.startswith("GITHEAD_")]
+    if not merged:
+        action = call.env.get("GIT_REFLOG_ACTION", "")
+        name = action.split()[-1] if action.startswith("merge ") else None
+        if name is None:
+            return []
+        merged = [(repo.rev_parse(name) or "", name)]
+    head = repo.head()
+    return [MergeAttempt(_merged_name(name), target, sha or None, head) for sha, name in merged]
+
+
+def _merged_name(typed: str) -> str:
+    """GITHEAD_ values are the name as typed, or `branch 'x' of <url>` for a pull."""
+    match = re.match(r"(?:remote-tracking )?branch '([^']+)'", typed)
+    return match.group(1) if match else typed
+
+
+def _message(call: HookCall, repo: GitRepo) -> list[Event]:
+    if not call.args:
+        raise HookUsageError(f"{call.stage.value} needs the message file as its argument")
+    path = call.args[0]
+    source = call.args[1] if len(call.args) > 1 else call.env.get("PRE_COMMIT_COMMIT_MSG_SOURCE")
+    is_merge = repo.merge_head() is not None or any(k.startswith("GITHEAD_") for k in call.env)
+    return [CommitMessage(repo.current_branch(), clean_message(read_text(path)), path,
+                          is_merge, source or None)]
+
+
+def parse_push_lines(stdin: bytes) -> list[tuple[str, str, str, str]]:
+    """git's pre-push stdin: `<local-ref> <local-sha> <remote-ref> <remote-sha>` per line."""
+    out = []
+    for line in stdin.decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 4 or not all(_is_sha(p) for p in (parts[1], parts[3])):
+            raise HookUsageError(f"unexpected pre-push input line: {line[:120]!r}; expected "
+                                 "'<local-ref> <local-sha> <remote-ref> <remote-sha>'")
+        out.append((parts[0], parts[1], parts[2], parts[3]))
+    return out
+
+
+def _is_sha(text: str) -> bool:
+    return re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", text) is not None
+
+
+def _push(call: HookCall, repo: GitRepo) -> list[Event]:
+    if "PRE_COMMIT_REMOTE_NAME" in call.env and not call.stdin:
+        return _framework_push(call, repo)
+    remote = call.args[0] if call.args else None
+    url = call.args[1] if len(call.args) > 1 else None
+    lines = parse_push_lines(call.stdin)
+    updates = tuple(RefUpdate(remote_ref, remote_sha, local_sha, local_ref)
+                    for local_ref, local_sha, remote_ref, remote_sha in lines)
+    return [Push(updates, remote, url)] if updates else []
+
+
+def _framework_push(call: HookCall, repo: GitRepo) -> list[Event]:
+    """Under the pre-commit framework: the one ref it exposes (never a deletion)."""
+    env = call.env
+    remote = env["PRE_COMMIT_REMOTE_NAME"]
+    ref = env.get("PRE_COMMIT_REMOTE_BRANCH", "")
+    local = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
+    new = env.get("PRE_COMMIT_TO_REF") or repo.rev_parse(local) or ""
+    if not ref or not new:
+        return []
+    short = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else ref
+    old = repo.remote_branches(remote).get(short, ZERO_SHA)
+    return [Push((RefUpdate(ref, old, new, local),), remote, env.get("PRE_COMMIT_REMOTE_URL"))]
+
+
+def _checkout(call: HookCall, repo: GitRepo) -> list[Event]:
+    env = call.env
+    args = list(call.args) or [env.get("PRE_COMMIT_FROM_REF", ""), env.get("PRE_COMMIT_TO_REF", ""),
+                               env.get("PRE_COMMIT_CHECKOUT_TYPE", "")]
+    if len(args) < 3 or args[2] != "1":
+        return []
+    branch = repo.current_branch()
+    if branch is None or not _just_created(repo, branch):
+        return []
+    return [BranchCreated(branch, args[1], None)]
+
+
+def _just_created(repo: GitRepo, branch: str) -> bool:
+    """A branch whose reflog holds only its creation."""
+    log = repo.common_dir / "logs" / "refs" / "heads" / branch
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return False
+    return len(lines) == 1 and "\tbranch: Created from" in lines[0]
+
+
+def parse_receive_lines(stdin: bytes) -> list[RefUpdate]:
+    """pre-receive's stdin: `<old> <new> <ref>` per line."""
+    out = []
+    for line in stdin.decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 3 or not (_is_sha(parts[0]) and _is_sha(parts[1])):
+            raise HookUsageError(f"unexpected pre-receive input line: {line[:120]!r}; "
+                                 "expected '<old-sha> <new-sha> <ref>'")
+        out.append(RefUpdate(parts[2], parts[0], parts[1]))
+    return out
+
+
+def _receive(call: HookCall, repo: GitRepo) -> list[Event]:
+    updates = tuple(parse_receive_lines(call.stdin))
+    return [Push(updates)] if updates else []
+
+
+_BUILDERS = {
+    Stage.PRE_COMMIT: _commit,
+    Stage.PRE_MERGE_COMMIT: _merge,
+    Stage.COMMIT_MSG: _message,
+    Stage.PRE_PUSH: _push,
+    Stage.POST_CHECKOUT: _checkout,
+    Stage.PRE_RECEIVE: _receive,
+}
+

@@ -1,0 +1,246 @@
+"""Find, parse, validate and merge a policy; cache the validated result by content.
+
+The cache lives under the git directory and holds the exact bytes of every file the policy
+was built from; a hit needs no YAML parser and no schema validator, which hooks would otherwise
+import on every commit.
+"""
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import zlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from flowwarden import __version__
+from flowwarden.policy.errors import PolicyError
+from flowwarden.policy.model import Policy
+from flowwarden.policy.schema import did_you_mean, policies_dir
+
+if TYPE_CHECKING:
+    from flowwarden.adapters.git import GitRepo
+    from flowwarden.policy.yamlmarks import Located
+
+POLICY_FILE = ".flowwarden.yaml"
+DEFAULT_PRESET = "gitflow-ml"
+Reader = Callable[[str], "bytes | None"]  # repository-relative posix path -> content
+
+
+class _Source(NamedTuple):
+    """Where policy files come from: a work tree, or a revision's tree."""
+
+    read: Reader
+    label: str  # prefix for file names in messages ("" or "develop:")
+    top: str = POLICY_FILE  # the policy file, relative to the source's root
+
+
+def presets() -> list[str]:
+    return sorted(p.stem for p in policies_dir().glob("*.yaml"))
+
+
+def load_policy(root: Path | None, cache_dir: Path | None = None) -> Policy:
+    """The policy of a work tree: `.flowwarden.yaml` at `root`, or the gitflow-ml preset."""
+    def read(rel: str) -> bytes | None:
+        if root is None:
+            return None
+        try:
+            return (root / rel).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+    return _load(_Source(read, ""), cache_dir)
+
+
+def load_policy_at(repo: GitRepo, rev: str) -> Policy:
+    """The policy committed in `rev`'s tree (the preset if it has none)."""
+    return _load(_Source(lambda rel: repo.read_blob(f"{rev}:{rel}"), f"{rev}:"),
+                 repo.common_dir / "flowwarden")
+
+
+def load_policy_file(path: Path) -> Policy:
+    """A policy file anywhere, `extends` paths resolved next to it; never cached."""
+    base = path.resolve().parent
+
+    def read(rel: str) -> bytes | None:
+        try:
+            return (base / rel).read_bytes()
+        except OSError:
+            return None
+    return _load(_Source(read, "", path.name), None)
+
+
+def _preset_bytes(name: str) -> bytes | None:
+    try:
+        return (policies_dir() / f"{name}.yaml").read_bytes()
+    except OSError:
+        return None
+
+
+def _load(source: _Source, cache_dir: Path | None) -> Policy:
+    top = source.read(source.top)
+    name = source.label + source.top if top is not None else f"preset {DEFAULT_PRESET}"
+    if top is None:
+        top = _preset_bytes(DEFAULT_PRESET) or b""
+    key = f"{zlib.crc32(f'{__version__}{name}'.encode() + top):08x}"
+    deps: dict[str, str] = {"top": _text(top)}
+    cached = _read_cache(cache_dir, key, source, deps["top"])
+    if cached is not None:
+        return Policy.from_document(cached, name)
+    document = _Loader(source, deps).load(top, name, source.top, ())
+    _write_cache(cache_dir, key, document, deps)
+    return Policy.from_document(document, name)
+
+
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8", "surrogateescape")
+
+
+def _dep_bytes(source: _Source, dep: str) -> bytes | None:
+    return _preset_bytes(dep[len("preset:"):]) if dep.startswith("preset:") else source.read(dep)
+
+
+def _read_cache(cache_dir: Path | None, key: str, source: _Source,
+                top: str) -> dict[str, Any] | None:
+    if cache_dir is None:
+        return None
+    try:
+        entry = json.loads((cache_dir / f"policy-{key}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    deps = entry.get("deps", {})
+    if deps.get("top") != top:
+        return None
+    for dep, content in deps.items():
+        if dep != "top" and _text(_dep_bytes(source, dep)) != content:
+            return None
+    document: dict[str, Any] = entry["document"]
+    return document
+
+
+def _write_cache(cache_dir: Path | None, key: str, document: Mapping[str, Any],
+                 deps: Mapping[str, str]) -> None:
+    if cache_dir is None:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f".policy-{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"deps": deps, "document": document}))
+        tmp.replace(cache_dir / f"policy-{key}.json")
+    except OSError:
+        pass  # a read-only git dir only costs speed
+
+
+class _Loader:
+    """Loads one policy file and everything it extends, validating each."""
+
+    def __init__(self, source: _Source, deps: dict[str, str]) -> None:
+        self.source = source
+        self.deps = deps
+        self.files: list[Located] = []
+
+    def load(self, content: bytes, name: str, rel: str | None,
+             chain: tuple[str, ...]) -> dict[str, Any]:
+        from flowwarden.policy import schema, yamlmarks
+
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PolicyError(name, None, None, (), "not UTF-8 text") from None
+        doc = yamlmarks.parse(text, name)
+        if not isinstance(doc.data, dict):
+            raise doc.error((), f"expected a mapping of policy keys, got {type(doc.data).__name__}")
+        schema.validate(doc)
+        _check_file(doc)
+        self.files.append(doc)
+        merged: dict[str, Any] = {}
+        extends = doc.data.get("extends", [])
+        for i, parent in enumerate([extends] if isinstance(extends, str) else extends):
+            path: tuple[object, ...] = ("extends",) if isinstance(extends, str) else ("extends", i)
+            merged = merge(merged, self._parent(doc, path, parent, rel, chain + (name,)))
+        own = {k: v for k, v in doc.data.items() if k != "extends"}
+        merged = merge(merged, own)
+        if not chain:
+            _check_effective(merged, self.files)
+        return merged
+
+    def _parent(self, doc: Located, path: tuple[object, ...], parent: str, rel: str | None,
+                chain: tuple[str, ...]) -> dict[str, Any]:
+        if "/" not in parent and not parent.endswith((".yaml", ".yml")):
+            content = _preset_bytes(parent)
+            if content is None:
+                raise doc.error(path, f"unknown preset '{parent}'"
+                                f"{did_you_mean(parent, presets())}; "
+                                f"bundled presets: {', '.join(presets())}")
+            dep, label, child_rel = f"preset:{parent}", f"preset {parent}", None
+        else:
+            base = posixpath.dirname(rel) if rel is not None else None
+            if base is None:
+                raise doc.error(path, "a preset cannot extend a file path")
+            target = posixpath.normpath(posixpath.join(base, parent))
+            if parent.startswith("/") or target.startswith("../") or target == "..":
+                raise doc.error(path, f"'{parent}' points outside the repository; "
+                                "expected a path inside it, relative to this file")
+            content = self.source.read(target)
+            if content is None:
+                raise doc.error(path, f"'{parent}' not found (looked for {target})")
+            dep, label, child_rel = target, self.source.label + target, target
+        if label in chain:
+            cycle = " -> ".join([*chain[chain.index(label):], label])
+            raise doc.error(path, f"extends cycle: {cycle}")
+        self.deps[dep] = _text(content)
+        return self.load(content, label, child_rel, chain)
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key (branch kinds, rules, sections); other values replace."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _check_file(doc: Located) -> None:
+    """Checks the schema cannot express: regexes compile, rule ids exist."""
+    for kind, spec in doc.data.get("branches", {}).items():
+        pattern = spec.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise doc.error(("branches", kind, "pattern"),
+                                f"invalid regular expression {pattern!r}: {exc}") from None
+    rule_ids = doc.data.get("rules", {})
+    if rule_ids:
+        from flowwarden.rules import all_rules
+
+        known = sorted(r.id for r in all_rules())
+        for rule_id in rule_ids:
+            if rule_id not in known:
+                raise doc.error(("rules", rule_id), f"unknown rule id '{rule_id}'"
+                                f"{did_you_mean(rule_id, known)}; see `flowwarden rules`",
+                                prefer_key=True)
+
+
+def _check_effective(document: Mapping[str, Any], files: list[Located]) -> None:
+    """Checks on the merged policy, reported at the file that wrote the offending key."""
+    def where(path: tuple[object, ...]) -> Located:
+        return next((f for f in files if path in f.values), files[0])
+
+    kinds = document.get("branches", {})
+    for kind, spec in kinds.items():
+        if "pattern" not in spec:
+            path: tuple[object, ...] = ("branches", kind)
+            raise where(path).error(path, f"branch kind '{kind}' needs a pattern "
+                                    "(a regular expression for its branch names)")
+        for key in ("from", "into"):
+            for i, ref in enumerate(spec.get(key, [])):
+                if ref not in kinds:
+                    path = ("branches", kind, key, i)
+                    raise where(path).error(path, f"unknown branch kind '{ref}'"
+                                            f"{did_you_mean(ref, list(kinds))}; "
+                                            f"expected one of: {', '.join(kinds)}")

@@ -1,0 +1,77 @@
+"""Schema validation with errors that point at the line and say what was expected."""
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flowwarden.policy.errors import PolicyError
+
+if TYPE_CHECKING:
+    from flowwarden.policy.yamlmarks import Located
+
+
+def policies_dir() -> Path:
+    """The shipped presets and schema: the installed package data, or the source tree's."""
+    try:
+        import importlib
+
+        pkg = importlib.import_module("flowwarden.policies")
+        for entry in getattr(pkg, "__path__", ()):
+            if (Path(entry) / "schema.json").is_file():
+                return Path(entry)
+    except ImportError:
+        pass
+    return Path(__file__).resolve().parents[3] / "policies"
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((policies_dir() / "schema.json").read_text())
+    return loaded
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _describe(error: Any, doc: Located) -> PolicyError:
+    path = tuple(error.absolute_path)
+    validator = error.validator
+    if validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        bad = extra[0] if extra else "?"
+        expected = f"expected one of: {', '.join(allowed)}" if allowed else "no other keys"
+        return doc.error(path + (bad,), f"unknown key '{bad}'{did_you_mean(bad, allowed)}; "
+                         f"{expected}", prefer_key=True)
+    if validator == "enum":
+        choices = ", ".join(map(str, error.validator_value))
+        return doc.error(path, f"expected one of {choices}, got {error.instance!r}")
+    if validator == "type":
+        return doc.error(path, f"expected {error.validator_value}, "
+                         f"got {type(error.instance).__name__} {error.instance!r}")
+    if validator == "propertyNames":
+        return doc.error(path, f"invalid name {error.instance!r}: {error.message}")
+    if validator == "const":
+        return doc.error(path, f"expected {error.validator_value!r}, got {error.instance!r}")
+    if validator == "oneOf":
+        return doc.error(path, f"expected a string or a list of strings, got {error.instance!r}")
+    return doc.error(path, error.message)
+
+
+def validate(doc: Located) -> None:
+    """Raise a PolicyError for the first schema violation, in document order."""
+    import jsonschema  # only on a cache miss: it costs tens of milliseconds
+
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = list(validator.iter_errors(doc.data))
+    if not errors:
+        return
+    def position(err: Any) -> tuple[int, int]:
+        mark = doc.where(tuple(err.absolute_path))
+        return mark or (0, 0)
+    raise _describe(min(errors, key=lambda e: (position(e), -len(e.absolute_path))), doc)

@@ -1,0 +1,82 @@
+"""YAML parsing that remembers where every key and value was written."""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from flowwarden.policy.errors import PolicyError
+
+Path = tuple[object, ...]
+Mark = tuple[int, int]  # 1-based line, column
+
+
+class Located:
+    """A parsed document plus the position of each key and value, by key path."""
+
+    def __init__(self, name: str, data: Any, keys: dict[Path, Mark],
+                 values: dict[Path, Mark]) -> None:
+        self.name = name
+        self.data = data
+        self.keys = keys
+        self.values = values
+
+    def where(self, path: Path, prefer_key: bool = False) -> Mark | None:
+        """The closest known position for `path`, walking up to its parents."""
+        path = tuple(path)
+        while True:
+            table = (self.keys, self.values) if prefer_key else (self.values, self.keys)
+            for marks in table:
+                if path in marks:
+                    return marks[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def error(self, path: Path, message: str, prefer_key: bool = False) -> PolicyError:
+        mark = self.where(path, prefer_key)
+        return PolicyError(self.name, mark[0] if mark else None, mark[1] if mark else None,
+                           path, message)
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def parse(text: str, name: str) -> Located:
+    loader = yaml.SafeLoader(text)
+    keys: dict[Path, Mark] = {}
+    values: dict[Path, Mark] = {}
+
+    def convert(node: yaml.Node, path: Path) -> Any:
+        values[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = loader.construct_object(key_node)
+                if not isinstance(key, str):
+                    raise PolicyError(name, *_mark(key_node), path,
+                                      f"keys must be strings, got {key!r}")
+                if key in out:
+                    raise PolicyError(name, *_mark(key_node), path + (key,),
+                                      "duplicate key (the later one would silently win)")
+                keys[path + (key,)] = _mark(key_node)
+                out[key] = convert(value_node, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [convert(item, path + (i,)) for i, item in enumerate(node.value)]
+        return loader.construct_object(node)
+
+    try:
+        node = loader.get_single_node()
+        data = {} if node is None else convert(node, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise PolicyError(name, line, col, (), f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(name, None, None, (), f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return Located(name, data, keys, values)

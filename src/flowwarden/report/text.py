@@ -1,0 +1,54 @@
+"""Human-readable output: one line per violation with its rule id, then the fix."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TextIO
+
+from flowwarden.model import Outcome, Severity, Violation
+
+_COLORS = {"error": "\033[31m", "warning": "\033[33m", "waived": "\033[2m", "fix": "\033[36m"}
+_RESET = "\033[0m"
+
+
+def use_color(choice: str, stream: TextIO, env: Mapping[str, str]) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or env.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty() and env.get("TERM") != "dumb"
+
+
+def _paint(text: str, what: str, color: bool) -> str:
+    return f"{_COLORS[what]}{text}{_RESET}" if color else text
+
+
+def _label(v: Violation) -> str:
+    if v.waived_by:
+        return "waived"
+    return "error" if v.severity is Severity.ERROR else "warning"
+
+
+def render_violation(v: Violation, color: bool = False) -> str:
+    label = _label(v)
+    head = f"{label}: {v.rule}: {v.message}"
+    if v.waived_by:
+        head = f"waived ({v.waived_by}): {v.rule}: {v.message}"
+    lines = [_paint(head, label, color)]
+    lines += [f"  {d}" for d in v.details]
+    if v.fix and not v.waived_by:
+        lines.append(_paint(f"  fix: {v.fix}", "fix", color))
+    return "\n".join(lines)
+
+
+def render(outcome: Outcome, what: str, color: bool = False) -> str:
+    """The full report; `what` names the operation ("commit on develop", "push to origin")."""
+    parts = [render_violation(v, color) for v in outcome.violations]
+    parts += [f"note: {n}" for n in outcome.notes]
+    blocking = outcome.blocking
+    if blocking:
+        rules = ",".join(sorted({v.rule for v in blocking}))
+        parts.append(
+            f"flowwarden: {what} refused ({len(blocking)} "
+            f"error{'s' if len(blocking) != 1 else ''}). To skip deliberately: "
+            f"FLOWWARDEN_SKIP={rules} (printed as a waiver; CI and the server still check).")
+    return "\n".join(parts)
