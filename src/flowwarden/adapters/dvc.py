@@ -14,9 +14,8 @@ import re
 import socket
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flowwarden.adapters.git import GitRepo
 
@@ -27,8 +26,7 @@ _REMOTE_SECTION = re.compile(r"""^'?remote\s+"([^"]+)"'?$""")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     """One cached output a `.dvc` file or `dvc.lock` names, path relative to the repo root."""
 
     path: str
@@ -42,8 +40,7 @@ class Output:
         return self.md5.endswith(".dir")
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(NamedTuple):
     """One dependency a `dvc.lock` stage recorded, path relative to the repo root."""
 
     path: str
@@ -53,8 +50,7 @@ class Dependency:
     lock: str
 
 
-@dataclass(frozen=True)
-class LockParams:
+class LockParams(NamedTuple):
     """The parameter values a `dvc.lock` stage recorded from one params file."""
 
     file: str  # repo-relative
@@ -63,15 +59,13 @@ class LockParams:
     lock: str
 
 
-@dataclass(frozen=True)
-class Lock:
+class Lock(NamedTuple):
     outs: tuple[Output, ...]
     deps: tuple[Dependency, ...]
     params: tuple[LockParams, ...]
 
 
-@dataclass(frozen=True)
-class DvcConfig:
+class DvcConfig(NamedTuple):
     """What flowwarden needs from `.dvc/config` and `.dvc/config.local`."""
 
     cache_dir: Path
@@ -122,8 +116,7 @@ def parse_dvcfile(text: bytes, path: str) -> tuple[Output, ...]:
     return tuple(outs)
 
 
-@dataclass(frozen=True)
-class Pipeline:
+class Pipeline(NamedTuple):
     """What `dvc.yaml` adds to its `dvc.lock`: stage working dirs and `cache: false` outputs."""
 
     wdirs: Mapping[str, str]  # stage -> wdir as written, only where it is not "."
@@ -280,8 +273,7 @@ def url_scheme(url: str) -> str:
 
 # --- object stores (the cache, a local-directory remote) -------------------------------
 
-@dataclass(frozen=True)
-class ObjectStore:
+class ObjectStore(NamedTuple):
     """A directory of DVC objects: DVC 3 keeps `files/md5/xx/rest`, DVC 2 kept `xx/rest`."""
 
     root: Path
@@ -310,8 +302,7 @@ class ObjectStore:
                 if isinstance(e, dict) and "relpath" in e and "md5" in e]
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(NamedTuple):
     """What of one output a store lacks: the whole object, or some of a directory's files."""
 
     output: Output

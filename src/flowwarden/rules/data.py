@@ -9,15 +9,14 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flowwarden.adapters import dvc
 from flowwarden.adapters.git import Commit, GitRepo, parse_raw_diff
-from flowwarden.model import (ZERO_SHA, CommitAttempt, Event, Push, RefUpdate, Severity,
-                              Stage, StagedFile, Violation)
+from flowwarden.engine import new_commits
+from flowwarden.model import (CommitAttempt, Event, Push, Severity, Stage, StagedFile,
+                              Violation)
 from flowwarden.rules.base import Context, Rule
 
 DEFAULT_PATTERNS = (
@@ -93,17 +92,15 @@ def glob_regex(pattern: str) -> str:
     return ("" if anchored else "(?:.*/)?") + "".join(out) + "(?:/.*)?"
 
 
-@dataclass(frozen=True)
 class Matcher:
-    """A list of globs compiled once into one regex; `first` names the pattern that matched."""
+    """A list of globs compiled into one regex; `first` names the pattern that matched."""
 
-    patterns: tuple[str, ...]
+    __slots__ = ("patterns", "_any")
 
-    @cached_property
-    def _any(self) -> re.Pattern[str] | None:
-        if not self.patterns:
-            return None
-        return re.compile("|".join(f"(?:{glob_regex(p)})" for p in self.patterns), re.I)
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = tuple(patterns)
+        self._any = re.compile("|".join(f"(?:{glob_regex(p)})" for p in self.patterns),
+                               re.I) if self.patterns else None
 
     def first(self, path: str) -> str | None:
         if self._any is None or self._any.fullmatch(path) is None:
@@ -111,8 +108,7 @@ class Matcher:
         return next(p for p in self.patterns if re.fullmatch(glob_regex(p), path, re.I))
 
 
-@dataclass(frozen=True)
-class DataPolicy:
+class DataPolicy(NamedTuple):
     """The `data:` section with the preset's defaults filled in."""
 
     data: Matcher
@@ -145,14 +141,6 @@ def data_policy(ctx: Context) -> DataPolicy:
 
 # --- what a push adds ------------------------------------------------------------------
 
-def pushed_commits(ctx: Context, push: Push) -> list[tuple[RefUpdate, list[Commit]]]:
-    """Each non-deleting update with the commits it adds that the receiving side lacks."""
-    known = [u.old for u in push.updates if u.old != ZERO_SHA]
-    if push.remote:
-        known += ctx.repo.remote_branches(push.remote).values()
-    return [(u, ctx.repo.commits([u.new], known)) for u in push.updates if not u.is_delete]
-
-
 def commit_changes(repo: GitRepo, commits: Iterable[Commit]) -> list[tuple[Commit, StagedFile]]:
     """Every non-merge commit's changes against its parent, sized: two git calls in all."""
     by_sha = {c.sha: c for c in commits if not c.is_merge}
@@ -180,7 +168,7 @@ def commit_changes(repo: GitRepo, commits: Iterable[Commit]) -> list[tuple[Commi
 
 def push_changes(ctx: Context, push: Push) -> list[tuple[Commit, StagedFile]]:
     if "data.push_changes" not in ctx.cache:
-        commits = {c.sha: c for _, cs in pushed_commits(ctx, push) for c in cs}
+        commits = {c.sha: c for u in push.updates for c in new_commits(ctx, u, push)}
         ctx.cache["data.push_changes"] = commit_changes(ctx.repo, commits.values())
     found: list[tuple[Commit, StagedFile]] = ctx.cache["data.push_changes"]
     return found
