@@ -25,9 +25,13 @@ def env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def dvc_repo(repo: Repo, tmp_path: Path) -> Repo:
-    """A git repository set up with `dvc init` and a local-directory default remote."""
+    """A git repository set up with `dvc init` and a local-directory default remote.
+
+    The set-up commit is on both main and develop.
+    """
     dvc(repo, "init", "-q")
     dvc(repo, "remote", "add", "-d", "storage", str(tmp_path / "dvc-remote"))
     repo.git("add", ".dvc")
     repo.git("commit", "-qm", "Set up DVC")
+    repo.git("branch", "-f", "develop", "main")
     return repo
