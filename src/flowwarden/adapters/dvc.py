@@ -13,7 +13,7 @@ import posixpath
 import re
 import socket
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -274,20 +274,47 @@ def url_scheme(url: str) -> str:
 # --- object stores (the cache, a local-directory remote) -------------------------------
 
 class ObjectStore(NamedTuple):
-    """A directory of DVC objects: DVC 3 keeps `files/md5/xx/rest`, DVC 2 kept `xx/rest`."""
+    """A directory of DVC objects: DVC 3 keeps `files/md5/xx/rest`, DVC 2 kept `xx/rest`.
+
+    Paths are plain strings: a directory output means thousands of lookups, and pathlib
+    objects cost more than the stat calls themselves.
+    """
 
     root: Path
 
-    def object_path(self, md5: str) -> Path | None:
+    def _candidates(self, md5: str) -> tuple[str, str]:
+        base = os.fspath(self.root)
+        return f"{base}/files/md5/{md5[:2]}/{md5[2:]}", f"{base}/{md5[:2]}/{md5[2:]}"
+
+    def object_path(self, md5: str) -> str | None:
         """Where `md5` is stored, trying both layouts; None when it is in neither."""
-        head, rest = md5[:2], md5[2:]
-        for path in (self.root / "files" / "md5" / head / rest, self.root / head / rest):
-            if path.exists():
-                return path
-        return None
+        return next((p for p in self._candidates(md5) if os.path.exists(p)), None)
 
     def has(self, md5: str) -> bool:
         return self.object_path(md5) is not None
+
+    def present(self, md5s: Collection[str]) -> set[str]:
+        """Which of `md5s` the store holds; many are answered by listing each prefix once."""
+        if len(md5s) < 256:
+            return {m for m in md5s if self.has(m)}
+        base = os.fspath(self.root)
+        found = self._listed(f"{base}/files/md5", md5s)
+        rest = [m for m in md5s if m not in found]
+        return found | self._listed(base, rest) if rest else found
+
+    @staticmethod
+    def _listed(base: str, md5s: Iterable[str]) -> set[str]:
+        by_prefix: dict[str, list[str]] = {}
+        for md5 in md5s:
+            by_prefix.setdefault(md5[:2], []).append(md5)
+        found: set[str] = set()
+        for prefix, group in by_prefix.items():
+            try:
+                names = set(os.listdir(f"{base}/{prefix}"))
+            except OSError:
+                continue
+            found.update(m for m in group if m[2:] in names)
+        return found
 
     def manifest(self, md5: str) -> list[tuple[str, str]] | None:
         """A `.dir` object's entries as (relpath, md5); None when absent or unreadable."""
@@ -295,11 +322,14 @@ class ObjectStore(NamedTuple):
         if path is None:
             return None
         try:
-            entries = json.loads(path.read_bytes())
+            with open(path, "rb") as handle:
+                entries = json.load(handle)
         except (OSError, ValueError):
             return None
-        return [(str(e["relpath"]), str(e["md5"])) for e in entries
-                if isinstance(e, dict) and "relpath" in e and "md5" in e]
+        try:
+            return [(e["relpath"], e["md5"]) for e in entries]
+        except (TypeError, KeyError):
+            return None
 
 
 class Missing(NamedTuple):
@@ -327,7 +357,8 @@ def find_missing(store: ObjectStore, outputs: Iterable[Output],
         if entries is None:
             result.append(Missing(out, 1, (), True))
             continue
-        lacking = tuple(rel for rel, md5 in entries if not store.has(md5))
+        held = store.present({md5 for _, md5 in entries})
+        lacking = tuple(rel for rel, md5 in entries if md5 not in held)
         if lacking or not present:
             result.append(Missing(out, len(entries) + 1, lacking, not present))
     return result
@@ -407,14 +438,21 @@ def ignored_paths(repo: GitRepo, paths: Iterable[str]) -> set[str]:
     return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
-def tracked_paths(repo: GitRepo, paths: Iterable[str]) -> set[str]:
-    """Which of `paths` (files, or directories with files under them) the index holds."""
-    wanted = sorted(set(paths))
-    if not wanted:
-        return set()
-    out = repo.git("ls-files", "-z", "--cached", "--", *(":(literal)" + p for p in wanted))
-    listed = [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
-    return {w for w in wanted if any(p == w or p.startswith(w + "/") for p in listed)}
+def index_paths(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:
+    """Paths in the index (GIT_INDEX_FILE honoured) that match `pathspecs`: one git call."""
+    out = repo.git("ls-files", "-z", "--cached", "--", *pathspecs)
+    return sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
+
+
+def covered(listed: Iterable[str], paths: Iterable[str]) -> set[str]:
+    """Which of `paths` are in `listed`, as files or as directories with files under them."""
+    wanted = set(paths)
+    hits: set[str] = set()
+    for path in listed:
+        parts = path.split("/")
+        hits.update(p for p in ("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+                    if p in wanted)
+    return hits
 
 
 def read_blobs(repo: GitRepo, specs: Sequence[str]) -> dict[str, bytes | None]:
@@ -441,12 +479,6 @@ def read_blobs(repo: GitRepo, specs: Sequence[str]) -> dict[str, bytes | None]:
 
 def is_lfs_pointer(blob: bytes) -> bool:
     return blob.startswith(LFS_POINTER_PREFIX)
-
-
-def tracked_files(repo: GitRepo, name: str) -> list[str]:
-    """Index paths whose file name is `name`, at any depth."""
-    out = repo.git("ls-files", "-z", "--cached", "--", name, f":(glob)**/{name}")
-    return sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
 
 
 def md5_of_blob(blob: bytes, legacy: bool) -> str:

@@ -236,6 +236,16 @@ def staged_outputs(ctx: Context, event: CommitAttempt
     return found
 
 
+def index_listing(ctx: Context, event: CommitAttempt) -> list[str]:
+    """Staged `dvc.lock`s and index paths under staged outputs, from one `ls-files`."""
+    if "data.index" not in ctx.cache:
+        outputs, _ = staged_outputs(ctx, event)
+        specs = ["dvc.lock", ":(glob)**/dvc.lock", *(":(literal)" + o.path for o in outputs)]
+        ctx.cache["data.index"] = dvc.index_paths(ctx.repo, specs)
+    listed: list[str] = ctx.cache["data.index"]
+    return listed
+
+
 def dvc_config(repo: GitRepo) -> dvc.DvcConfig:
     root = repo.root or repo.git_dir
     return dvc.read_config(root / ".dvc")
@@ -434,7 +444,7 @@ gitignored; expected an entry /train.csv in data/.gitignore`.
             return
         paths = [o.path for o in outputs]
         ignored = dvc.ignored_paths(ctx.repo, paths)
-        tracked = dvc.tracked_paths(ctx.repo, paths)
+        tracked = dvc.covered(index_listing(ctx, event), paths)
         for out in outputs:
             if out.path in tracked:
                 yield self.violation(
@@ -478,7 +488,8 @@ parameters: the commit claims a result it did not produce.
         staged = {f.path: f for f in event.staged if f.mode not in (SYMLINK, GITLINK)}
         if not staged:
             return
-        lock_paths = dvc.tracked_files(ctx.repo, "dvc.lock")
+        lock_paths = [p for p in index_listing(ctx, event)
+                      if posixpath.basename(p) == "dvc.lock"]
         if not lock_paths:
             return
         yamls = {p: ":" + sibling(p, "dvc.yaml") for p in lock_paths}
