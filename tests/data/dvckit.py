@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowwarden.adapters.git import GitRepo
@@ -13,6 +14,8 @@ from flowwarden.rules.data import RULES
 
 if TYPE_CHECKING:
     from conftest import Repo
+
+HOOKS = Path(__file__).resolve().parents[2] / "hooks"
 
 
 def dvc(repo: Repo, *args: str, check: bool = True) -> str:

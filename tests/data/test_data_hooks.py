@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from dvckit import dvc
+from dvckit import HOOKS, dvc
 
 if TYPE_CHECKING:
     from conftest import Repo
@@ -107,3 +107,19 @@ def test_hook_command_exit_code(feature: Repo) -> None:
     assert result.code == 1 and "dvc-untracked-data" in result.text
     skipped = feature.fw("hook", "pre-commit", env={"FLOWWARDEN_SKIP": "dvc-untracked-data"})
     assert skipped.code == 0, skipped.text
+
+
+def test_server_pre_receive_rejects_data_pushed_with_no_verify(repo: Repo, tmp_path: Path) -> None:
+    server = tmp_path / "server.git"
+    repo.git("init", "-q", "--bare", str(server))
+    repo.git("-C", str(server), "config", "core.hooksPath", str(HOOKS))
+    repo.git("remote", "add", "origin", str(server))
+    repo.git("push", "-q", "origin", "main", "develop")
+    repo.git("switch", "-q", "-c", "feature/data", "develop")
+    repo.write("data/train.csv", "a,b\n1,2\n")
+    repo.git("add", "data/train.csv")
+    repo.git("commit", "-qm", "Add raw data", "--no-verify")
+    result = repo.git("push", "origin", "feature/data", check=False)
+    assert result.code != 0
+    assert "dvc-untracked-data" in result.text and "data/train.csv" in result.text
+    assert "remote: error: dvc-untracked-data" in result.text and "git rebase -i" in result.text

@@ -288,7 +288,8 @@ it, and removing it means rewriting history. DVC keeps the data out of git and a
 `.dvc` file in it.
 
 **Example**: `git add data/train.csv && git commit` fails with
-`dvc-untracked-data: data/train.csv is staged into git (matches data/**, 12.0 KiB)`.
+`dvc-untracked-data: data/train.csv is staged into git (matches data/**, 12 KiB);
+expected data and models to be versioned with DVC, not git`.
 
 **Fix**: `git rm --cached data/train.csv && dvc add data/train.csv &&
 git add data/train.csv.dvc data/.gitignore` (run `dvc init` first in a repository
@@ -464,7 +465,7 @@ gitignored; expected an entry /train.csv in data/.gitignore`.
 
 class StalePipeline(Rule):
     id = "dvc-stale-pipeline"
-    summary = "A staged change to a pipeline dependency needs dvc repro before dvc.lock is stale."
+    summary = "Staged changes to a pipeline's dependencies need dvc repro to update dvc.lock."
     stages = frozenset({Stage.PRE_COMMIT})
     events = (CommitAttempt,)
     default_severity = Severity.WARNING
@@ -477,7 +478,8 @@ still records the old content.
 parameters: the commit claims a result it did not produce.
 
 **Example**: editing `train.py` and committing without re-running warns
-`dvc-stale-pipeline: train (dvc.lock) train.py changed (dvc.lock records md5 92fef88b)`.
+`dvc-stale-pipeline: stage train: train.py changed (dvc.lock records md5 92fef88b);
+expected dvc.lock to match the staged dependencies`.
 
 **Fix**: `dvc repro train && git add dvc.lock` (and commit the outputs with it).
 """
@@ -569,7 +571,8 @@ through the dvc library. Whether an unreachable remote blocks the push is
 else: their `dvc pull` fails.
 
 **Example**: `git push` before `dvc push` fails with `dvc-not-pushed: data/train.csv
-(md5 1a2b3c4d, named in data/train.csv.dvc) is not in DVC remote storage`.
+(md5 1a2b3c4d, named in data/train.csv.dvc) is not in DVC remote storage (/srv/dvc);
+expected dvc push before git push`.
 
 **Fix**: `dvc push -r storage`, then push again.
 """
