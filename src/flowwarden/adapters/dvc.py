@@ -341,6 +341,10 @@ class Missing(NamedTuple):
     whole: bool  # the file object or the `.dir` manifest itself is absent
 
 
+def first_manifest(stores: Sequence[ObjectStore], md5: str) -> list[tuple[str, str]] | None:
+    return next((m for m in (s.manifest(md5) for s in stores) if m is not None), None)
+
+
 def find_missing(store: ObjectStore, outputs: Iterable[Output],
                  manifests: Sequence[ObjectStore] = ()) -> list[Missing]:
     """The outputs `store` cannot provide; a `.dir` manifest may be read from `manifests`."""
@@ -353,7 +357,7 @@ def find_missing(store: ObjectStore, outputs: Iterable[Output],
         entries = store.manifest(out.md5)
         present = entries is not None
         if entries is None:
-            entries = next((m for m in (s.manifest(out.md5) for s in manifests) if m), None)
+            entries = first_manifest(manifests, out.md5)
         if entries is None:
             result.append(Missing(out, 1, (), True))
             continue
@@ -389,21 +393,16 @@ def remote_missing(root: Path, remote: str | None,
     """
     from dvc.repo import Repo  # ~0.5 s: only for remotes flowwarden cannot read itself
 
+    listing = {out: first_manifest(manifests, out.md5) or [] for out in outputs if out.is_dir}
+    present: set[tuple[bool, str]] = set()
     with Repo(str(root)) as repo:
-        wanted: dict[tuple[bool, str], set[str]] = {}
-        listing: dict[Output, list[tuple[str, str]]] = {}
-        for out in outputs:
-            wanted.setdefault((out.legacy, out.md5), set())
-            if out.is_dir:
-                entries = next((m for m in (s.manifest(out.md5) for s in manifests) if m), [])
-                listing[out] = entries
-        present: set[tuple[bool, str]] = set()
         for legacy in (False, True):
-            oids = {md5 for (leg, md5) in wanted if leg == legacy}
-            oids |= {md5 for out, entries in listing.items() if out.legacy == legacy
+            oids = {o.md5 for o in outputs if o.legacy == legacy}
+            oids |= {md5 for o, entries in listing.items() if o.legacy == legacy
                      for _, md5 in entries}
             if not oids:
                 continue
+            # DVC keeps DVC 2 (md5-dos2unix) objects in a legacy database of the same remote
             odb = repo.cloud.get_remote_odb(remote, "push",
                                             hash_name="md5-dos2unix" if legacy else "md5")
             present |= {(legacy, oid) for oid in odb.oids_exist(sorted(oids))}
