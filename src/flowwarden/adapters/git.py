@@ -40,26 +40,32 @@ class GitRepo:
         self.common_dir = common_dir
         self.env = env
         self._tips: dict[str, str] | None = None
+        self._head: str | None | bool = False  # False: not read yet
         self._remotes: tuple[str, ...] | None = None
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] = ".",
                  env: Mapping[str, str] | None = None) -> GitRepo:
-        code, out = proc.run(
+        # One process answers all of it; HEAD's line is missing on an unborn branch.
+        _, out = proc.run(
             ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir",
-             "--git-common-dir", "--show-toplevel"],
+             "--git-common-dir", "--show-toplevel", "--verify", "-q", "HEAD"],
             cwd=cwd, env=env, check=False,
         )
         lines = out.decode().splitlines()
-        if code != 0 and len(lines) < 3:
+        if len(lines) < 3 or lines[0] not in ("true", "false"):
             raise NotARepository(f"{os.path.abspath(cwd)} is not inside a git repository")
         bare = lines[0] == "true"
         git_dir = Path(lines[1])
         common = Path(lines[2])
         if not common.is_absolute():
             common = (Path(cwd) / common).resolve()
-        root = None if bare or len(lines) < 4 else Path(lines[3])
-        return cls(root=root, git_dir=git_dir, common_dir=common, env=env)
+        rest = lines[3:]
+        root = None if bare or not rest or _looks_like_sha(rest[0]) else Path(rest.pop(0))
+        repo = cls(root=root, git_dir=git_dir, common_dir=common, env=env)
+        if not bare:  # in a bare repository --show-toplevel fails and git prints no more
+            repo._head = rest[0] if rest and _looks_like_sha(rest[0]) else None
+        return repo
 
     @property
     def cwd(self) -> Path:
@@ -87,7 +93,9 @@ class GitRepo:
         return out.decode().strip() if code == 0 else None
 
     def head(self) -> str | None:
-        return self.rev_parse("HEAD")
+        if self._head is False:
+            self._head = self.rev_parse("HEAD")
+        return self._head if isinstance(self._head, str) else None
 
     def merge_head(self) -> str | None:
         """The commit being merged while a conflicted merge is concluded."""
@@ -196,6 +204,10 @@ class GitRepo:
         if self._remotes is None:
             self._remotes = tuple(self.git("remote").decode().split())
         return self._remotes
+
+
+def _looks_like_sha(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
 
 
 def parse_raw_diff(raw: bytes) -> list[StagedFile]:

@@ -147,7 +147,7 @@ class _Loader:
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError:
-            raise PolicyError(name, None, None, (), "not UTF-8 text") from None
+            raise PolicyError(name, 1, 1, (), "not UTF-8 text") from None
         doc = yamlmarks.parse(text, name)
         if not isinstance(doc.data, dict):
             raise doc.error((), f"expected a mapping of policy keys, got {type(doc.data).__name__}")
@@ -232,6 +232,9 @@ def _check_effective(document: Mapping[str, Any], files: list[Located]) -> None:
         return next((f for f in files if path in f.values), files[0])
 
     kinds = document.get("branches", {})
+    if not kinds:
+        raise files[0].error((), "the policy defines no branch kinds, so no branch could be "
+                             "named; expected `extends: gitflow-ml` or a `branches:` mapping")
     for kind, spec in kinds.items():
         if "pattern" not in spec:
             path: tuple[object, ...] = ("branches", kind)

@@ -34,9 +34,8 @@ class Located:
             path = path[:-1]
 
     def error(self, path: Path, message: str, prefer_key: bool = False) -> PolicyError:
-        mark = self.where(path, prefer_key)
-        return PolicyError(self.name, mark[0] if mark else None, mark[1] if mark else None,
-                           path, message)
+        line, column = self.where(path, prefer_key) or (1, 1)
+        return PolicyError(self.name, line, column, path, message)
 
 
 def _mark(node: yaml.Node) -> Mark:
@@ -44,7 +43,13 @@ def _mark(node: yaml.Node) -> Mark:
 
 
 def parse(text: str, name: str) -> Located:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # refused characters, found before parsing starts
+        before = text[:exc.position]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise PolicyError(name, line, column, (), f"invalid YAML: {exc.reason} "
+                          f"(character {exc.character!r})") from None
     keys: dict[Path, Mark] = {}
     values: dict[Path, Mark] = {}
 
@@ -72,11 +77,11 @@ def parse(text: str, name: str) -> Located:
         data = {} if node is None else convert(node, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         raise PolicyError(name, line, col, (), f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
-        raise PolicyError(name, None, None, (), f"invalid YAML: {exc}") from None
+        raise PolicyError(name, 1, 1, (), f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
     return Located(name, data, keys, values)
