@@ -2,25 +2,19 @@
 
 Nothing here imports dvc at module level: the commit path reads `.dvc` files, `dvc.lock`
 and the cache layout itself, which answers in milliseconds where `import dvc` takes ~0.5 s.
+The rules import this module only once a DVC file is involved; standard modules that
+only one function needs are imported in that function.
 """
 from __future__ import annotations
 
-import configparser
-import hashlib
-import json
 import os
 import posixpath
 import re
-import socket
-import urllib.parse
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from flowwarden.adapters.git import GitRepo
-
-LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
-LFS_POINTER_MAX = 1024  # the LFS spec caps pointer files below this size
 
 _REMOTE_SECTION = re.compile(r"""^'?remote\s+"([^"]+)"'?$""")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
@@ -217,6 +211,8 @@ def dvc_dir(root: Path) -> Path | None:
 def _read_ini(path: Path, text: str | None = None) -> dict[str, dict[str, str]]:
     # DVC writes configobj-style INI; configparser reads it once interpolation is off and
     # keys keep their case. Sections look like `['remote "storage"']`.
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment, method-assign]
     if text is None:
@@ -266,21 +262,19 @@ def is_local_url(url: str) -> bool:
     return _SCHEME.match(url) is None
 
 
-def url_scheme(url: str) -> str:
-    match = _SCHEME.match(url)
-    return match.group(1).lower() if match else "local"
-
-
 # --- object stores (the cache, a local-directory remote) -------------------------------
 
-class ObjectStore(NamedTuple):
+class ObjectStore:
     """A directory of DVC objects: DVC 3 keeps `files/md5/xx/rest`, DVC 2 kept `xx/rest`.
 
     Paths are plain strings: a directory output means thousands of lookups, and pathlib
     objects cost more than the stat calls themselves.
     """
 
-    root: Path
+    __slots__ = ("root",)
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
 
     def _candidates(self, md5: str) -> tuple[str, str]:
         base = os.fspath(self.root)
@@ -318,6 +312,8 @@ class ObjectStore(NamedTuple):
 
     def manifest(self, md5: str) -> list[tuple[str, str]] | None:
         """A `.dir` object's entries as (relpath, md5); None when absent or unreadable."""
+        import json
+
         path = self.object_path(md5)
         if path is None:
             return None
@@ -374,6 +370,9 @@ def probe(url: str, timeout: float = 5.0) -> None:
     DVC's HTTP filesystem reports a refused connection as "file not found", which would
     read as "not pushed"; a plain TCP connect tells the two apart before dvc is imported.
     """
+    import socket
+    import urllib.parse
+
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https", "webdav", "webdavs") or not parts.hostname:
         return
@@ -437,12 +436,6 @@ def ignored_paths(repo: GitRepo, paths: Iterable[str]) -> set[str]:
     return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
-def index_paths(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:
-    """Paths in the index (GIT_INDEX_FILE honoured) that match `pathspecs`: one git call."""
-    out = repo.git("ls-files", "-z", "--cached", "--", *pathspecs)
-    return sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
-
-
 def covered(listed: Iterable[str], paths: Iterable[str]) -> set[str]:
     """Which of `paths` are in `listed`, as files or as directories with files under them."""
     wanted = set(paths)
@@ -454,34 +447,10 @@ def covered(listed: Iterable[str], paths: Iterable[str]) -> set[str]:
     return hits
 
 
-def read_blobs(repo: GitRepo, specs: Sequence[str]) -> dict[str, bytes | None]:
-    """Several blobs (`sha`, `rev:path`, `:path`) in one `git cat-file --batch` call."""
-    unique = list(dict.fromkeys(specs))
-    if not unique:
-        return {}
-    out = repo.git("cat-file", "--batch",
-                   stdin="".join(s + "\n" for s in unique).encode("utf-8", "surrogateescape"))
-    result: dict[str, bytes | None] = {}
-    pos = 0
-    for spec in unique:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split(b" ")
-        pos = end + 1
-        if len(header) != 3 or not header[2].isdigit():
-            result[spec] = None
-            continue
-        size = int(header[2])
-        result[spec] = out[pos:pos + size] if header[1] == b"blob" else None
-        pos += size + 1
-    return result
-
-
-def is_lfs_pointer(blob: bytes) -> bool:
-    return blob.startswith(LFS_POINTER_PREFIX)
-
-
 def md5_of_blob(blob: bytes, legacy: bool) -> str:
     """The md5 DVC records for file content; DVC 2 normalised text files' CRLF first."""
+    import hashlib
+
     if legacy and b"\0" not in blob[:8192]:
         blob = blob.replace(b"\r\n", b"\n")
     return hashlib.md5(blob).hexdigest()  # noqa: S324 - DVC's content address, not security

@@ -2,22 +2,25 @@
 
 The commit-stage rules read DVC's files and cache directly and never hash large files;
 only `dvc-not-pushed` may import dvc, and only for a remote that is not a local directory.
+Every hook imports this module, so the DVC adapter is imported inside the functions that
+need it: a commit that involves no DVC file never loads it.
 """
 from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from flowwarden.adapters import dvc
 from flowwarden.adapters.git import Commit, GitRepo, parse_raw_diff
 from flowwarden.engine import new_commits
 from flowwarden.model import (CommitAttempt, Event, Push, Severity, Stage, StagedFile,
                               Violation)
 from flowwarden.rules.base import Context, Rule
+
+if TYPE_CHECKING:
+    from flowwarden.adapters import dvc
 
 DEFAULT_PATTERNS = (
     "data/**", "models/**",
@@ -32,6 +35,8 @@ UNITS = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2,
          "gb": 1000**3, "gib": 1024**3}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 SYMLINK, GITLINK = "120000", "160000"
+LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
+LFS_POINTER_SIZES = range(120, 1024)  # a pointer's three lines; the LFS spec caps it at 1024
 PUSH_STAGES = frozenset({Stage.PRE_PUSH, Stage.PRE_RECEIVE, Stage.CI})
 
 
@@ -139,7 +144,40 @@ def data_policy(ctx: Context) -> DataPolicy:
     return policy
 
 
-# --- what a push adds ------------------------------------------------------------------
+# --- git helpers -----------------------------------------------------------------------
+
+def read_blobs(repo: GitRepo, specs: Sequence[str]) -> dict[str, bytes | None]:
+    """Several blobs (`sha`, `rev:path`, `:path`) in one `git cat-file --batch` call."""
+    unique = list(dict.fromkeys(specs))
+    if not unique:
+        return {}
+    out = repo.git("cat-file", "--batch",
+                   stdin="".join(s + "\n" for s in unique).encode("utf-8", "surrogateescape"))
+    result: dict[str, bytes | None] = {}
+    pos = 0
+    for spec in unique:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if len(header) != 3 or not header[2].isdigit():
+            result[spec] = None
+            continue
+        size = int(header[2])
+        result[spec] = out[pos:pos + size] if header[1] == b"blob" else None
+        pos += size + 1
+    return result
+
+
+def is_lfs_pointer(blob: bytes) -> bool:
+    return blob.startswith(LFS_POINTER_PREFIX)
+
+
+def index_paths(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:
+    """Paths in the index (GIT_INDEX_FILE honoured) that match `pathspecs`: one git call."""
+    out = repo.git("ls-files", "-z", "--cached", "--", *pathspecs)
+    return sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
+
+
 
 def commit_changes(repo: GitRepo, commits: Iterable[Commit]) -> list[tuple[Commit, StagedFile]]:
     """Every non-merge commit's changes against its parent, sized: two git calls in all."""
@@ -187,11 +225,13 @@ def sibling(path: str, name: str) -> str:
 
 
 def q(path: str) -> str:
+    import shlex  # only once a violation is being written
+
     return shlex.quote(path)
 
 
 def dvc_ready(repo: GitRepo) -> bool:
-    return repo.root is None or dvc.dvc_dir(repo.root) is not None
+    return repo.root is None or (repo.root / ".dvc").is_dir()
 
 
 def read_outputs(repo: GitRepo, files: Sequence[tuple[str, str]]
@@ -200,14 +240,16 @@ def read_outputs(repo: GitRepo, files: Sequence[tuple[str, str]]
 
     A lock's `dvc.yaml` is read from the same revision as the lock (`rev:dir/dvc.yaml`).
     """
-    import yaml  # parse errors only; the module is already loaded by then
+    import yaml  # for its error type; the adapter loads it anyway
+
+    from flowwarden.adapters import dvc
 
     def yaml_spec(path: str, spec: str) -> str:
         rev = spec[:-len(path)] if spec.endswith(path) else ":"
         return rev + sibling(path, "dvc.yaml")
 
     locks = [(p, s) for p, s in files if posixpath.basename(p) == "dvc.lock"]
-    blobs = dvc.read_blobs(repo, [s for _, s in files] + [yaml_spec(p, s) for p, s in locks])
+    blobs = read_blobs(repo, [s for _, s in files] + [yaml_spec(p, s) for p, s in locks])
     outputs: list[dvc.Output] = []
     broken: list[tuple[str, str]] = []
     for path, spec in files:
@@ -241,12 +283,14 @@ def index_listing(ctx: Context, event: CommitAttempt) -> list[str]:
     if "data.index" not in ctx.cache:
         outputs, _ = staged_outputs(ctx, event)
         specs = ["dvc.lock", ":(glob)**/dvc.lock", *(":(literal)" + o.path for o in outputs)]
-        ctx.cache["data.index"] = dvc.index_paths(ctx.repo, specs)
+        ctx.cache["data.index"] = index_paths(ctx.repo, specs)
     listed: list[str] = ctx.cache["data.index"]
     return listed
 
 
 def dvc_config(repo: GitRepo) -> dvc.DvcConfig:
+    from flowwarden.adapters import dvc
+
     root = repo.root or repo.git_dir
     return dvc.read_config(root / ".dvc")
 
@@ -330,10 +374,10 @@ without DVC).
     def _lfs_pointers(self, ctx: Context, policy: DataPolicy,
                       files: Sequence[StagedFile]) -> set[str]:
         """Blob shas among `files` that are Git LFS pointers (small blobs only are read)."""
-        small = [f.blob for f in files if f.size < dvc.LFS_POINTER_MAX
+        small = [f.blob for f in files if f.size in LFS_POINTER_SIZES
                  and (policy.lfs != "allow" or policy.data.first(f.path) is not None)]
-        blobs = dvc.read_blobs(ctx.repo, small) if small else {}
-        return {sha for sha, blob in blobs.items() if blob and dvc.is_lfs_pointer(blob)}
+        blobs = read_blobs(ctx.repo, small) if small else {}
+        return {sha for sha, blob in blobs.items() if blob and is_lfs_pointer(blob)}
 
     def _data(self, f: StagedFile, commit: Commit | None, reasons: str,
               ready: bool) -> Violation:
@@ -398,6 +442,8 @@ too), or for a pipeline output `dvc commit -f <stage>`; if only the remote has i
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
         if not isinstance(event, CommitAttempt):
             return
+        from flowwarden.adapters import dvc
+
         outputs, broken = staged_outputs(ctx, event)
         for path, error in broken:
             yield self.violation(path, f"{path} is not a readable DVC file ({error}); "
@@ -443,6 +489,8 @@ gitignored; expected an entry /train.csv in data/.gitignore`.
         outputs, _ = staged_outputs(ctx, event)
         if not outputs:
             return
+        from flowwarden.adapters import dvc
+
         paths = [o.path for o in outputs]
         ignored = dvc.ignored_paths(ctx.repo, paths)
         tracked = dvc.covered(index_listing(ctx, event), paths)
@@ -494,8 +542,10 @@ expected dvc.lock to match the staged dependencies`.
                       if posixpath.basename(p) == "dvc.lock"]
         if not lock_paths:
             return
+        from flowwarden.adapters import dvc
+
         yamls = {p: ":" + sibling(p, "dvc.yaml") for p in lock_paths}
-        blobs = dvc.read_blobs(ctx.repo, [":" + p for p in lock_paths] + list(yamls.values()))
+        blobs = read_blobs(ctx.repo, [":" + p for p in lock_paths] + list(yamls.values()))
         locks = [dvc.parse_lock(blobs[":" + p] or b"", p, blobs.get(yamls[p]))
                  for p in lock_paths if blobs.get(":" + p)]
         changed: dict[tuple[str, str], list[str]] = {}
@@ -525,6 +575,8 @@ expected dvc.lock to match the staged dependencies`.
         inside = [f for p, f in staged.items() if p.startswith(dep.path + "/")]
         if not inside:
             return
+        from flowwarden.adapters import dvc
+
         manifest = dvc.ObjectStore(dvc_config(ctx.repo).cache_dir).manifest(dep.md5)
         recorded = dict(manifest or ())
         for f in inside:
@@ -534,6 +586,8 @@ expected dvc.lock to match the staged dependencies`.
                 yield f"{f.path} in dependency {dep.path}/ changed"
 
     def _differs(self, ctx: Context, f: StagedFile, md5: str, legacy: bool) -> bool:
+        from flowwarden.adapters import dvc
+
         if f.status == "D":
             return True
         blob = ctx.repo.read_blob(f.blob)
@@ -544,6 +598,8 @@ expected dvc.lock to match the staged dependencies`.
         f = staged.get(params.file)
         if f is None:
             return
+        from flowwarden.adapters import dvc
+
         blob = ctx.repo.read_blob(f.blob) if f.status != "D" else None
         doc = dvc.load_yaml(blob) if blob else None
         for key, old in params.values.items():
@@ -583,6 +639,8 @@ expected dvc push before git push`.
         outputs = self._pushed_outputs(ctx, event)
         if not outputs:
             return
+        from flowwarden.adapters import dvc
+
         config = dvc_config(ctx.repo)
         policy = data_policy(ctx)
         name = policy.remote or config.default_remote
