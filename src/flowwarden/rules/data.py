@@ -548,13 +548,16 @@ expected dvc.lock to match the staged dependencies`.
         blobs = read_blobs(ctx.repo, [":" + p for p in lock_paths] + list(yamls.values()))
         locks = [dvc.parse_lock(blobs[":" + p] or b"", p, blobs.get(yamls[p]))
                  for p in lock_paths if blobs.get(":" + p)]
+        deps = [d for lock in locks for d in lock.deps if d.md5]
+        params = [p for lock in locks for p in lock.params if p.file in staged]
+        contents = self._staged_contents(ctx, staged, deps, params)
         changed: dict[tuple[str, str], list[str]] = {}
-        for dep in (d for lock in locks for d in lock.deps):
-            for note in self._dep_changes(ctx, dep, staged):
+        for dep in deps:
+            for note in self._dep_changes(ctx, dep, staged, contents):
                 changed.setdefault((dep.lock, dep.stage), []).append(note)
-        for params in (p for lock in locks for p in lock.params):
-            for note in self._param_changes(ctx, params, staged):
-                changed.setdefault((params.lock, params.stage), []).append(note)
+        for entry in params:
+            for note in self._param_changes(entry, staged[entry.file], contents):
+                changed.setdefault((entry.lock, entry.stage), []).append(note)
         for (lock, stage), notes in changed.items():
             target = stage if posixpath.dirname(lock) == "" else \
                 f"{sibling(lock, 'dvc.yaml')}:{stage}"
@@ -563,13 +566,23 @@ expected dvc.lock to match the staged dependencies`.
                 f"stage {stage}: {'; '.join(notes)}; expected {lock} to match the staged "
                 "dependencies", f"dvc repro {q(target)} && git add {q(lock)}")
 
-    def _dep_changes(self, ctx: Context, dep: dvc.Dependency,
-                     staged: Mapping[str, StagedFile]) -> Iterator[str]:
+    def _staged_contents(self, ctx: Context, staged: Mapping[str, StagedFile],
+                         deps: Sequence[dvc.Dependency],
+                         params: Sequence[dvc.LockParams]) -> Mapping[str, bytes | None]:
+        """Staged blobs of the dependencies and params files in the change: one git call."""
+        files = {d.path for d in deps} | {p.file for p in params}
+        dirs = tuple(d.path + "/" for d in deps if d.md5 and d.md5.endswith(".dir"))
+        wanted = [f.blob for path, f in staged.items() if f.status != "D"
+                  and (path in files or path.startswith(dirs))]
+        return read_blobs(ctx.repo, wanted) if wanted else {}
+
+    def _dep_changes(self, ctx: Context, dep: dvc.Dependency, staged: Mapping[str, StagedFile],
+                     contents: Mapping[str, bytes | None]) -> Iterator[str]:
         if dep.md5 is None:
             return
         if not dep.md5.endswith(".dir"):
             f = staged.get(dep.path)
-            if f is not None and self._differs(ctx, f, dep.md5, dep.legacy):
+            if f is not None and self._differs(f, dep.md5, dep.legacy, contents):
                 yield f"{dep.path} changed ({dep.lock} records md5 {dep.md5[:8]})"
             return
         inside = [f for p, f in staged.items() if p.startswith(dep.path + "/")]
@@ -582,25 +595,21 @@ expected dvc.lock to match the staged dependencies`.
         for f in inside:
             rel = f.path[len(dep.path) + 1:]
             if manifest is None or rel not in recorded or \
-                    self._differs(ctx, f, recorded[rel], dep.legacy):
+                    self._differs(f, recorded[rel], dep.legacy, contents):
                 yield f"{f.path} in dependency {dep.path}/ changed"
 
-    def _differs(self, ctx: Context, f: StagedFile, md5: str, legacy: bool) -> bool:
+    def _differs(self, f: StagedFile, md5: str, legacy: bool,
+                 contents: Mapping[str, bytes | None]) -> bool:
         from flowwarden.adapters import dvc
 
-        if f.status == "D":
-            return True
-        blob = ctx.repo.read_blob(f.blob)
+        blob = contents.get(f.blob) if f.status != "D" else None
         return blob is None or dvc.md5_of_blob(blob, legacy) != md5
 
-    def _param_changes(self, ctx: Context, params: dvc.LockParams,
-                       staged: Mapping[str, StagedFile]) -> Iterator[str]:
-        f = staged.get(params.file)
-        if f is None:
-            return
+    def _param_changes(self, params: dvc.LockParams, f: StagedFile,
+                       contents: Mapping[str, bytes | None]) -> Iterator[str]:
         from flowwarden.adapters import dvc
 
-        blob = ctx.repo.read_blob(f.blob) if f.status != "D" else None
+        blob = contents.get(f.blob) if f.status != "D" else None
         doc = dvc.load_yaml(blob) if blob else None
         for key, old in params.values.items():
             found, new = dvc.param_value(doc, key)
