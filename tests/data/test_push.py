@@ -162,3 +162,12 @@ def test_merge_commits_are_not_checked_twice(pushed: Repo) -> None:
     pushed.commit_file("src/app.py", "print(1)\n")
     pushed.git("merge", "-q", "--no-ff", "-m", "Merge feature/x", "feature/x")
     assert ids(check_push(pushed)) == ["dvc-untracked-data"]
+
+
+def test_relative_remote_url_is_resolved_from_the_dvc_directory(pushed: Repo) -> None:
+    dvc(pushed, "remote", "add", "-f", "-d", "storage", "../dvc-remote")
+    assert "../../dvc-remote" in (pushed.path / ".dvc" / "config").read_text()
+    add_data(pushed, "data/train.csv", "a,b\n1,2\n")
+    dvc(pushed, "push", "-q")
+    assert (pushed.path.parent / "dvc-remote" / "files").is_dir()
+    assert check_push(pushed) == []
