@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-
 from dvckit import dvc
 
 if TYPE_CHECKING:

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowwarden.adapters.git import Commit, GitRepo, parse_raw_diff
 from flowwarden.engine import new_commits
-from flowwarden.model import (CommitAttempt, Event, Push, Severity, Stage, StagedFile,
-                              Violation)
+from flowwarden.model import CommitAttempt, Event, Push, Severity, Stage, StagedFile, Violation
 from flowwarden.rules.base import Context, Rule
 
 if TYPE_CHECKING:
@@ -178,7 +177,6 @@ def index_paths(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:
     return sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
 
 
-
 def commit_changes(repo: GitRepo, commits: Iterable[Commit]) -> list[tuple[Commit, StagedFile]]:
     """Every non-merge commit's changes against its parent, sized: two git calls in all."""
     by_sha = {c.sha: c for c in commits if not c.is_merge}
@@ -201,10 +199,11 @@ def commit_changes(repo: GitRepo, commits: Iterable[Commit]) -> list[tuple[Commi
         if field:
             current = by_sha.get(field.decode())
         i += 1
-    return list(zip(owners, repo.with_sizes(changes)))
+    return list(zip(owners, repo.with_sizes(changes), strict=True))
 
 
 def push_changes(ctx: Context, push: Push) -> list[tuple[Commit, StagedFile]]:
+    """What the pushed commits change, once per run for every rule that asks."""
     if "data.push_changes" not in ctx.cache:
         commits = {c.sha: c for u in push.updates for c in new_commits(ctx, u, push)}
         ctx.cache["data.push_changes"] = commit_changes(ctx.repo, commits.values())
