@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
            "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     tmp = Path(tempfile.mkdtemp(prefix="fw-bench-data-"))
     env["DVC_SITE_CACHE_DIR"] = str(tmp / "dvc-site")
+    # An installed hook runs from cached bytecode; keep that cache in the temp dir.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     try:
         repos = {
             "small: 1 file of 1 KiB": build(tmp / "small", env, 0, 1024),
