@@ -8,6 +8,7 @@ from typing import TextIO
 from flowwarden.adapters.git import GitRepo
 from flowwarden.cli import EXIT_OK, UsageError, emit
 from flowwarden.engine import evaluate
+from flowwarden.hooks import HookCall
 from flowwarden.model import BranchQuery, Event, MergeAttempt, Outcome, Severity, Stage
 from flowwarden.policy.load import load_policy
 from flowwarden.policy.model import Policy
@@ -28,7 +29,7 @@ def run_events(events: list[Event], ctx: Context) -> Outcome:
 
 
 def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
-    from flowwarden.hooks import HookCall, build_events, detect_stage
+    from flowwarden.hooks import build_events, detect_stage
 
     stage = detect_stage(ns.stage, ns.args, env)
     repo = GitRepo.discover(".")
@@ -37,7 +38,7 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
         stdin = sys.stdin.buffer.read()
     call = HookCall(stage, tuple(ns.args), stdin, env)
     if stage is Stage.PREPARE_COMMIT_MSG:
-        return EXIT_OK
+        return _prepare_message(call, repo, err)
     events = build_events(call, repo)
     if not events:
         return EXIT_OK
@@ -49,6 +50,22 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
         outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
                           outcome.notes)
     return emit(outcome, _operation(stage, repo), ns, err, env, out)
+
+
+def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
+    """Offer the experiment's new MLflow runs as trailers; never blocks the commit."""
+    from pathlib import Path
+
+    from flowwarden.prepare import prepare_message
+
+    if not call.args:
+        return EXIT_OK
+    source = call.args[1] if len(call.args) > 1 else call.env.get("PRE_COMMIT_COMMIT_MSG_SOURCE")
+    ctx = Context(local_policy(repo), repo, call.stage, call.env)
+    note = prepare_message(ctx, Path(call.args[0]), source or None)
+    if note:
+        err.write(note + "\n")
+    return EXIT_OK
 
 
 def _receive(events: list[Event], repo: GitRepo, env: dict[str, str]) -> Outcome:

@@ -58,6 +58,9 @@ def _describe(error: Any, doc: Located) -> PolicyError:
         return doc.error(path, f"invalid name {error.instance!r}: {error.message}")
     if validator == "const":
         return doc.error(path, f"expected {error.validator_value!r}, got {error.instance!r}")
+    if validator == "pattern":
+        expected = error.schema.get("description") or f"a match for {error.validator_value}"
+        return doc.error(path, f"expected {expected}, got {error.instance!r}")
     if validator == "oneOf":
         return doc.error(path, f"expected a string or a list of strings, got {error.instance!r}")
     return doc.error(path, error.message)

@@ -52,25 +52,41 @@ def parse(text: str, name: str) -> Located:
                           f"(character {exc.character!r})") from None
     keys: dict[Path, Mark] = {}
     values: dict[Path, Mark] = {}
+    open_nodes: set[int] = set()  # the nodes being converted: an alias back to one is a loop
 
     def convert(node: yaml.Node, path: Path) -> Any:
         values[path] = _mark(node)
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = loader.construct_object(key_node)
-                if not isinstance(key, str):
-                    raise PolicyError(name, *_mark(key_node), path,
-                                      f"keys must be strings, got {key!r}")
-                if key in out:
-                    raise PolicyError(name, *_mark(key_node), path + (key,),
-                                      "duplicate key (the later one would silently win)")
-                keys[path + (key,)] = _mark(key_node)
-                out[key] = convert(value_node, path + (key,))
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [convert(item, path + (i,)) for i, item in enumerate(node.value)]
-        return loader.construct_object(node)
+        if id(node) in open_nodes:
+            raise PolicyError(name, *_mark(node), path,
+                              "an alias refers to a node that contains it (a loop)")
+        open_nodes.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return convert_mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [convert(item, path + (i,)) for i, item in enumerate(node.value)]
+            return loader.construct_object(node)
+        finally:
+            open_nodes.discard(id(node))
+
+    def convert_mapping(node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        own = len([k for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"])
+        loader.flatten_mapping(node)  # `<<: *anchor` merges come first; own keys win
+        merged = len(node.value) - own
+        out: dict[str, Any] = {}
+        from_merge: set[str] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
+            key = loader.construct_object(key_node)
+            if not isinstance(key, str):
+                raise PolicyError(name, *_mark(key_node), path,
+                                  f"keys must be strings, got {key!r}")
+            if key in out and key not in from_merge:
+                raise PolicyError(name, *_mark(key_node), path + (key,),
+                                  "duplicate key (the later one would silently win)")
+            (from_merge.add if index < merged else from_merge.discard)(key)
+            keys[path + (key,)] = _mark(key_node)
+            out[key] = convert(value_node, path + (key,))
+        return out
 
     try:
         node = loader.get_single_node()

@@ -12,9 +12,9 @@ __all__ = ["Context", "Rule", "all_rules", "rule_by_id"]
 def all_rules() -> tuple[Rule, ...]:
     # One module per domain; each exports RULES. Imported here, not at package import,
     # so `flowwarden --help` stays cheap.
-    from flowwarden.rules import branches, data, merges
+    from flowwarden.rules import branches, data, merges, runs
 
-    return (*branches.RULES, *merges.RULES, *data.RULES)
+    return (*branches.RULES, *merges.RULES, *runs.RULES, *data.RULES)
 
 
 def rule_by_id(rule_id: str) -> Rule | None:

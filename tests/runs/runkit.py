@@ -1,0 +1,120 @@
+"""Helpers for the run-rule tests: run sets, contexts, and calling the rules directly."""
+from __future__ import annotations
+
+import socket
+import sys
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[2]
+if str(PROJECT / "src") not in sys.path:  # the package is not installed: test this checkout
+    sys.path.insert(0, str(PROJECT / "src"))
+
+from flowwarden.adapters.git import GitRepo  # noqa: E402
+from flowwarden.model import Event, Severity, Stage, Violation  # noqa: E402
+from flowwarden.policy.model import Policy  # noqa: E402
+from flowwarden.rules.base import Context  # noqa: E402
+from flowwarden.rules.runs import RULES  # noqa: E402
+
+PRESET = PROJECT / "policies" / "gitflow-ml.yaml"
+BRANCH = "experiment/wide-encoder"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Run ids in one store, by what they show."""
+
+    uri: str
+    good: str  # FINISHED, val_accuracy 0.93, val_loss 0.31, lr=0.01, tag team=vision
+    weak: str  # FINISHED, val_accuracy 0.85
+    failed: str
+    running: str
+    deleted: str
+    experiment: str
+
+
+def populate(client: Any, uri: str, branch: str = BRANCH, commit: str = "a" * 40) -> Runs:
+    """Create the standard set of runs with the real client, as a training script would."""
+    experiment = client.create_experiment(f"fw-{uuid.uuid4().hex[:8]}")
+    git = {"mlflow.source.git.branch": branch, "mlflow.source.git.commit": commit}
+
+    def run(status: str | None, metrics: Mapping[str, list[float]] = {},
+            params: Mapping[str, str] = {}, tags: Mapping[str, str] = {}) -> str:
+        created = client.create_run(experiment, tags={**git, **tags})
+        run_id: str = created.info.run_id
+        for key, values in metrics.items():
+            for step, value in enumerate(values):
+                client.log_metric(run_id, key, value, step=step)
+        for key, value in params.items():
+            client.log_param(run_id, key, value)
+        if status:
+            client.set_terminated(run_id, status)
+        return run_id
+
+    good = run("FINISHED", {"val_accuracy": [0.5, 0.93], "val_loss": [0.9, 0.31]},
+               {"lr": "0.01"}, {"team": "vision"})
+    weak = run("FINISHED", {"val_accuracy": [0.7, 0.85], "val_loss": [0.6, 0.35]},
+               {"lr": "0.1"})
+    failed = run("FAILED", {"val_accuracy": [0.95]})
+    running = run(None)
+    deleted = run("FINISHED", {"val_accuracy": [0.99]})
+    client.delete_run(deleted)
+    return Runs(uri, good, weak, failed, running, deleted, experiment)
+
+
+def mlflow_client(uri: str) -> Any:
+    from mlflow.tracking import (
+        MlflowClient,  # imported by tests only, never by flowwarden
+    )
+
+    return MlflowClient(tracking_uri=uri)
+
+
+@dataclass(frozen=True)
+class AuthProxy:
+    url: str  # where clients connect, including any path prefix
+    origin: str  # scheme, host and port only: where to send proxied requests
+    user: str
+    password: str
+    token: str
+
+
+def policy_with(runs: Mapping[str, Any] | None = None,
+                rules: Mapping[str, Any] | None = None) -> Policy:
+    """The gitflow-ml preset with its `runs:` section overridden key by key."""
+    document = yaml.safe_load(PRESET.read_text())
+    document["runs"] = {**document.get("runs", {}), **(runs or {})}
+    document["rules"] = {**document.get("rules", {}), **(rules or {})}
+    return Policy.from_document(document, "gitflow-ml (test)")
+
+
+def make_ctx(repo: Any, stage: Stage, runs: Mapping[str, Any] | None = None,
+             env: Mapping[str, str] | None = None,
+             rules: Mapping[str, Any] | None = None) -> Context:
+    """A Context on the test repository; `env` is what the hook would see (MLFLOW_*)."""
+    hook_env = {**repo.env, **(env or {})}
+    return Context(policy_with(runs, rules), GitRepo.discover(repo.path, repo.env), stage,
+                   hook_env)
+
+
+def violations(event: Event, ctx: Context) -> list[Violation]:
+    """Every violation the run rules yield for `event` at `ctx.stage`."""
+    return [v for rule in RULES if rule.applies(event, ctx.stage)
+            and ctx.policy.severity(rule.id, rule.default_severity) is not Severity.OFF
+            for v in rule.check(event, ctx)]
+
+
+def ids(found: list[Violation]) -> list[str]:
+    return [v.rule for v in found]
