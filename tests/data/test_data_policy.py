@@ -36,8 +36,10 @@ def test_misspelled_data_key_is_a_policy_error(repo: Repo) -> None:
 @pytest.mark.parametrize(("data", "words"), [
     ("  lfs: maybe\n", "data.lfs: expected one of allow, report, block"),
     ("  unreachable_remote: ignore\n", "data.unreachable_remote: expected one of block, warn"),
-    ("  max_size: lots\n", "data.max_size"),
-    ("  patterns: ['!data/keep.csv']\n", "data.patterns[0]"),
+    ("  max_size: lots\n", "data.max_size: expected a size: bytes as an integer"),
+    ("  max_size: true\n", "data.max_size: expected False, got True"),
+    ("  patterns: ['!data/keep.csv']\n",
+     "data.patterns[0]: expected a gitignore-style glob"),
 ])
 def test_bad_data_values_are_policy_errors(repo: Repo, data: str, words: str) -> None:
     write_policy(repo, data)
