@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,3 +172,31 @@ def test_relative_remote_url_is_resolved_from_the_dvc_directory(pushed: Repo) ->
     dvc(pushed, "push", "-q")
     assert (pushed.path.parent / "dvc-remote" / "files").is_dir()
     assert check_push(pushed) == []
+
+
+@pytest.fixture
+def without_dvc_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This Python cannot import dvc (as in pre-commit's hook virtualenv); `dvc` stays on PATH."""
+    monkeypatch.setitem(sys.modules, "dvc.repo", None)
+
+
+@pytest.mark.usefixtures("without_dvc_library")
+def test_without_the_dvc_library_the_dvc_command_is_asked(pushed: Repo, http_remote: str) -> None:
+    dvc(pushed, "remote", "add", "web", http_remote)
+    add_data(pushed, "data/train.csv", "a,b\n1,2\n")
+    policy = {"data": {"remote": "web"}}
+    v = only(check_push(pushed, document=policy), RULE)
+    assert f"is not in DVC remote web ({http_remote})" in v.message
+
+    dvc(pushed, "push", "-q", "-r", "storage")  # the directory the HTTP server serves
+    assert check_push(pushed, document=policy) == []
+
+
+@pytest.mark.usefixtures("without_dvc_library")
+def test_the_dvc_command_cannot_check_a_tip_other_than_the_working_tree(
+        pushed: Repo, http_remote: str) -> None:
+    dvc(pushed, "remote", "add", "-d", "web", http_remote)
+    add_data(pushed, "data/train.csv", "a,b\n1,2\n")
+    pushed.git("switch", "-q", "-c", "elsewhere", "HEAD~1")
+    v = only(check_push(pushed), RULE)
+    assert "could not be checked" in v.message and "differ from the pushed version" in v.message

@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from flowwarden import proc
 from flowwarden.adapters.git import GitRepo
 
 _REMOTE_SECTION = re.compile(r"""^'?remote\s+"([^"]+)"'?$""")
@@ -415,6 +416,61 @@ def remote_missing(root: Path, remote: str | None,
         if lacking:
             result.append(Missing(out, len(listing[out]) + 1, lacking, False))
     return result
+
+
+def cli_missing(root: Path, remote: str, outputs: Sequence[Output]) -> list[Missing]:
+    """Ask a remote through the `dvc` command, when the dvc library is not importable here.
+
+    `dvc status --cloud` compares the working tree's DVC files, so only outputs the working
+    tree names with the same hash can be answered; the others raise LookupError.
+    """
+    import json
+    import shutil
+
+    command = shutil.which("dvc")
+    if command is None:
+        raise ImportError("neither the dvc package nor the dvc command is installed",
+                          name="dvc")
+    targets = sorted({_status_target(o.source) for o in outputs})
+    here = _worktree_outputs(root, targets)
+    differing = sorted({o.source for o in outputs if (o.path, o.md5) not in here})
+    if differing:
+        raise LookupError(f"the working tree's {', '.join(differing)} differ from the pushed "
+                          "version, and the dvc command can only check the working tree")
+    try:
+        _, out = proc.run([command, "status", "--cloud", "--remote", remote, "--json",
+                           *targets], cwd=root)
+    except proc.CommandError as error:
+        if "requires '" in str(error):
+            raise ImportError(str(error)) from error
+        raise
+    status = json.loads(out or b"{}")
+    return [Missing(o, 1, (), True) for o in outputs
+            if status.get(o.path) in ("new", "missing", "modified")]
+
+
+def _status_target(source: str) -> str:
+    # `dvc status` takes a pipeline's dvc.yaml, not its lock
+    return posixpath.join(posixpath.dirname(source), "dvc.yaml") \
+        if posixpath.basename(source) == "dvc.lock" else source
+
+
+def _worktree_outputs(root: Path, targets: Sequence[str]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for target in targets:
+        is_pipeline = posixpath.basename(target) == "dvc.yaml"
+        source = posixpath.join(posixpath.dirname(target), "dvc.lock") if is_pipeline else target
+        try:
+            text = (root / source).read_bytes()
+        except OSError:
+            continue
+        if is_pipeline:
+            pipeline = (root / target).read_bytes() if (root / target).is_file() else None
+            outs = parse_lock(text, source, pipeline).outs
+        else:
+            outs = parse_dvcfile(text, source)
+        found.update((o.path, o.md5) for o in outs)
+    return found
 
 
 def plugin_hint(error: ImportError) -> str:

@@ -663,8 +663,7 @@ expected dvc push before git push`.
                 missing = dvc.find_missing(dvc.ObjectStore(Path(url)), outputs, [cache])
             else:
                 dvc.probe(url)
-                missing = dvc.remote_missing(ctx.repo.root or ctx.repo.git_dir, name,
-                                             outputs, [cache])
+                missing = self._ask_remote(ctx, name, outputs, cache)
         except ImportError as error:
             package = dvc.plugin_hint(error)
             yield self._unreachable(policy, name, f"{where} needs the Python package {package}, "
@@ -682,6 +681,19 @@ expected dvc push before git push`.
             yield self.violation(m.output.path, missing_message(m, where) +
                                  "; expected dvc push before git push",
                                  f"dvc push -r {q(name)}", details)
+
+    def _ask_remote(self, ctx: Context, name: str, outputs: list[dvc.Output],
+                    cache: dvc.ObjectStore) -> list[dvc.Missing]:
+        """Through the dvc library if this Python has it, else through the `dvc` command."""
+        from flowwarden.adapters import dvc
+
+        root = ctx.repo.root or ctx.repo.git_dir
+        try:
+            return dvc.remote_missing(root, name, outputs, [cache])
+        except ImportError as error:
+            if "requires '" in str(error):
+                raise  # dvc is there, the remote's plugin is not
+        return dvc.cli_missing(root, name, outputs)
 
     def _pushed_outputs(self, ctx: Context, push: Push) -> list[dvc.Output]:
         """Outputs named at the pushed tips by the DVC files the pushed commits changed."""
