@@ -628,7 +628,9 @@ class NotPushed(Rule):
 **What**: for the `.dvc` files and `dvc.lock`s that the pushed commits change, checks that
 the DVC remote (`data.remote`, else DVC's default remote) holds every object they name at
 the pushed tips. A local-directory remote is read directly; any other remote is asked
-through the dvc library. Whether an unreachable remote blocks the push is
+through the dvc library, or through the `dvc` command when flowwarden's Python cannot
+import dvc (pre-commit's hook environment; the command checks the working tree, so the
+pushed tip must be the one checked out). Whether an unreachable remote blocks the push is
 `data.unreachable_remote` (default `block`).
 
 **Why**: commits whose data never reached the remote cannot be reproduced by anyone
