@@ -14,11 +14,18 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 SRC = PROJECT / "src"
 HOOKS = PROJECT / "hooks"
+if str(SRC) not in sys.path:  # in-process tests import this checkout, never an installed copy
+    sys.path.insert(0, str(SRC))
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
     "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: builds virtualenvs or big histories; "
+                                       "deselect with -m 'not slow'")
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,9 @@ def fw_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return bin_dir
 
 
-@pytest.fixture
-def env(fw_bin: Path, tmp_path: Path) -> dict[str, str]:
-    """A clean environment: fixed identity, no user git config, this flowwarden first on PATH."""
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
+def clean_env(fw_bin: Path, home: Path) -> dict[str, str]:
+    """Fixed identity, no user git config, this flowwarden first on PATH, HOME at `home`."""
+    home.mkdir(parents=True, exist_ok=True)
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("GIT_", "FLOWWARDEN_", "PRE_COMMIT", "MLFLOW_", "GITHUB_", "CI"))}
     base.update(GIT_IDENTITY)
@@ -57,6 +62,12 @@ def env(fw_bin: Path, tmp_path: Path) -> dict[str, str]:
         "PYTHONPATH": str(SRC),
     })
     return base
+
+
+@pytest.fixture
+def env(fw_bin: Path, tmp_path: Path) -> dict[str, str]:
+    """A clean environment: fixed identity, no user git config, this flowwarden first on PATH."""
+    return clean_env(fw_bin, tmp_path / "home")
 
 
 def run(cmd: list[str], cwd: Path, env: Mapping[str, str], stdin: str | None = None) -> Result:
@@ -141,3 +152,77 @@ def snapshot_project(dest: Path, env: Mapping[str, str]) -> str:
     snap.git("add", "-A")
     snap.git("commit", "-qm", "snapshot", "--no-verify")
     return snap.sha()
+
+
+# --- the real pre-commit framework -------------------------------------------------------
+
+PRE_COMMIT_STAGES = ("pre-commit", "pre-merge-commit", "commit-msg", "prepare-commit-msg",
+                     "pre-push", "post-checkout")
+
+
+@dataclass(frozen=True)
+class PreCommitSetup:
+    """This checkout as a pre-commit hook repository, its hook env already built once."""
+
+    snapshot: Path
+    rev: str
+    home: Path  # PRE_COMMIT_HOME shared by every test of the session
+    fw_bin: Path  # the test session's own `flowwarden`, kept off PATH
+
+    @property
+    def config(self) -> str:
+        return self.config_text()
+
+    def config_text(self, verbose: bool = False) -> str:
+        """The `.pre-commit-config.yaml` a user writes; `verbose` shows passing hooks' output."""
+        extra = "        verbose: true\n" if verbose else ""
+        return (f"default_install_hook_types: [{', '.join(PRE_COMMIT_STAGES)}]\n"
+                "repos:\n"
+                f"  - repo: {self.snapshot}\n"
+                f"    rev: {self.rev}\n"
+                "    hooks:\n"
+                f"      - id: flowwarden\n{extra}"
+                f"      - id: flowwarden-commit-msg\n{extra}")
+
+    def env(self, base: Mapping[str, str]) -> dict[str, str]:
+        """`base` without this checkout on PYTHONPATH or PATH: the hooks must come from
+        pre-commit's own virtualenv, as they do for users."""
+        env = {k: v for k, v in base.items() if k != "PYTHONPATH"}
+        env["PATH"] = os.pathsep.join(p for p in base.get("PATH", "").split(os.pathsep)
+                                      if p and Path(p) != self.fw_bin)
+        env["PRE_COMMIT_HOME"] = str(self.home)
+        return env
+
+
+def pre_commit(repo: Repo, *args: str) -> Result:
+    """Run the real pre-commit framework (`python -m pre_commit`) in `repo`."""
+    return run([sys.executable, "-m", "pre_commit", *args], repo.path, repo.env)
+
+
+@pytest.fixture(scope="session")
+def precommit_setup(tmp_path_factory: pytest.TempPathFactory, fw_bin: Path) -> PreCommitSetup:
+    """Snapshot this checkout and let pre-commit build its hook virtualenv once (pip, PyPI)."""
+    root = tmp_path_factory.mktemp("precommit")
+    base = clean_env(fw_bin, root / "home")
+    rev = snapshot_project(root / "snapshot", base)
+    setup = PreCommitSetup(root / "snapshot", rev, root / "cache", fw_bin)
+    template = make_repo(root / "template", setup.env(base))
+    template.write(".pre-commit-config.yaml", setup.config)
+    built = pre_commit(template, "install-hooks")
+    if built.code != 0:
+        raise AssertionError(f"pre-commit install-hooks failed:\n{built.text}")
+    return setup
+
+
+@pytest.fixture
+def pc_repo(tmp_path: Path, env: dict[str, str], precommit_setup: PreCommitSetup) -> Repo:
+    """`repo`'s layout with flowwarden installed through `pre-commit install`, config committed."""
+    repo = make_repo(tmp_path / "pc-repo", precommit_setup.env(env))
+    repo.write(".pre-commit-config.yaml", precommit_setup.config)
+    repo.git("add", ".pre-commit-config.yaml")
+    repo.git("commit", "-qm", "Add pre-commit config")
+    repo.git("branch", "-f", "develop", "main")
+    installed = pre_commit(repo, "install")
+    if installed.code != 0:
+        raise AssertionError(f"pre-commit install failed:\n{installed.text}")
+    return repo
