@@ -4,6 +4,10 @@ Helpers live in dvckit.py, since this module takes the name `conftest` from the 
 """
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,3 +38,22 @@ def dvc_repo(repo: Repo, tmp_path: Path) -> Repo:
     repo.git("commit", "-qm", "Set up DVC")
     repo.git("branch", "-f", "develop", "main")
     return repo
+
+
+@pytest.fixture
+def http_remote(tmp_path: Path) -> Iterator[str]:
+    """The local DVC remote directory served read-only over HTTP on 127.0.0.1."""
+    root = tmp_path / "dvc-remote"
+    root.mkdir(exist_ok=True)
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        pass

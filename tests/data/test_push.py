@@ -1,11 +1,7 @@
 """Push-time data rules: dvc-not-pushed against real DVC remotes, dvc-untracked-data per commit."""
 from __future__ import annotations
 
-import functools
-import http.server
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,25 +31,6 @@ def add_data(repo: Repo, path: str, content: str) -> None:
     parent = path.rsplit("/", 1)[0]
     repo.git("add", f"{path}.dvc", f"{parent}/.gitignore")
     repo.git("commit", "-qm", f"Track {path} with DVC")
-
-
-@pytest.fixture
-def http_remote(tmp_path: Path) -> Iterator[str]:
-    """The local DVC remote directory served read-only over HTTP on 127.0.0.1."""
-    root = tmp_path / "dvc-remote"
-    root.mkdir(exist_ok=True)
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-        pass
 
 
 def test_push_before_dvc_push_is_refused_and_after_it_passes(pushed: Repo) -> None:
