@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from dvckit import check_push, dvc, ids, only
+from dvckit import check_push, context, dvc, ids, only
 
-from flowwarden.model import Severity, Stage
+from flowwarden.model import Push, RefUpdate, Severity, Stage
+from flowwarden.rules.data import RULES
 
 if TYPE_CHECKING:
     from conftest import Repo
@@ -177,3 +178,10 @@ def test_the_dvc_command_cannot_check_a_tip_other_than_the_working_tree(
     pushed.git("switch", "-q", "-c", "elsewhere", "HEAD~1")
     v = only(check_push(pushed), RULE)
     assert "could not be checked" in v.message and "differ from the pushed version" in v.message
+
+
+def test_update_to_an_unknown_commit_is_not_walked(pushed: Repo) -> None:
+    ctx = context(pushed, Stage.PRE_PUSH)
+    event = Push((RefUpdate("refs/heads/main", pushed.sha(), "1" * 40),), remote="origin")
+    assert [v for rule in RULES if rule.applies(event, ctx.stage)
+            for v in rule.check(event, ctx)] == []

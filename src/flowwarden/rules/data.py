@@ -205,7 +205,10 @@ def commit_changes(repo: GitRepo, commits: Iterable[Commit]) -> list[tuple[Commi
 def push_changes(ctx: Context, push: Push) -> list[tuple[Commit, StagedFile]]:
     """What the pushed commits change, once per run for every rule that asks."""
     if "data.push_changes" not in ctx.cache:
-        commits = {c.sha: c for u in push.updates for c in new_commits(ctx, u, push)}
+        # A ref update can carry anything the environment said (pre-commit's TO_REF);
+        # only commits this repository has can be walked.
+        updates = [u for u in push.updates if not u.is_delete and ctx.repo.has_object(u.new)]
+        commits = {c.sha: c for u in updates for c in new_commits(ctx, u, push)}
         ctx.cache["data.push_changes"] = commit_changes(ctx.repo, commits.values())
     found: list[tuple[Commit, StagedFile]] = ctx.cache["data.push_changes"]
     return found
@@ -702,8 +705,8 @@ expected dvc push before git push`.
         changed = {f.path for _, f in push_changes(ctx, push) if is_dvc_file(f.path)}
         if not changed:
             return []
-        files = [(p, f"{u.new}:{p}") for u in push.updates if not u.is_delete
-                 for p in sorted(changed)]
+        files = [(p, f"{u.new}:{p}") for u in push.updates
+                 if not u.is_delete and ctx.repo.has_object(u.new) for p in sorted(changed)]
         outputs, _ = read_outputs(ctx.repo, files)
         return list({(o.md5, o.path): o for o in outputs}.values())
 
