@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from conftest import HOOKS, Repo, Result
+from fwkit import HOOKS, Repo, Result
 
 CORE_RULES = ("branch-name", "protected-branch", "merge-target", "branch-origin",
               "force-push", "branch-delete", "protected-history")

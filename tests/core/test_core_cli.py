@@ -6,8 +6,9 @@ import os
 import stat
 
 import pytest
-from conftest import Repo
 from corekit import CORE_RULES, TRACEBACK, assert_blocked, assert_passes, quiet
+
+from fwkit import Repo
 
 
 @pytest.mark.parametrize("branch", ["feature/login", "experiment/lr-sweep", "release/1.0.0",

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Repo
 from corekit import add_bare_remote, branch_with_commit, commit_quiet, merge_quiet, quiet
+
+from fwkit import Repo
 
 ZERO = "0" * 40
 Scenario = Callable[[Repo], tuple[str, str, str]]  # -> (ref, old, new)

@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from conftest import Repo
 from corekit import TRACEBACK, quiet
+
+from fwkit import Repo
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Repo, clean_env, make_repo
 from corekit import TRACEBACK, add_bare_remote, branch_with_commit, quiet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowwarden import cli
+from fwkit import Repo, clean_env, make_repo
 
 PROPERTY = settings(max_examples=int(os.environ.get("FW_EXAMPLES", "60")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,

@@ -5,9 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Repo, make_repo
-from corekit import (add_bare_remote, assert_blocked, assert_passes, branch_with_commit,
-                     commit_quiet, quiet, rules_in)
+from corekit import (
+    add_bare_remote,
+    assert_blocked,
+    assert_passes,
+    branch_with_commit,
+    commit_quiet,
+    quiet,
+    rules_in,
+)
+
+from fwkit import Repo, make_repo
 
 # --- protected-branch and branch-name at pre-commit ----------------------------------------
 

@@ -6,9 +6,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import HOOKS, Repo, Result
-from corekit import (add_bare_remote, assert_blocked, assert_passes, branch_with_commit,
-                     commit_quiet, merge_quiet, quiet, remote_sha)
+from corekit import (
+    add_bare_remote,
+    assert_blocked,
+    assert_passes,
+    branch_with_commit,
+    commit_quiet,
+    merge_quiet,
+    quiet,
+    remote_sha,
+)
+
+from fwkit import HOOKS, Repo, Result
 
 
 @dataclass(frozen=True)
@@ -341,9 +350,6 @@ def test_server_judges_by_the_policy_already_on_the_branch(server: Pushed) -> No
     assert remote_sha(server.origin, "develop") == published
 
 
-@pytest.mark.xfail(strict=True, reason="finding: pre-receive classifies a new branch with "
-                   "the policy at the server's HEAD (main), so a kind added on develop is "
-                   "refused until a release lands it on main (policy/select.py judging_rev)")
 def test_server_reads_custom_kinds_from_the_committed_policy(server: Pushed) -> None:
     """A kind added to develop's committed policy is usable on develop's side of the flow."""
     quiet(server.local, "switch", "-q", "develop")

@@ -10,9 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import Repo, Result
-from corekit import (NO_HOOKS, TRACEBACK, add_bare_remote, branch_with_commit, commit_quiet, quiet,
-                     tree_digest)
+from corekit import (
+    NO_HOOKS,
+    TRACEBACK,
+    add_bare_remote,
+    branch_with_commit,
+    commit_quiet,
+    quiet,
+    tree_digest,
+)
+
+from fwkit import Repo, Result
 
 ZERO = "0" * 40
 

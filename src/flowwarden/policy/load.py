@@ -48,8 +48,10 @@ def load_policy(root: Path | None, cache_dir: Path | None = None) -> Policy:
             return None
         try:
             return (root / rel).read_bytes()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except IsADirectoryError:
+            raise PolicyError(rel, 1, 1, (), "is a directory; expected a YAML policy file") from None
     return _load(_Source(read, ""), cache_dir)
 
 

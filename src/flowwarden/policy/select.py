@@ -10,16 +10,25 @@ from flowwarden.policy.model import Policy
 
 
 def judging_rev(repo: GitRepo, base: Policy, update: RefUpdate) -> str:
-    """The target's current tip; for a new branch, the tip of the branch it must come from."""
+    """The target's current tip; for a new branch, the tip of the branch it must come from,
+    as told by the first long-lived branch whose committed policy knows the new branch's kind
+    (a kind added on develop is known there before a release carries it to main)."""
     if not update.is_create and repo.has_object(update.old):
         return update.old
-    kind = base.kind_of(update.branch)
     tips = repo.local_branches()
-    for origin in kind.origins if kind else ():
-        origin_kind = base.kind(origin)
-        for name, sha in tips.items():
-            if origin_kind is not None and origin_kind.matches(name):
-                return sha
+    candidates = ["HEAD", *(sha for kind in base.protected_kinds
+                            for name, sha in tips.items() if kind.matches(name))]
+    for rev in candidates:
+        policy = base if rev == "HEAD" else load_policy_at(repo, rev)
+        kind = policy.kind_of(update.branch)
+        if kind is None:
+            continue
+        for origin in kind.origins:
+            origin_kind = policy.kind(origin)
+            for name, sha in tips.items():
+                if origin_kind is not None and origin_kind.matches(name):
+                    return sha
+        return rev
     return "HEAD"
 
 
