@@ -1,6 +1,6 @@
 """DVC fixtures: real `dvc init` and a real local-directory remote in a real git repository.
 
-Helpers live in dvckit.py, since this module takes the name `conftest` from the shared one.
+Helpers live in dvckit.py: test modules cannot import from a `conftest`.
 """
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ import http.server
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from dvckit import dvc
 
-if TYPE_CHECKING:
-    from conftest import Repo  # the shared fixtures' class; this file shadows the name at run time
+from fwkit import Repo
 
 
 @pytest.fixture

@@ -3,19 +3,14 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.model import CommitAttempt, Push, RefUpdate, Stage, Violation
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
 from flowwarden.rules.data import RULES
-
-if TYPE_CHECKING:
-    from conftest import Repo
-
-HOOKS = Path(__file__).resolve().parents[2] / "hooks"
+from fwkit import Repo
 
 
 def dvc(repo: Repo, *args: str, check: bool = True) -> str:

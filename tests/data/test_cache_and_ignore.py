@@ -4,13 +4,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 from dvckit import check_commit, dvc, ids, only
 
-if TYPE_CHECKING:
-    from conftest import Repo
+from fwkit import Repo
 
 MISSING = "dvc-missing-cache"
 IGNORED = "dvc-not-ignored"

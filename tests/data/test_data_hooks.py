@@ -4,13 +4,11 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
-from dvckit import HOOKS, dvc
+from dvckit import dvc
 
-if TYPE_CHECKING:
-    from conftest import Repo
+from fwkit import HOOKS, Repo
 
 
 @pytest.fixture

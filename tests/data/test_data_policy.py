@@ -1,16 +1,12 @@
 """The `data:` policy section: preset defaults, validation errors, what the globs match."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 import yaml
 
 from flowwarden.policy.schema import policies_dir
 from flowwarden.rules.data import DataPolicy, Matcher, parse_size
-
-if TYPE_CHECKING:
-    from conftest import Repo
+from fwkit import Repo
 
 
 def write_policy(repo: Repo, data: str) -> None:

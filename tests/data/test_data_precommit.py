@@ -3,13 +3,11 @@ virtualenv (which has no dvc library), the `dvc` command on PATH as users have i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from dvckit import dvc
 
-if TYPE_CHECKING:
-    from conftest import Repo
+from fwkit import Repo
 
 pytestmark = pytest.mark.slow
 

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from dvckit import check_push, context, dvc, ids, only
 
 from flowwarden.model import Push, RefUpdate, Severity, Stage
 from flowwarden.rules.data import RULES
-
-if TYPE_CHECKING:
-    from conftest import Repo
+from fwkit import Repo
 
 RULE = "dvc-not-pushed"
 

@@ -1,15 +1,11 @@
 """dvc-stale-pipeline: staged dependency changes that dvc.lock does not record yet (a warning)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 from dvckit import check_commit, dvc, ids, only
 
 from flowwarden.model import Severity
-
-if TYPE_CHECKING:
-    from conftest import Repo
+from fwkit import Repo
 
 RULE = "dvc-stale-pipeline"
 SCRIPT = ("import sys, yaml\n"

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import TYPE_CHECKING
 
 from dvckit import check_commit, dvc, ids, only
 
 from flowwarden.model import Severity
-
-if TYPE_CHECKING:
-    from conftest import Repo
+from fwkit import Repo
 
 RULE = "dvc-untracked-data"
 LFS_POINTER = ("version https://git-lfs.github.com/spec/v1\n"
