@@ -13,9 +13,9 @@ def all_rules() -> tuple[Rule, ...]:
     # One module per domain; each exports RULES. Imported here, not at package import,
     # so `flowwarden --help` stays cheap.
     from flowwarden import checks
-    from flowwarden.rules import branches, merges, runs
+    from flowwarden.rules import branches, data, merges, runs
 
-    return (*branches.RULES, *merges.RULES, *runs.RULES, *checks.RULES)
+    return (*branches.RULES, *merges.RULES, *runs.RULES, *data.RULES, *checks.RULES)
 
 
 def rule_by_id(rule_id: str) -> Rule | None:
