@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
-import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from flowwarden.model import Event, Severity, Stage, Violation
 from flowwarden.policy.model import Policy
@@ -23,8 +20,7 @@ _HOOK_GIT_VARS = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_PREFIX",
                   "GIT_QUARANTINE_PATH", "GIT_REFLOG_ACTION")
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     name: str
     argv: tuple[str, ...]
     targets: tuple[str, ...]  # branch names or branch kinds
@@ -32,11 +28,12 @@ class Check:
 
     @property
     def command(self) -> str:
+        import shlex
+
         return shlex.join(self.argv)
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     check: Check
     code: int | None  # None: the command could not start or timed out
     seconds: float
@@ -65,6 +62,8 @@ def check_env(env: Mapping[str, str]) -> dict[str, str]:
 def run_check(check: Check, cwd: str | os.PathLike[str], env: Mapping[str, str],
               out: TextIO) -> CheckResult:
     """Run one check with its output streamed to `out` as it comes."""
+    import threading  # only merges with checks pay for it
+
     start = time.monotonic()
     try:
         child = subprocess.Popen(list(check.argv), cwd=cwd, env=check_env(env),

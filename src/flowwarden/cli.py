@@ -1,13 +1,15 @@
 """The `flowwarden` command: parse arguments, run, report, and map failures to exit codes."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from flowwarden.model import Outcome
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 SKIP_HINT = "skip deliberately with --no-verify (CI and the server still check)"
@@ -18,6 +20,7 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--format", choices=("text", "json"), default=argparse.SUPPRESS,
                         help="output format (default: text)")
@@ -126,11 +129,15 @@ def _dispatch(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str]) ->
 
 
 def _hook_fast_path(argv: list[str]) -> argparse.Namespace | None:
-    """`hook STAGE ARGS...` as git shims call it, parsed without building the full parser:
-    hooks run on every commit, and argparse's set-up is a measurable share of that."""
+    """`hook STAGE ARGS...` as git shims call it, parsed without argparse: hooks run on every
+    commit, and importing and building the parser is a measurable share of that."""
     if len(argv) < 2 or argv[0] != "hook" or argv[1].startswith("-"):
         return None
-    return argparse.Namespace(command="hook", stage=argv[1], args=argv[2:], directory=".")
+    from types import SimpleNamespace
+
+    ns: argparse.Namespace = SimpleNamespace(  # type: ignore[assignment]
+        command="hook", stage=argv[1], args=argv[2:], directory=".")
+    return ns
 
 
 def emit(outcome: Outcome, what: str, ns: argparse.Namespace, stream: TextIO,

@@ -1,9 +1,8 @@
 """One function per `flowwarden` subcommand: gather input, run the engine, report."""
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.cli import EXIT_OK, UsageError, emit
@@ -13,6 +12,9 @@ from flowwarden.model import BranchQuery, Event, MergeAttempt, Outcome, Severity
 from flowwarden.policy.load import load_policy
 from flowwarden.policy.model import Policy
 from flowwarden.rules import Context
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def local_policy(repo: GitRepo) -> Policy:

@@ -20,6 +20,7 @@ class Step(NamedTuple):
     expect: str  # "pass" or the rule id that must refuse it
     commands: tuple[tuple[str, ...], ...]  # the last one is judged
     edit: bool = False  # change train.py before the judged command (it commits)
+    data: str | None = None  # a 2 MiB CSV written at this path before the commands
 
 
 def _steps() -> list[Step]:
@@ -35,6 +36,12 @@ def _steps() -> list[Step]:
         Step("commit on feature/train-loop", "pass",
              (c("switch", "-qc", "feature/train-loop"), c("commit", "-qam", "add training loop")),
              edit=True),
+        Step("commit a 2 MiB CSV to git on the feature", "dvc-untracked-data",
+             (c("add", "data/train.csv"), c("commit", "-qm", "add training data")),
+             data="data/train.csv"),
+        Step("experiment commit that cites no MLflow run", "mlflow-run-id",
+             (c("switch", "-qc", "experiment/lr-sweep", "develop"),
+              empty_commit("try a lower learning rate"))),
         Step("commit on a badly named branch", "branch-name",
              (c("switch", "-qc", "Fix_Stuff", "develop"), c("commit", "-qam", "misc")), edit=True),
         Step("merge feature/train-loop into main", "merge-target",
@@ -97,11 +104,15 @@ def run_demo(out: TextIO, env: dict[str, str],
                   f"({sys.executable} -m flowwarden)\n\n")
         for number, step in enumerate(steps(), 1):
             code, output = 0, ""
+            if step.data:
+                (repo / step.data).parent.mkdir(parents=True, exist_ok=True)
+                (repo / step.data).write_bytes(b"id,feature,label\n" + b"1,0.5,0\n" * 262144)
             for i, args in enumerate(step.commands):
                 if step.edit and i == len(step.commands) - 1:
                     (repo / "train.py").write_text(f"EPOCHS = {10 + number}\n")
                 code, output = _git(repo, args, demo_env)
-            _git(repo, ("reset", "-q", "--hard"), demo_env)  # drop what a refusal left behind
+            for cleanup in (("reset", "-q", "--hard"), ("clean", "-qfd")):  # what a refusal left
+                _git(repo, cleanup, demo_env)
             rules = sorted(set(RULE_LINE.findall(output)))
             verdict = "refused" if code else "allowed"
             ok = (step.expect == "pass" and code == 0) or (step.expect in rules and code != 0)

@@ -152,7 +152,16 @@ def _push(call: HookCall, repo: GitRepo) -> list[Event]:
     lines = parse_push_lines(call.stdin)
     updates = tuple(RefUpdate(remote_ref, remote_sha, local_sha, local_ref)
                     for local_ref, local_sha, remote_ref, remote_sha in lines)
+    _require_objects(repo, updates)
     return [Push(updates, remote, url)] if updates else []
+
+
+def _require_objects(repo: GitRepo, updates: Sequence[RefUpdate]) -> None:
+    """Every pushed tip must be a commit here; git guarantees it, so anything else is bad input."""
+    missing = repo.missing_objects(u.new for u in updates if not u.is_delete)
+    if missing:
+        raise HookUsageError(f"pushed commit {missing[0]} is not in this repository; "
+                             "expected git's own hook input")
 
 
 def _framework_push(call: HookCall, repo: GitRepo) -> list[Event]:
@@ -161,7 +170,8 @@ def _framework_push(call: HookCall, repo: GitRepo) -> list[Event]:
     remote = env["PRE_COMMIT_REMOTE_NAME"]
     ref = env.get("PRE_COMMIT_REMOTE_BRANCH", "")
     local = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
-    new = env.get("PRE_COMMIT_TO_REF") or repo.rev_parse(local) or ""
+    new = repo.rev_parse(env["PRE_COMMIT_TO_REF"]) if env.get("PRE_COMMIT_TO_REF") else None
+    new = new or (repo.rev_parse(local) if local else None) or ""
     if not ref or not new:
         return []
     short = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else ref
@@ -207,6 +217,7 @@ def parse_receive_lines(stdin: bytes) -> list[RefUpdate]:
 
 def _receive(call: HookCall, repo: GitRepo) -> list[Event]:
     updates = tuple(parse_receive_lines(call.stdin))
+    _require_objects(repo, updates)
     return [Push(updates)] if updates else []
 
 

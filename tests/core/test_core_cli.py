@@ -193,8 +193,11 @@ def test_install_twice_does_not_chain_to_itself(repo: Repo) -> None:
 def test_demo_walks_the_flow_and_names_the_rules(repo: Repo) -> None:
     result = repo.fw("demo")
     assert result.code == 0, result.text
-    for rule in ("protected-branch", "merge-target", "branch-name"):
+    for rule in ("protected-branch", "merge-target", "branch-name", "dvc-untracked-data",
+                 "mlflow-run-id", "branch-delete", "branch-origin", "protected-history",
+                 "force-push"):
         assert rule in result.out, rule
+    assert "14 of 14 operations judged as the gitflow-ml policy says" in result.out
     assert TRACEBACK not in result.text
 
 

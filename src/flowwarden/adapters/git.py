@@ -149,6 +149,17 @@ class GitRepo:
                              env=self.env, check=False)
         return tuple(out.decode().split()) if code == 0 else ()
 
+    def missing_objects(self, shas: Iterable[str]) -> list[str]:
+        """Those of `shas` that name no object here (a pushed tag is an object, not a commit),
+        asked with one `cat-file --batch-check`."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return []
+        out = self.git("cat-file", "--batch-check=%(objectname)",
+                       stdin="".join(f"{s}\n" for s in wanted).encode())
+        found = {line for line in out.decode().splitlines() if not line.endswith(" missing")}
+        return [s for s in wanted if s not in found]
+
     def has_object(self, sha: str) -> bool:
         return self.git_ok("cat-file", "-e", sha + "^{commit}")
 

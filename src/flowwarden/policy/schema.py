@@ -1,7 +1,6 @@
 """Schema validation with errors that point at the line and say what was expected."""
 from __future__ import annotations
 
-import difflib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +33,8 @@ def schema() -> dict[str, Any]:
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
