@@ -43,6 +43,9 @@ BAD = {
                            3, 3, ("merge-targt", "did you mean", "merge-target")),
     "extends-escapes-repo": Bad("extends: ../outside.yaml\n", 1, None, ("outside.yaml",)),
     "not-a-mapping": Bad("- just\n- a list\n", 1, None, ()),
+    "unknown-kind-in-runs": Bad("extends: gitflow-ml\nruns:\n  branches: [experment]\n", 3, 14,
+                                ("experment", "did you mean", "experiment")),
+    "no-branch-kinds": Bad("rules: {}\n", 1, 1, ("no branch kinds", "extends")),
 }
 
 

@@ -243,10 +243,13 @@ def _check_effective(document: Mapping[str, Any], files: list[Located]) -> None:
             path: tuple[object, ...] = ("branches", kind)
             raise where(path).error(path, f"branch kind '{kind}' needs a pattern "
                                     "(a regular expression for its branch names)")
-        for key in ("from", "into"):
-            for i, ref in enumerate(spec.get(key, [])):
-                if ref not in kinds:
-                    path = ("branches", kind, key, i)
-                    raise where(path).error(path, f"unknown branch kind '{ref}'"
-                                            f"{did_you_mean(ref, list(kinds))}; "
-                                            f"expected one of: {', '.join(kinds)}")
+    references: list[tuple[tuple[object, ...], str]] = [
+        (("branches", kind, key, i), ref) for kind, spec in kinds.items()
+        for key in ("from", "into") for i, ref in enumerate(spec.get(key, []))]
+    references += [(("runs", key, i), ref) for key in ("branches", "gate_into")
+                   for i, ref in enumerate(document.get("runs", {}).get(key, []))]
+    for path, ref in references:
+        if ref not in kinds:
+            raise where(path).error(path, f"unknown branch kind '{ref}'"
+                                    f"{did_you_mean(ref, list(kinds))}; "
+                                    f"expected one of: {', '.join(kinds)}")
