@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -99,47 +99,72 @@ def glob_regex(pattern: str) -> str:
 _WILD = frozenset("*?[")
 
 
-def _simple_test(pattern: str) -> Callable[[list[str]], bool] | None:
-    """A plain-string test equal to `glob_regex(pattern)` for the common shapes (`*.csv`,
-    `README*`, `dvc.lock`, `data/**`), on a path's lower-cased components; None otherwise.
-    Compiling two dozen globs into a regex costs milliseconds on every commit."""
+class _Shape(NamedTuple):
+    """A glob of a common shape, tested with plain string operations on a path's lower-cased
+    components; equal to `glob_regex(pattern)` for that shape."""
+
+    kind: str  # suffix (`*.csv`), prefix (`README*`), name (`dvc.lock`), under (`data/**`)
+    text: str | tuple[str, ...]
+
+
+def _shape(pattern: str) -> _Shape | None:
     p = pattern.lower()
     if "/" not in p:
         rest = p[1:] if p.startswith("*") else p
         head = rest[:-1] if rest.endswith("*") else rest
-        if _WILD & set(head):
+        if _WILD & set(head) or (p.startswith("*") and rest.endswith("*")):
             return None
-        if p.startswith("*") and not rest.endswith("*"):
-            return lambda parts: any(c.endswith(head) for c in parts)
-        if not p.startswith("*") and rest.endswith("*"):
-            return lambda parts: any(c.startswith(head) for c in parts)
-        if p == head:
-            return lambda parts: head in parts
-        return None
+        if p.startswith("*"):
+            return _Shape("suffix", head)
+        return _Shape("prefix", head) if rest.endswith("*") else _Shape("name", head)
     if p.endswith("/**") and not p.startswith("/") and not _WILD & set(p[:-3]):
-        prefix = p[:-3].split("/")
-        return lambda parts: len(parts) > len(prefix) and parts[:len(prefix)] == prefix
+        return _Shape("under", tuple(p[:-3].split("/")))
     return None
 
 
-class Matcher:
-    """A list of globs; `first` names the pattern that matched. Common shapes are tested as
-    plain strings, the rest with one regex compiled on first use."""
+def _shape_matches(shape: _Shape, parts: list[str]) -> bool:
+    if shape.kind == "under":
+        prefix = list(shape.text)
+        return len(parts) > len(prefix) and parts[:len(prefix)] == prefix
+    text = str(shape.text)
+    if shape.kind == "suffix":
+        return any(c.endswith(text) for c in parts)
+    if shape.kind == "prefix":
+        return any(c.startswith(text) for c in parts)
+    return text in parts
 
-    __slots__ = ("patterns", "_simple", "_complex", "_regex")
+
+class Matcher:
+    """A list of globs; `first` names the pattern that matched. Common shapes are tested
+    together as plain strings (compiling two dozen globs into a regex would cost milliseconds
+    on every commit), the rest with one regex compiled on first use."""
+
+    __slots__ = ("patterns", "_shapes", "_suffixes", "_prefixes", "_names", "_under",
+                 "_complex", "_regex")
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self.patterns = tuple(patterns)
-        self._simple = {p: _simple_test(p) for p in self.patterns}
-        self._complex = tuple(p for p, test in self._simple.items() if test is None)
+        self._shapes = {p: _shape(p) for p in self.patterns}
+        shapes = [s for s in self._shapes.values() if s is not None]
+        self._suffixes = tuple(str(s.text) for s in shapes if s.kind == "suffix")
+        self._prefixes = tuple(str(s.text) for s in shapes if s.kind == "prefix")
+        self._names = frozenset(str(s.text) for s in shapes if s.kind == "name")
+        self._under = frozenset(s.text[0] for s in shapes if s.kind == "under")
+        self._complex = tuple(p for p, s in self._shapes.items() if s is None)
         self._regex: re.Pattern[str] | None = None
+
+    def _maybe_simple(self, parts: list[str]) -> bool:
+        """A cheap test that no common-shape pattern can match `parts`."""
+        return (parts[0] in self._under or not self._names.isdisjoint(parts)
+                or any(c.endswith(self._suffixes) or c.startswith(self._prefixes)
+                       for c in parts))
 
     def first(self, path: str) -> str | None:
         parts = path.lower().split("/")
-        for pattern in self.patterns:
-            test = self._simple[pattern]
-            if test is not None and test(parts):
-                return pattern
+        if self._maybe_simple(parts):
+            for pattern, shape in self._shapes.items():
+                if shape is not None and _shape_matches(shape, parts):
+                    return pattern
         if not self._complex:
             return None
         if self._regex is None:
