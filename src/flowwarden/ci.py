@@ -357,20 +357,6 @@ def _gap_fix(remote: str, shallow: bool) -> str:
 
 # --- which policy judges ---------------------------------------------------------------
 
-def origin_branch(repo: GitRepo, policy: Policy, branch: str, remote: str) -> str | None:
-    """The branch a new `branch` must come from (the first existing one of its kind's `from`)."""
-    kind = policy.kind_of(branch)
-    if kind is None:
-        return None
-    candidates = {**repo.remote_branches(remote), **repo.local_branches()}
-    for origin_kind in kind.origins:
-        spec = policy.kind(origin_kind)
-        for name in sorted(candidates):
-            if spec is not None and spec.matches(name) and name != branch:
-                return name
-    return None
-
-
 def default_branch(repo: GitRepo, remote: str) -> str | None:
     sha = repo.rev_parse(f"refs/remotes/{remote}/HEAD")
     for name in ("main", "master", "develop"):
@@ -382,7 +368,7 @@ def default_branch(repo: GitRepo, remote: str) -> str | None:
 
 def judge(repo: GitRepo, request: Request, remote: str) -> tuple[str | None, str]:
     """(revision whose committed policy judges, how to name it in the output)."""
-    from flowwarden.policy.load import load_policy_at
+    from flowwarden.policy.select import new_branch_judge
 
     if isinstance(request, MergeRequest):
         return request.target_sha, f"the target branch {request.target}"
@@ -392,23 +378,13 @@ def judge(repo: GitRepo, request: Request, remote: str) -> tuple[str | None, str
     home_sha = resolve(repo, home, remote) if home else None
     if home_sha is None:
         return None, "the gitflow-ml preset (no branch to take a policy from)"
-    origin = origin_branch(repo, load_policy_at(repo, home_sha), request.branch, remote)
-    if origin is None:
-        return home_sha, f"the default branch {home}"
-    return resolve(repo, origin, remote), f"{origin}, the branch {request.branch} comes from"
-
-
-def policy_changes(repo: GitRepo, base: str | None, tip: str | None) -> tuple[str, ...]:
-    """A note when the incoming commits change the policy file (it does not judge them)."""
-    from flowwarden.policy.load import POLICY_FILE
-
-    if not base or not tip or tip == ZERO_SHA:
-        return ()
-    out = repo.git("diff", "--name-only", "-z", base, tip, "--", POLICY_FILE, check=False)
-    if not out.strip(b"\0"):
-        return ()
-    return (f"the incoming commits change {POLICY_FILE}; they are judged by the policy "
-            f"committed at {base[:12]}, and the change applies once it is merged",)
+    tips = {**repo.remote_branches(remote), **repo.local_branches()}
+    rev, origin = new_branch_judge(repo, request.branch, tips, home_sha)
+    if origin is not None:
+        return rev, f"{origin}, the branch {request.branch} comes from"
+    if rev == home_sha:
+        return rev, f"the default branch {home}"
+    return rev, f"the long-lived branch at {rev[:12]} whose policy defines {request.branch}"
 
 
 # --- the verdict ---------------------------------------------------------------------------
@@ -432,6 +408,7 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
              fetch: bool) -> tuple[Outcome, Policy]:
     from flowwarden import engine
     from flowwarden.policy.load import load_policy, load_policy_at
+    from flowwarden.policy.select import policy_change_note
     from flowwarden.rules.base import Context
 
     request = resolve_request(repo, request, remote, fetch)
@@ -443,7 +420,8 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
     notes.append(f"judged by the policy of {named}"
                  + (f" at {rev[:12]}" if rev else "") + f": {source}")
     incoming = request.source_sha if isinstance(request, MergeRequest) else request.after
-    notes += policy_changes(repo, rev, incoming)
+    change = policy_change_note(repo, rev, incoming)
+    notes += [change] if change else []
     ctx = Context(policy, repo, Stage.CI, env)
     violations: list[Violation] = []
     for event in events_for(repo, request, remote):
