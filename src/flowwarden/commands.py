@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TextIO
 from flowwarden.adapters.git import GitRepo
 from flowwarden.cli import EXIT_OK, UsageError, emit
 from flowwarden.engine import evaluate
-from flowwarden.hooks import HookCall
+from flowwarden.hooks import HookCall, message_source
 from flowwarden.model import BranchQuery, Event, MergeAttempt, Outcome, Severity, Stage
 from flowwarden.policy.load import load_policy
 from flowwarden.policy.model import Policy
@@ -93,9 +93,8 @@ def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
 
     if not call.args:
         return EXIT_OK
-    source = call.args[1] if len(call.args) > 1 else call.env.get("PRE_COMMIT_COMMIT_MSG_SOURCE")
     ctx = Context(local_policy(repo), repo, call.stage, call.env)
-    note = prepare_message(ctx, Path(call.args[0]), source or None)
+    note = prepare_message(ctx, Path(call.args[0]), message_source(call))
     if note:
         err.write(note + "\n")
     return EXIT_OK

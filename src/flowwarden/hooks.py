@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from flowwarden.adapters.git import GitRepo
+from flowwarden.adapters.git import GitRepo, looks_like_sha
 from flowwarden.mergemsg import parse_merge_message
 from flowwarden.model import (
     ZERO_SHA,
@@ -116,14 +116,21 @@ def _merged_name(typed: str) -> str:
     return match.group(1) if match else typed
 
 
+def message_source(call: HookCall) -> str | None:
+    """prepare-commit-msg's source (message, template, merge, squash, commit): git's second
+    argument, or what the pre-commit framework passes on."""
+    source = call.args[1] if len(call.args) > 1 else call.env.get("PRE_COMMIT_COMMIT_MSG_SOURCE")
+    return source or None
+
+
 def _message(call: HookCall, repo: GitRepo) -> list[Event]:
     if not call.args:
         raise HookUsageError(f"{call.stage.value} needs the message file as its argument")
     path = call.args[0]
-    source = call.args[1] if len(call.args) > 1 else call.env.get("PRE_COMMIT_COMMIT_MSG_SOURCE")
+    source = message_source(call)
     is_merge = repo.merge_head() is not None or any(k.startswith("GITHEAD_") for k in call.env)
     return [CommitMessage(repo.current_branch(), clean_message(read_text(path)), path,
-                          is_merge, source or None)]
+                          is_merge, source)]
 
 
 def parse_push_lines(stdin: bytes) -> list[tuple[str, str, str, str]]:
@@ -133,15 +140,11 @@ def parse_push_lines(stdin: bytes) -> list[tuple[str, str, str, str]]:
         parts = line.split()
         if not parts:
             continue
-        if len(parts) != 4 or not all(_is_sha(p) for p in (parts[1], parts[3])):
+        if len(parts) != 4 or not all(looks_like_sha(p) for p in (parts[1], parts[3])):
             raise HookUsageError(f"unexpected pre-push input line: {line[:120]!r}; expected "
                                  "'<local-ref> <local-sha> <remote-ref> <remote-sha>'")
         out.append((parts[0], parts[1], parts[2], parts[3]))
     return out
-
-
-def _is_sha(text: str) -> bool:
-    return re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", text) is not None
 
 
 def _push(call: HookCall, repo: GitRepo) -> list[Event]:
@@ -208,7 +211,7 @@ def parse_receive_lines(stdin: bytes) -> list[RefUpdate]:
         parts = line.split()
         if not parts:
             continue
-        if len(parts) != 3 or not (_is_sha(parts[0]) and _is_sha(parts[1])):
+        if len(parts) != 3 or not (looks_like_sha(parts[0]) and looks_like_sha(parts[1])):
             raise HookUsageError(f"unexpected pre-receive input line: {line[:120]!r}; "
                                  "expected '<old-sha> <new-sha> <ref>'")
         out.append(RefUpdate(parts[2], parts[0], parts[1]))

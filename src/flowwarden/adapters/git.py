@@ -61,10 +61,10 @@ class GitRepo:
         if not common.is_absolute():
             common = (Path(cwd) / common).resolve()
         rest = lines[3:]
-        root = None if bare or not rest or _looks_like_sha(rest[0]) else Path(rest.pop(0))
+        root = None if bare or not rest or looks_like_sha(rest[0]) else Path(rest.pop(0))
         repo = cls(root=root, git_dir=git_dir, common_dir=common, env=env)
         if not bare:  # in a bare repository --show-toplevel fails and git prints no more
-            repo._head = rest[0] if rest and _looks_like_sha(rest[0]) else None
+            repo._head = rest[0] if rest and looks_like_sha(rest[0]) else None
         return repo
 
     @property
@@ -217,7 +217,8 @@ class GitRepo:
         return self._remotes
 
 
-def _looks_like_sha(text: str) -> bool:
+def looks_like_sha(text: str) -> bool:
+    """A full object name, SHA-1 or SHA-256, as git prints it."""
     return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
 
 
