@@ -26,7 +26,8 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 sys.path.insert(0, str(SRC))
 
 from flowwarden.adapters.git import GitRepo  # noqa: E402
-from flowwarden.model import CommitAttempt, Stage  # noqa: E402
+from flowwarden.core.records import CommitAttempt
+from flowwarden.core.stages import Stage  # noqa: E402
 from flowwarden.policy.load import load_policy  # noqa: E402
 from flowwarden.rules.base import Context  # noqa: E402
 from flowwarden.rules.data import RULES  # noqa: E402

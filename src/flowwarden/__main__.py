@@ -1,3 +1,3 @@
-from flowwarden.cli import main
+from flowwarden.entry.cli import main
 
 raise SystemExit(main())

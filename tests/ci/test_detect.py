@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flowwarden.ci import CiError, MergeRequest, PushRange, detect, parser
+from flowwarden.entry.ci import CiError, MergeRequest, PushRange, detect, parser
 
 from .cikit import (
     ZERO,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flowwarden.model import Outcome, Severity, Violation
+from flowwarden.core.records import Outcome, Severity, Violation
 from flowwarden.report import github, gitlab, markdown
 
 TARGET = Violation("merge-target", "feature/x", "feature/x may merge into develop, not main",

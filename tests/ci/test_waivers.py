@@ -6,10 +6,11 @@ from typing import Any
 import yaml
 
 from flowwarden.adapters.git import GitRepo
-from flowwarden.model import CommitMessage, MergeAttempt, Severity, Stage, Violation
+from flowwarden.core.records import CommitMessage, MergeAttempt, Severity, Violation
+from flowwarden.core.stages import Stage
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
-from flowwarden.waivers import apply
+from flowwarden.engine.waivers import apply
 from fwkit import PROJECT, Repo
 
 

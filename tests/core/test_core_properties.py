@@ -1,5 +1,5 @@
 """Property tests: whatever a user or git feeds in, flowwarden answers 0, 1 or 2 and never
-shows a traceback. The CLI runs in-process (`flowwarden.cli.main`) to keep this fast."""
+shows a traceback. The CLI runs in-process (`flowwarden.entry.cli.main`) to keep this fast."""
 from __future__ import annotations
 
 import io
@@ -16,7 +16,7 @@ from corekit import TRACEBACK, add_bare_remote, branch_with_commit, quiet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowwarden import cli
+from flowwarden.entry import cli
 from fwkit import Repo, clean_env, make_repo
 
 PROPERTY = settings(max_examples=int(os.environ.get("FW_EXAMPLES", "60")), deadline=None,

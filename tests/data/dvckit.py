@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowwarden.adapters.git import GitRepo
-from flowwarden.model import CommitAttempt, Push, RefUpdate, Stage, Violation
+from flowwarden.core.records import CommitAttempt, Push, RefUpdate, Violation
+from flowwarden.core.stages import Stage
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
-from flowwarden.rules.data import RULES
+from flowwarden.rules import RULES as ALL_RULES
+
+RULES = tuple(r for r in ALL_RULES if r.id.startswith("dvc-"))
 from fwkit import Repo
 
 

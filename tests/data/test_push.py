@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 from dvckit import check_push, context, dvc, ids, only
 
-from flowwarden.model import Push, RefUpdate, Severity, Stage
-from flowwarden.rules.data import RULES
+from flowwarden.core.records import Push, RefUpdate, Severity
+from flowwarden.core.stages import Stage
+from flowwarden.rules import RULES as ALL_RULES
+
+RULES = tuple(r for r in ALL_RULES if r.id.startswith("dvc-"))
 from fwkit import Repo
 
 RULE = "dvc-not-pushed"

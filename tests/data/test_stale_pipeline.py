@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from dvckit import check_commit, dvc, ids, only
 
-from flowwarden.model import Severity
+from flowwarden.core.records import Severity
 from fwkit import Repo
 
 RULE = "dvc-stale-pipeline"

@@ -6,7 +6,7 @@ import pickle
 
 from dvckit import check_commit, dvc, ids, only
 
-from flowwarden.model import Severity
+from flowwarden.core.records import Severity
 from fwkit import Repo
 
 RULE = "dvc-untracked-data"

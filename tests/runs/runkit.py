@@ -16,10 +16,13 @@ if str(PROJECT / "src") not in sys.path:  # the package is not installed: test t
     sys.path.insert(0, str(PROJECT / "src"))
 
 from flowwarden.adapters.git import GitRepo  # noqa: E402
-from flowwarden.model import Event, Severity, Stage, Violation  # noqa: E402
+from flowwarden.core.records import Event, Severity, Violation
+from flowwarden.core.stages import Stage  # noqa: E402
 from flowwarden.policy.model import Policy  # noqa: E402
 from flowwarden.rules.base import Context  # noqa: E402
-from flowwarden.rules.runs import RULES  # noqa: E402
+from flowwarden.rules import RULES as ALL_RULES  # noqa: E402
+
+RULES = tuple(r for r in ALL_RULES if r.id.startswith("mlflow-"))
 
 PRESET = PROJECT / "policies" / "gitflow-ml.yaml"
 BRANCH = "experiment/wide-encoder"

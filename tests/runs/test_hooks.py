@@ -131,12 +131,6 @@ def test_a_push_of_an_uncited_commit_is_refused(hooked: Any, tmp_path: Any) -> N
     assert "git commit --amend --no-edit --trailer" in result.err
 
 
-def _prepare_is_wired() -> bool:
-    return "prepare_message" in (PROJECT / "src" / "flowwarden" / "commands.py").read_text()
-
-
-@pytest.mark.skipif(not _prepare_is_wired(),
-                    reason="`flowwarden hook prepare-commit-msg` does not call prepare_message yet")
 def test_prepare_commit_msg_offers_the_run_just_made(hooked: Any, client: Any,
                                                      server_runs: Runs) -> None:
     branch = f"experiment/offer-{uuid.uuid4().hex[:8]}"  # no other test's runs on it

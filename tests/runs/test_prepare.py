@@ -8,8 +8,8 @@ from typing import Any
 
 from runkit import Runs, make_ctx
 
-from flowwarden.model import Stage
-from flowwarden.prepare import prepare_message, with_trailers
+from flowwarden.core.stages import Stage
+from flowwarden.entry.prepare import prepare_message, with_trailers
 
 TEMPLATE = ("\n# Please enter the commit message for your changes. Lines starting\n"
             "# with '#' will be ignored, and an empty message aborts the commit.\n#\n")

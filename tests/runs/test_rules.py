@@ -6,15 +6,15 @@ from typing import Any
 import pytest
 from runkit import BRANCH, Runs, ids, make_ctx, populate, violations
 
-from flowwarden.model import (
+from flowwarden.core.records import (
     ZERO_SHA,
     CommitMessage,
     MergeAttempt,
     Push,
     RefUpdate,
     Severity,
-    Stage,
 )
+from flowwarden.core.stages import Stage
 from flowwarden.rules.runs import MlflowRunProvenance, cited_values, trailer_block
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runkit import PROJECT  # noqa: F401  (puts this checkout's src on sys.path)
 
-from flowwarden.prepare import with_trailers
+from flowwarden.entry.prepare import with_trailers
 from flowwarden.rules.runs import cited_values, message_text
 
 KEY = "MLflow-Run-Id"

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowwarden import __version__
-from flowwarden.policy.errors import PolicyError
+from flowwarden.core.errors import PolicyError
 from flowwarden.policy.model import Policy
-from flowwarden.policy.schema import did_you_mean, policies_dir
+from flowwarden.policy.schema import did_you_mean, known_rule_ids, policies_dir
 
 if TYPE_CHECKING:
     from flowwarden.adapters.git import GitRepo
@@ -219,9 +219,7 @@ def _check_file(doc: Located) -> None:
                                 f"invalid regular expression {pattern!r}: {exc}") from None
     rule_ids = doc.data.get("rules", {})
     if rule_ids:
-        from flowwarden.rules import all_rules
-
-        known = sorted(r.id for r in all_rules())
+        known = known_rule_ids()
         for rule_id in rule_ids:
             if rule_id not in known:
                 raise doc.error(("rules", rule_id), f"unknown rule id '{rule_id}'"

@@ -5,7 +5,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from flowwarden.model import Severity
+from flowwarden.core.records import Severity
 
 
 class BranchKind(NamedTuple):
@@ -18,6 +18,10 @@ class BranchKind(NamedTuple):
 
     def matches(self, branch: str) -> bool:
         return self.regex.fullmatch(branch) is not None
+
+    def tips_in(self, tips: Mapping[str, str]) -> dict[str, str]:
+        """The entries of `tips` (branch name -> sha) whose branch is of this kind."""
+        return {name: sha for name, sha in tips.items() if self.matches(name)}
 
 
 class Policy(NamedTuple):
@@ -58,6 +62,41 @@ class Policy(NamedTuple):
     def sources_for(self, target: BranchKind) -> tuple[BranchKind, ...]:
         """Kinds allowed to merge into `target`."""
         return tuple(k for k in self.kinds if target.name in k.into)
+
+    def merge_allowed(self, source: BranchKind, target: BranchKind) -> bool:
+        """`source` may merge into `target`: a listed target, or an unprotected branch catching
+        up with one of its origins (develop into a feature)."""
+        if target.name in source.into:
+            return True
+        return not target.protected and source.name in target.origins
+
+    def accepted_sources(self, target: BranchKind) -> str:
+        """The kinds that may merge into `target`, for messages ("release, hotfix")."""
+        sources = [k.name for k in self.sources_for(target)]
+        return ", ".join(sources) if sources else "no kind"
+
+    def origin_kinds(self, kind: BranchKind) -> tuple[BranchKind, ...]:
+        """The protected kinds `kind` may (transitively, through unprotected kinds) come from."""
+        seen: set[str] = set()
+        out: list[BranchKind] = []
+        todo = list(kind.origins)
+        while todo:
+            name = todo.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            origin = self.kind(name)
+            if origin is None:
+                continue
+            if origin.protected:
+                out.append(origin)
+            else:
+                todo.extend(origin.origins)
+        return tuple(out)
+
+    def kinds_summary(self) -> str:
+        """Every kind with its pattern, for messages."""
+        return ", ".join(f"{k.name} ({k.pattern})" for k in self.kinds)
 
     def rule_settings(self, rule_id: str) -> Mapping[str, Any]:
         settings: Mapping[str, Any] = self.document.get("rules", {}).get(rule_id, {})

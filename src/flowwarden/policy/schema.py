@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowwarden.policy.errors import PolicyError
+from flowwarden.core.errors import PolicyError
 
 if TYPE_CHECKING:
     from flowwarden.policy.yamlmarks import Located
@@ -30,6 +30,13 @@ def policies_dir() -> Path:
 def schema() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((policies_dir() / "schema.json").read_text())
     return loaded
+
+
+def known_rule_ids() -> list[str]:
+    """The rule ids a policy may configure, as the schema lists them (a test keeps the list
+    equal to the rule registry)."""
+    ids: list[str] = schema()["$defs"]["ruleId"]["enum"]
+    return sorted(ids)
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:

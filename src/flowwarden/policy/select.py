@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from flowwarden.adapters.git import GitRepo
-from flowwarden.model import ZERO_SHA, Push, RefUpdate
+from flowwarden.core.records import ZERO_SHA, Push, RefUpdate
 from flowwarden.policy.load import POLICY_FILE, load_policy_at
 from flowwarden.policy.model import Policy
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import yaml
 
-from flowwarden.policy.errors import PolicyError
+from flowwarden.core.errors import PolicyError
 
 Path = tuple[object, ...]
 Mark = tuple[int, int]  # 1-based line, column

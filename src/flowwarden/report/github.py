@@ -1,7 +1,7 @@
 """GitHub Actions workflow commands: one annotation per violation, per the runner's escaping."""
 from __future__ import annotations
 
-from flowwarden.model import Outcome, Severity, Violation
+from flowwarden.core.records import Outcome, Severity, Violation
 from flowwarden.report.markdown import headline
 
 

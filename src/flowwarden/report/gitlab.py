@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flowwarden.model import Outcome, Severity, Violation
+from flowwarden.core.records import Outcome, Severity, Violation
 from flowwarden.report.markdown import headline
 
 _SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor"}

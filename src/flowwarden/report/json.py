@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flowwarden.model import Outcome, Violation
+from flowwarden.core.records import Outcome, Violation
 
 
 def violation_dict(v: Violation) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from flowwarden.model import Outcome, Severity, Violation
+from flowwarden.core.records import Outcome, Severity, Violation
 
 
 def headline(v: Violation) -> str:

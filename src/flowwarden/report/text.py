@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TextIO
 
-from flowwarden.model import Outcome, Severity, Violation
+from flowwarden.core.records import Outcome, Severity, Violation
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "waived": "\033[2m", "fix": "\033[36m"}
 _RESET = "\033[0m"

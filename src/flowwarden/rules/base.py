@@ -2,28 +2,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from functools import cached_property
+from typing import Any, ClassVar
 
-from flowwarden.model import Event, Severity, Stage, Violation
+from flowwarden.adapters.git import GitRepo
+from flowwarden.core.records import Event, Severity, Violation
+from flowwarden.core.stages import Stage
+from flowwarden.facts import Facts
 from flowwarden.policy.model import Policy
-
-if TYPE_CHECKING:
-    from flowwarden.adapters.git import GitRepo
 
 
 class Context:
-    """What a rule may consult besides the event: the policy, the repository, the stage.
+    """What a rule may consult besides the event: the policy, the stage, the environment, and
+    the facts of this run (which alone ask the repository)."""
 
-    `cache` lets rules share expensive answers (a commit walk, a store lookup) within one run.
-    """
-
-    def __init__(self, policy: Policy, repo: GitRepo, stage: Stage, env: Mapping[str, str],
-                 cache: dict[str, Any] | None = None) -> None:
+    def __init__(self, policy: Policy, repo: GitRepo, stage: Stage,
+                 env: Mapping[str, str]) -> None:
         self.policy = policy
         self.repo = repo
         self.stage = stage
         self.env = env
-        self.cache: dict[str, Any] = {} if cache is None else cache
+        self.cache: dict[str, Any] = {}
+
+    @cached_property
+    def facts(self) -> Facts:
+        return Facts(self.repo, self.policy, self.stage)
 
 
 class Rule:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowwarden.adapters.git import Commit, GitRepo, parse_raw_diff
-from flowwarden.engine import new_commits
-from flowwarden.model import CommitAttempt, Event, Push, Severity, Stage, StagedFile, Violation
+from flowwarden.core.records import CommitAttempt, Event, Push, Severity, StagedFile, Violation
+from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
 
 if TYPE_CHECKING:
@@ -271,7 +271,7 @@ def push_changes(ctx: Context, push: Push) -> list[tuple[Commit, StagedFile]]:
         # A ref update can carry anything the environment said (pre-commit's TO_REF);
         # only commits this repository has can be walked.
         updates = [u for u in push.updates if not u.is_delete and ctx.repo.has_object(u.new)]
-        commits = {c.sha: c for u in updates for c in new_commits(ctx, u, push)}
+        commits = {c.sha: c for u in updates for c in ctx.facts.history.new_commits(u, push)}
         ctx.cache["data.push_changes"] = commit_changes(ctx.repo, commits.values())
     found: list[tuple[Commit, StagedFile]] = ctx.cache["data.push_changes"]
     return found
@@ -791,7 +791,3 @@ expected dvc push before git push`.
             ("or skip this check deliberately: FLOWWARDEN_SKIP=dvc-not-pushed git push",))
         return violation if policy.unreachable_remote == "block" else \
             violation.with_severity(Severity.WARNING)
-
-
-RULES: tuple[Rule, ...] = (UntrackedData(), MissingCache(), NotIgnored(), StalePipeline(),
-                           NotPushed())

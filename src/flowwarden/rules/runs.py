@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from flowwarden.adapters.git import Commit
+from flowwarden.adapters.git.messages import parse_merge_message, strip_remote
 from flowwarden.adapters.mlflow import (
     COMMIT_TAG,
     DEFAULT_TIMEOUT,
@@ -24,8 +25,7 @@ from flowwarden.adapters.mlflow import (
     redact,
     resolve_uri,
 )
-from flowwarden.mergemsg import parse_merge_message, strip_remote
-from flowwarden.model import (
+from flowwarden.core.records import (
     CommitAttempt,
     CommitMessage,
     Event,
@@ -33,11 +33,10 @@ from flowwarden.model import (
     Push,
     RefUpdate,
     Severity,
-    Stage,
     Violation,
 )
+from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.merges import resolve_branch
 
 SCISSORS = "# ------------------------ >8 ------------------------"
 TRAILER_LINE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)")
@@ -263,12 +262,12 @@ def _scopes(event: Event, ctx: Context) -> Iterator[Scope]:
 def merge_of(event: Event, ctx: Context) -> tuple[str, str, str | None, str | None] | None:
     """(source, target, source tip, target tip) of a merge being made, None otherwise."""
     if isinstance(event, MergeAttempt):
-        source = resolve_branch(event.source, event.source_sha, ctx) or event.source
+        source = ctx.facts.merged_branch(event.source, event.source_sha) or event.source
         target = strip_remote(event.target, ctx.repo.remotes)
         return (source, target, event.source_sha or ctx.repo.rev_parse(event.source),
                 event.target_sha or ctx.repo.rev_parse(event.target))
     if isinstance(event, CommitAttempt) and event.merge_head and event.branch:
-        named = resolve_branch(event.merge_source, event.merge_head, ctx)
+        named = ctx.facts.merged_branch(event.merge_source, event.merge_head)
         return named or event.merge_head, event.branch, event.merge_head, event.head
     return None
 
@@ -299,9 +298,7 @@ def foreign_tips(ctx: Context) -> list[str]:
 
 def pushed_commits(ctx: Context, update: RefUpdate, push: Push) -> list[Commit]:
     """The commits a ref update adds that the receiving side does not have yet."""
-    from flowwarden.engine import new_commits  # the engine imports the rule registry
-
-    return new_commits(ctx, update, push)
+    return list(ctx.facts.history.new_commits(update, push))
 
 
 def _kind_name(ctx: Context, branch: str | None) -> str | None:
@@ -773,7 +770,3 @@ def _judge(cfg: RunSettings, run_id: str, run: Run | None) -> tuple[int, str]:
             parts.append(f"{label} {key} {actual if actual is not None else 'missing'} "
                          f"(needs {expected}{', ok' if ok else ''})")
     return failures, f"run {run_id} " + ", ".join(parts)
-
-
-RULES = (MlflowRunId(), MlflowRunUnknown(), MlflowRunStatus(), MlflowMetricGate(),
-         MlflowRunProvenance())

@@ -17,21 +17,6 @@ class Severity(str, enum.Enum):
     OFF = "off"
 
 
-class Stage(str, enum.Enum):
-    """Where an event was observed; rules use it to pick what to check."""
-
-    PRE_COMMIT = "pre-commit"
-    PRE_MERGE_COMMIT = "pre-merge-commit"
-    COMMIT_MSG = "commit-msg"
-    PREPARE_COMMIT_MSG = "prepare-commit-msg"
-    PRE_PUSH = "pre-push"
-    POST_CHECKOUT = "post-checkout"
-    PRE_RECEIVE = "pre-receive"
-    CI = "ci"
-    CHECK = "check"
-    AUDIT = "audit"
-
-
 class StagedFile(NamedTuple):
     """One path in the staged change: status is git's letter (A, M, D, R, C, T)."""
 

@@ -14,8 +14,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from flowwarden import proc
 from flowwarden.adapters.git import GitRepo
+from flowwarden.core import proc
 
 _REMOTE_SECTION = re.compile(r"""^'?remote\s+"([^"]+)"'?$""")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")

@@ -6,14 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from flowwarden import proc
-from flowwarden.model import ZERO_SHA, StagedFile
+from flowwarden.core import proc
+from flowwarden.core.errors import NotARepository
+from flowwarden.core.records import ZERO_SHA, StagedFile
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
-
-class NotARepository(Exception):
-    pass
 
 
 class Commit(NamedTuple):

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from flowwarden.adapters.git import GitRepo, NotARepository
-from flowwarden.model import Outcome, Push, RefUpdate, Severity, Stage, Violation
+from flowwarden.core.records import Outcome, Push, RefUpdate, Severity, Violation
+from flowwarden.core.stages import Stage
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
 
@@ -70,10 +71,10 @@ def runs(repo: GitRepo, branches: Sequence[tuple[str, str]],
 def judge_run(ctx: Context, branch: str, run: Sequence[Step]) -> list[Violation]:
     """The violations of every step of `run`, found by bisection: a clean stretch of history
     costs one evaluation, and each violation is still reported for its own step."""
-    from flowwarden import engine
+    from flowwarden.engine.evaluate import evaluate
 
     update = RefUpdate(f"refs/heads/{branch}", run[0][0], run[-1][1])
-    outcome = engine.evaluate(Push((update,)), ctx)
+    outcome = evaluate(Push((update,)), ctx)
     if not outcome.violations:
         return []
     if len(run) == 1:
@@ -153,7 +154,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
          out: TextIO | None = None) -> int:
     import os
 
-    from flowwarden.policy.errors import PolicyError
+    from flowwarden.core.errors import PolicyError
     from flowwarden.policy.load import load_policy
 
     args = parser().parse_args(argv)

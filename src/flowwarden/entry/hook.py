@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flowwarden.adapters.git import GitRepo, looks_like_sha
-from flowwarden.mergemsg import parse_merge_message
-from flowwarden.model import (
+from flowwarden.adapters.git.messages import parse_merge_message
+from flowwarden.core.records import (
     ZERO_SHA,
     BranchCreated,
     CommitAttempt,
@@ -17,8 +17,8 @@ from flowwarden.model import (
     MergeAttempt,
     Push,
     RefUpdate,
-    Stage,
 )
+from flowwarden.core.stages import Stage
 
 STAGES = {s.value: s for s in Stage if s not in (Stage.CI, Stage.CHECK, Stage.AUDIT)}
 

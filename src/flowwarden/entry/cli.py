@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from flowwarden.model import Outcome
+from flowwarden.core.records import Outcome
 
 if TYPE_CHECKING:
     import argparse
@@ -79,8 +79,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
 
 def _report_failure(exc: Exception, err: TextIO, env: dict[str, str]) -> int:
     from flowwarden.adapters.git import NotARepository
-    from flowwarden.hooks import HookUsageError
-    from flowwarden.policy.errors import PolicyError
+    from flowwarden.core.errors import PolicyError
+    from flowwarden.entry.hook import HookUsageError
 
     if isinstance(exc, PolicyError):
         err.write(f"flowwarden: policy error: {exc}\n"
@@ -99,7 +99,8 @@ def _report_failure(exc: Exception, err: TextIO, env: dict[str, str]) -> int:
     return EXIT_INTERNAL
 
 
-DELEGATED = {"ci": "flowwarden.ci", "audit": "flowwarden.audit"}  # they parse their own options
+# These parse their own options.
+DELEGATED = {"ci": "flowwarden.entry.ci", "audit": "flowwarden.entry.audit"}
 
 
 def _dispatch(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str]) -> int:
@@ -121,7 +122,7 @@ def _dispatch(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str]) ->
     ns.color = getattr(ns, "color", "auto")
     if ns.directory != ".":
         os.chdir(ns.directory)
-    from flowwarden import commands
+    from flowwarden.entry import commands
 
     handler = getattr(commands, "cmd_" + ns.command.replace("-", "_"))
     code: int = handler(ns, out, err, env)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TextIO
 
 from flowwarden.adapters.git import GitRepo, NotARepository
-from flowwarden.model import (
+from flowwarden.core.proc import CommandError
+from flowwarden.core.records import (
     ZERO_SHA,
     Event,
     MergeAttempt,
@@ -22,11 +23,10 @@ from flowwarden.model import (
     Push,
     RefUpdate,
     Severity,
-    Stage,
     Violation,
 )
+from flowwarden.core.stages import Stage
 from flowwarden.policy.model import Policy
-from flowwarden.proc import CommandError
 
 FORMATS = ("text", "json", "github", "gitlab", "markdown")
 DEPTHS = (50, 200, 1000, 5000)
@@ -406,7 +406,7 @@ def events_for(repo: GitRepo, request: Request, remote: str) -> tuple[Event, ...
 
 def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: str,
              fetch: bool) -> tuple[Outcome, Policy]:
-    from flowwarden import engine
+    from flowwarden.engine.evaluate import evaluate as run_rules
     from flowwarden.policy.load import load_policy, load_policy_at
     from flowwarden.policy.select import policy_change_note
     from flowwarden.rules.base import Context
@@ -425,7 +425,7 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
     ctx = Context(policy, repo, Stage.CI, env)
     violations: list[Violation] = []
     for event in events_for(repo, request, remote):
-        outcome = engine.evaluate(event, ctx)
+        outcome = run_rules(event, ctx)
         violations += [v for v in outcome.violations if v not in violations]
         notes += [n for n in outcome.notes if n not in notes]
     return Outcome(tuple(violations), tuple(notes)), policy
@@ -506,7 +506,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
          out: TextIO | None = None) -> int:
     import os
 
-    from flowwarden.policy.errors import PolicyError
+    from flowwarden.core.errors import PolicyError
 
     args = parser().parse_args(argv)
     env = os.environ if env is None else env
@@ -538,7 +538,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
 def _with_checks(outcome: Outcome, repo: GitRepo, policy: Policy, target: str,
                  env: Mapping[str, str]) -> Outcome:
-    from flowwarden import checks
+    from flowwarden.entry import checks
     from flowwarden.rules.base import Context
 
     ctx = Context(policy, repo, Stage.CI, env)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flowwarden.model import (
+from flowwarden.core.records import (
     CommitAttempt,
     CommitMessage,
     Event,
@@ -82,8 +82,6 @@ def _incoming_messages(event: Event, ctx: Context) -> Iterable[tuple[str, str]]:
             return []
         return [(c.sha, c.message) for c in repo.commits([source], [target])]
     if isinstance(event, Push):
-        from flowwarden.engine import new_commits  # the engine imports this module
-
         found = []
         for update in event.updates:
             if update.is_delete:
@@ -92,7 +90,7 @@ def _incoming_messages(event: Event, ctx: Context) -> Iterable[tuple[str, str]]:
             # has on another branch: the trailer travels with them. Without the old tip
             # here, the engine's idea of what the other side lacks is the best there is.
             if update.is_create or not repo.has_object(update.old):
-                commits = new_commits(ctx, update, event)
+                commits = list(ctx.facts.history.new_commits(update, event))
             else:
                 commits = repo.commits([update.new], [update.old])
             found += [(c.sha, c.message) for c in commits]

@@ -5,10 +5,11 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from flowwarden.adapters.git import GitRepo
-from flowwarden.cli import EXIT_OK, UsageError, emit
-from flowwarden.engine import evaluate
-from flowwarden.hooks import HookCall, message_source
-from flowwarden.model import BranchQuery, Event, MergeAttempt, Outcome, Severity, Stage
+from flowwarden.core.records import BranchQuery, Event, MergeAttempt, Outcome, Severity
+from flowwarden.core.stages import Stage
+from flowwarden.engine.evaluate import evaluate
+from flowwarden.entry.cli import EXIT_OK, UsageError, emit
+from flowwarden.entry.hook import HookCall, message_source
 from flowwarden.policy.load import load_policy
 from flowwarden.policy.model import Policy
 from flowwarden.rules import Context
@@ -31,7 +32,7 @@ def run_events(events: list[Event], ctx: Context) -> Outcome:
 
 
 def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
-    from flowwarden.hooks import build_events, detect_stage
+    from flowwarden.entry.hook import build_events, detect_stage
 
     stage = detect_stage(ns.stage, ns.args, env)
     repo = GitRepo.discover(".")
@@ -61,8 +62,8 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
 def _checks_before_merge(events: list[Event], ctx: Context, err: TextIO) -> Outcome:
     """The policy's test commands for a merge being committed, or for a pushed target whose
     tip is what the work tree holds (any other tip is left to CI, and said so)."""
-    from flowwarden.checks import checks_for, run_before_merge
-    from flowwarden.model import CommitAttempt, Push
+    from flowwarden.core.records import CommitAttempt, Push
+    from flowwarden.entry.checks import checks_for, run_before_merge
 
     targets: list[str] = []
     notes: list[str] = []
@@ -89,7 +90,7 @@ def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
     """Offer the experiment's new MLflow runs as trailers; never blocks the commit."""
     from pathlib import Path
 
-    from flowwarden.prepare import prepare_message
+    from flowwarden.entry.prepare import prepare_message
 
     if not call.args:
         return EXIT_OK
@@ -101,7 +102,7 @@ def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
 
 
 def _receive(events: list[Event], repo: GitRepo, env: dict[str, str]) -> Outcome:
-    from flowwarden.model import Push
+    from flowwarden.core.records import Push
     from flowwarden.policy.select import policy_changes, split_by_policy
 
     outcomes = []
@@ -227,7 +228,7 @@ def _load_for_command(file: str | None) -> Policy:
 
 
 def cmd_install(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
-    from flowwarden.install import install, uninstall
+    from flowwarden.entry.install import install, uninstall
 
     repo = GitRepo.discover(".")
     lines = uninstall(repo) if ns.uninstall else install(repo)
@@ -236,7 +237,7 @@ def cmd_install(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str,
 
 
 def cmd_demo(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
-    from flowwarden.demo import run_demo
+    from flowwarden.entry.demo import run_demo
 
     return run_demo(out, env)
 

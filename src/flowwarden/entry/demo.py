@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from flowwarden.adapters.git import GitRepo
-from flowwarden.install import install
+from flowwarden.entry.install import install
 
 RULE_LINE = re.compile(r"^(?:error|warning|waived[^:]*): ([a-z0-9-]+):", re.M)
 

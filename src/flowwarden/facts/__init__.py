@@ -1,0 +1,52 @@
+"""Facts: typed, memoized answers about the events of one run.
+
+Rules ask facts; facts ask the adapters. Each domain keeps its questions in its own module
+(`history`, `data`, `runs`), reached as `ctx.facts.history` and so on.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+
+from flowwarden.adapters.git import GitRepo
+from flowwarden.adapters.git.messages import strip_remote
+from flowwarden.core.stages import Stage
+from flowwarden.facts.data import DataFacts
+from flowwarden.facts.history import HistoryFacts
+from flowwarden.facts.memo import memoized
+from flowwarden.facts.runs import RunFacts
+from flowwarden.policy.model import Policy
+
+
+class Facts:
+    """Everything a rule may ask about the repository in one run, each answered once."""
+
+    def __init__(self, repo: GitRepo, policy: Policy, stage: Stage) -> None:
+        self.repo = repo
+        self.policy = policy
+        self.stage = stage
+
+    @cached_property
+    def history(self) -> HistoryFacts:
+        return HistoryFacts(self.repo, self.stage)
+
+    @cached_property
+    def data(self) -> DataFacts:
+        return DataFacts(self.repo, self.policy, self.stage, self.history)
+
+    @cached_property
+    def runs(self) -> RunFacts:
+        return RunFacts(self.repo, self.policy, self.stage, self.history)
+
+    @memoized
+    def merged_branch(self, name: str | None, sha: str | None) -> str | None:
+        """The branch a merged name or commit stands for: remote prefixes dropped, refs
+        consulted when the name matches no kind."""
+        if name:
+            short = strip_remote(name, self.repo.remotes)
+            if self.policy.kind_of(short) is not None or sha is None:
+                return short
+        if sha:
+            named = [strip_remote(n, self.repo.remotes)
+                     for n, tip in self.repo.branch_tips.items() if tip == sha]
+            return next((n for n in named if self.policy.kind_of(n)), named[0] if named else name)
+        return name

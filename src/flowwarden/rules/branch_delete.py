@@ -1,0 +1,75 @@
+"""branch-delete: protected branches are never deleted; others once they reached their targets."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from flowwarden.core.records import (
+    Event,
+    Push,
+    Violation,
+)
+from flowwarden.core.stages import PUSH_STAGES
+from flowwarden.policy.model import BranchKind
+from flowwarden.rules.base import Context, Rule
+
+
+class BranchDelete(Rule):
+    id = "branch-delete"
+    summary = ("Protected branches are never deleted; release and hotfix branches only after "
+               "they reached every merge target.")
+    stages = PUSH_STAGES
+    events = (Push,)
+    doc = """\
+**What it does.** Refuses a push that deletes a protected branch, and one that deletes a
+branch of a kind with `reach_before_delete: true` (release and hotfix in `gitflow-ml`) whose
+tip is not yet contained in every one of its `into` targets.
+
+**Why it matters.** A deleted main loses production's history; a release deleted before it
+was merged back into develop silently drops its fixes from the next release.
+
+**Example.** `git push origin --delete release/1.2.0` before merging it into develop:
+`branch-delete: release/1.2.0 has not reached develop`.
+
+**Fix.** Merge first, then delete:
+`git switch develop && git merge --no-ff release/1.2.0 && git push origin develop`.
+"""
+
+    def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
+        assert isinstance(event, Push)
+        deletes = [u for u in event.updates if u.is_delete and u.branch]
+        if not deletes:
+            return
+        tips = ctx.facts.history.tips_after(event)
+        remote = event.remote or "origin"
+        for update in deletes:
+            branch = update.branch or ""
+            kind = ctx.policy.kind_of(branch)
+            if kind is None:
+                continue
+            if kind.protected:
+                yield self.violation(
+                    branch, f"{branch} is protected ({kind.name}) and may not be deleted",
+                    "none: keep the branch; change the policy if it really must go")
+                continue
+            if not ctx.policy.document["branches"][kind.name].get("reach_before_delete"):
+                continue
+            yield from self._unreached(branch, update.old, kind, tips, remote, ctx)
+
+    def _unreached(self, branch: str, sha: str, kind: BranchKind, tips: Mapping[str, str],
+                   remote: str, ctx: Context) -> Iterator[Violation]:
+        known = ctx.repo.has_object(sha)
+        for target_name in kind.into:
+            target = ctx.policy.kind(target_name)
+            if target is None:
+                continue
+            targets = target.tips_in(tips)
+            if known and any(ctx.repo.is_ancestor(sha, t) for t in targets.values()):
+                continue
+            into = next(iter(targets), target_name)
+            yield self.violation(
+                branch, f"{branch} has not reached {into} yet; a {kind.name} branch must be "
+                f"merged into {' and '.join(kind.into)} before it is deleted",
+                f"git switch {into} && git merge --no-ff {branch} && git push {remote} {into}")
+
+
+RULE = BranchDelete()

@@ -1,0 +1,86 @@
+"""branch-origin: a branch carries no commits from a long-lived branch it may not come from."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from flowwarden.core.records import (
+    BranchCreated,
+    BranchQuery,
+    Event,
+    Push,
+    Violation,
+)
+from flowwarden.core.stages import PUSH_STAGES, Stage
+from flowwarden.rules.base import Context, Rule
+
+
+class BranchOrigin(Rule):
+    id = "branch-origin"
+    summary = "A branch carries no commits from a long-lived branch it may not come from."
+    stages = frozenset({Stage.POST_CHECKOUT, Stage.CHECK} | PUSH_STAGES)
+    events = (BranchCreated, BranchQuery, Push)
+    doc = """\
+**What it does.** For a branch of kind K, looks at every protected (long-lived) branch that is
+not among K's allowed origins (`from:`) and reports commits the branch shares with it that are
+not on an allowed origin: a hotfix carrying develop-only work, a feature carrying main-only
+commits.
+
+**Why it matters.** A hotfix cut from develop ships unreleased work to production when it
+merges into main; a feature cut from main reintroduces what develop already replaced.
+
+**Example.** `git switch -c hotfix/crash develop`, push:
+`branch-origin: hotfix/crash carries 3 commits from develop that are not on main`.
+
+**Fix.** Move the branch onto its origin: `git rebase --onto main develop hotfix/crash`.
+"""
+
+    def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
+        if isinstance(event, Push):
+            tips = ctx.facts.history.tips_after(event)
+            for update in event.updates:
+                if update.branch and not update.is_delete:
+                    yield from self._check(update.branch, update.new, tips, ctx)
+        elif isinstance(event, (BranchCreated, BranchQuery)):
+            head = event.head if isinstance(event, BranchCreated) else None
+            tips = dict(ctx.repo.local_branches())
+            for name, tip in ctx.repo.branch_tips.items():
+                short = name.split("/", 2)[-1] if name.startswith("remotes/") else name
+                tips.setdefault(short, tip)
+            sha = head or tips.get(event.branch) or ctx.repo.rev_parse(event.branch)
+            if sha:
+                yield from self._check(event.branch, sha, tips, ctx)
+
+    def _check(self, branch: str, sha: str, tips: Mapping[str, str],
+               ctx: Context) -> Iterator[Violation]:
+        kind = ctx.policy.kind_of(branch)
+        if kind is None or kind.protected or not kind.origins:
+            return
+        origins = ctx.policy.origin_kinds(kind)
+        origin_tips = [t for o in origins for t in o.tips_in(tips).values()]
+        if not origin_tips:
+            return
+        for other in ctx.policy.protected_kinds:
+            if other in origins:
+                continue
+            for other_name, other_sha in other.tips_in(tips).items():
+                stray = [b for b in ctx.repo.merge_bases(sha, other_sha)
+                         if not any(ctx.repo.is_ancestor(b, t) for t in origin_tips)]
+                # A shared commit that reached `other` through a merge (this branch merged into
+                # it, as a release into main) is the branch's own; only one on `other`'s own
+                # first-parent line was taken from it.
+                own_line = (ctx.facts.history.first_parent_line(other_sha, tuple(origin_tips))
+                            if stray else frozenset())
+                stray = [b for b in stray if b in own_line]
+                if not stray:
+                    continue
+                count = ctx.repo.count(stray, origin_tips)
+                origin_name = next(n for o in origins for n in o.tips_in(tips))
+                yield self.violation(
+                    branch, f"{branch} carries {count} commit{'s' if count != 1 else ''} from "
+                    f"{other_name} that {'are' if count != 1 else 'is'} not on "
+                    f"{' or '.join(o.name for o in origins)}; a {kind.name} branch may come from "
+                    f"{', '.join(kind.origins)}",
+                    f"git rebase --onto {origin_name} {other_name} {branch}")
+
+
+RULE = BranchOrigin()

@@ -1,0 +1,35 @@
+"""Fix lines shared by several rules: a legal branch name, the way to merge elsewhere."""
+from __future__ import annotations
+
+import re
+
+from flowwarden.core.stages import Stage
+from flowwarden.policy.model import BranchKind, Policy
+
+
+def suggest_name(branch: str, policy: Policy) -> str:
+    """A legal name close to `branch`: lower-cased, odd characters replaced, a kind prefix."""
+    cleaned = re.sub(r"[^a-z0-9._/-]+", "-", branch.lower()).strip("-/")
+    if policy.kind_of(cleaned):
+        return cleaned
+    topic = re.sub(r"[^a-z0-9._-]+", "-", cleaned.rsplit("/", 1)[-1]).strip("-.") or "topic"
+    prefix = cleaned.split("/", 1)[0] if "/" in cleaned else "feature"
+    for name in (prefix, "feature"):
+        if policy.kind_of(f"{name}/{topic}"):
+            return f"{name}/{topic}"
+    return f"feature/{topic}"
+
+
+def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
+              policy: Policy, stage: Stage) -> str:
+    abort = "git merge --abort && " if stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) else ""
+    if source_kind is not None and source_kind.into:
+        into = source_kind.into[0]
+        if stage is Stage.CI:
+            return f"retarget the pull request from {source} to {into}"
+        return f"{abort}git switch {into} && git merge --no-ff {source}"
+    carrier = next((k for k in policy.sources_for(target)
+                    if source_kind is not None and source_kind.name in k.origins), None)
+    if carrier is not None:
+        return f"{abort}git switch -c {carrier.name}/<name> {source}"
+    return f"{abort}merge a {policy.accepted_sources(target)} branch instead"

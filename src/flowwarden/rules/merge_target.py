@@ -1,0 +1,74 @@
+"""merge-target: a branch merges only into the kinds its policy lists under `into`."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flowwarden.adapters.git.messages import strip_remote
+from flowwarden.core.records import (
+    CommitAttempt,
+    Event,
+    MergeAttempt,
+    Violation,
+)
+from flowwarden.core.stages import CONCLUDED_MERGE_STAGES, MERGE_STAGES, Stage
+from flowwarden.policy.model import Policy
+from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import merge_fix
+
+
+class MergeTarget(Rule):
+    id = "merge-target"
+    summary = "A branch merges only into the kinds its policy lists under `into`."
+    stages = MERGE_STAGES | CONCLUDED_MERGE_STAGES
+    events = (MergeAttempt, CommitAttempt)
+    doc = """\
+**What it does.** When a merge is committed (pre-merge-commit, or `git commit` concluding a
+conflicted merge), in CI for a pull request, and for `flowwarden check --merge`, checks that
+the source branch's kind lists the target's kind under `into`. An unprotected branch may also
+catch up with one of its origins (develop into a feature).
+
+**Why it matters.** A feature merged straight into main skips release testing; develop merged
+into main ships everything unreleased at once.
+
+**Example.** On main: `git merge --no-ff feature/login`:
+`merge-target: feature/login may merge into develop, not main`.
+
+**Fix.** `git merge --abort && git switch develop && git merge --no-ff feature/login`.
+"""
+
+    def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
+        if isinstance(event, CommitAttempt):
+            if not event.merge_head or not event.branch:
+                return
+            source = ctx.facts.merged_branch(event.merge_source, event.merge_head)
+            target = event.branch
+        elif isinstance(event, MergeAttempt):
+            source = ctx.facts.merged_branch(event.source, event.source_sha)
+            target = strip_remote(event.target, ctx.repo.remotes)
+        else:
+            return
+        violation = self.judge(source or "(unknown)", target, ctx.policy, ctx.stage)
+        if violation is not None:
+            yield violation
+
+    def judge(self, source: str, target: str, policy: Policy, stage: Stage) -> Violation | None:
+        target_kind = policy.kind_of(target)
+        if target_kind is None or source == target:
+            return None
+        source_kind = policy.kind_of(source)
+        if source_kind is not None and policy.merge_allowed(source_kind, target_kind):
+            return None
+        fix = merge_fix(source, source_kind, target_kind, policy, stage)
+        if source_kind is None:
+            if not target_kind.protected:
+                return None
+            return self.violation(
+                target, f"{source} matches no branch kind and may not merge into {target}; "
+                f"{target} accepts merges from {policy.accepted_sources(target_kind)}", fix)
+        allowed = ", ".join(source_kind.into) if source_kind.into else "nothing"
+        return self.violation(
+            target, f"{source} may merge into {allowed}, not {target} "
+            f"({target} accepts merges from {policy.accepted_sources(target_kind)})", fix)
+
+
+RULE = MergeTarget()

@@ -1,0 +1,6 @@
+"""Transitional: the rule moves here from rules/runs.py."""
+from __future__ import annotations
+
+from flowwarden.rules.runs import MlflowRunStatus
+
+RULE = MlflowRunStatus()
