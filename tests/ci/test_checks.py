@@ -9,9 +9,9 @@ from typing import Any
 import yaml
 
 from flowwarden.adapters.git import GitRepo
-from flowwarden.entry.checks import checks_for, run_before_merge
 from flowwarden.core.records import Severity
 from flowwarden.core.stages import Stage
+from flowwarden.entry.checks import checks_for, run_before_merge
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
 from fwkit import PROJECT, Repo

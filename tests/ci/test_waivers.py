@@ -8,9 +8,9 @@ import yaml
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.records import CommitMessage, MergeAttempt, Severity, Violation
 from flowwarden.core.stages import Stage
+from flowwarden.engine.waivers import apply
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
-from flowwarden.engine.waivers import apply
 from fwkit import PROJECT, Repo
 
 

@@ -9,8 +9,8 @@ from flowwarden.adapters.git import GitRepo
 from flowwarden.core.records import CommitAttempt, Push, RefUpdate, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.policy.model import Policy
-from flowwarden.rules.base import Context
 from flowwarden.rules import RULES as ALL_RULES
+from flowwarden.rules.base import Context
 
 RULES = tuple(r for r in ALL_RULES if r.id.startswith("dvc-"))
 from fwkit import Repo

@@ -19,8 +19,8 @@ from flowwarden.adapters.git import GitRepo  # noqa: E402
 from flowwarden.core.records import Event, Severity, Violation
 from flowwarden.core.stages import Stage  # noqa: E402
 from flowwarden.policy.model import Policy  # noqa: E402
-from flowwarden.rules.base import Context  # noqa: E402
 from flowwarden.rules import RULES as ALL_RULES  # noqa: E402
+from flowwarden.rules.base import Context  # noqa: E402
 
 RULES = tuple(r for r in ALL_RULES if r.id.startswith("mlflow-"))
 

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from runkit import BRANCH, Runs, ids, make_ctx, populate, violations
 
+from flowwarden.adapters.git.messages import cited_values, trailer_block
 from flowwarden.core.records import (
     ZERO_SHA,
     CommitMessage,
@@ -15,7 +16,7 @@ from flowwarden.core.records import (
     Severity,
 )
 from flowwarden.core.stages import Stage
-from flowwarden.rules.runs import MlflowRunProvenance, cited_values, trailer_block
+from flowwarden.rules.mlflow_run_provenance import RULE as PROVENANCE
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"
 GATE = {"metrics": {"val_accuracy": ">= 0.90", "val_loss": "< 0.4"}}
@@ -350,9 +351,9 @@ def test_push_to_develop_gates_the_experiment_merges_it_brings(repo: Any,
 
 
 def test_provenance_is_off_by_default(repo: Any, server_runs: Runs) -> None:
-    assert MlflowRunProvenance.default_severity is Severity.OFF
+    assert PROVENANCE.default_severity is Severity.OFF
     ctx = make_ctx(repo, Stage.COMMIT_MSG, server(server_runs))
-    assert list(MlflowRunProvenance().check(CommitMessage(BRANCH, msg("S", server_runs.good)),
+    assert list(PROVENANCE.check(CommitMessage(BRANCH, msg("S", server_runs.good)),
                                             ctx)) == []
 
 
@@ -367,7 +368,7 @@ def test_provenance_accepts_runs_from_the_history_only(repo: Any, client: Any,
     repo.git("switch", "-q", BRANCH)
     ctx = make_ctx(repo, Stage.COMMIT_MSG, server(server_runs),
                    rules={"mlflow-run-provenance": {"severity": "error"}})
-    rule = MlflowRunProvenance()
+    rule = PROVENANCE
 
     def check(run_id: str) -> list[Any]:
         return list(rule.check(CommitMessage(BRANCH, msg("Cite", run_id)), ctx))

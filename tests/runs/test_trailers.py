@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runkit import PROJECT  # noqa: F401  (puts this checkout's src on sys.path)
 
+from flowwarden.adapters.git.messages import cited_values, message_text
 from flowwarden.entry.prepare import with_trailers
-from flowwarden.rules.runs import cited_values, message_text
 
 KEY = "MLflow-Run-Id"
 RUN = "0123456789abcdef0123456789abcdef"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flowwarden.adapters.git import GitRepo, looks_like_sha
-from flowwarden.adapters.git.messages import parse_merge_message
+from flowwarden.adapters.git.messages import message_text, parse_merge_message
 from flowwarden.core.records import (
     ZERO_SHA,
     BranchCreated,
@@ -68,14 +68,8 @@ def read_text(path: str) -> str:
 
 
 def clean_message(text: str) -> str:
-    """The message as git will record it: comment lines and the scissors section dropped."""
-    lines = []
-    for line in text.splitlines():
-        if re.match(r"^# -+ >8 -+", line):
-            break
-        if not line.startswith("#"):
-            lines.append(line)
-    return "\n".join(lines).strip() + "\n"
+    """The message as git will record it, newline-terminated."""
+    return message_text(text) + "\n"
 
 
 def build_events(call: HookCall, repo: GitRepo) -> list[Event]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flowwarden.adapters.git.messages import SCISSORS, trailer_block
 from flowwarden.adapters.mlflow import RUN_ID, Run, StoreUnreachable
 from flowwarden.rules.base import Context
-from flowwarden.rules.runs import SCISSORS, RunSettings, settings, store, trailer_block
+from flowwarden.rules.runs import RunSettings, settings, store
 
 # git's own sources for a message it wrote itself; those are left alone.
 SKIPPED_SOURCES = frozenset({"merge", "squash"})

@@ -14,8 +14,7 @@ def memoized(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, 
     """Cache `method`'s answer on the instance, keyed by its (hashable) arguments."""
     name = method.__name__
 
-    @functools.wraps(method)
-    def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         memo: dict[Hashable, Any] = self.__dict__.setdefault("_memo", {})
         key = (name, args, tuple(sorted(kwargs.items())))
         if key not in memo:
@@ -23,4 +22,5 @@ def memoized(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, 
         result: R = memo[key]
         return result
 
+    functools.update_wrapper(wrapper, method)
     return wrapper

@@ -13,7 +13,13 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from flowwarden.adapters.git import Commit
-from flowwarden.adapters.git.messages import parse_merge_message, strip_remote
+from flowwarden.adapters.git.messages import (
+    cited_values,
+    message_text,
+    misplaced,
+    parse_merge_message,
+    strip_remote,
+)
 from flowwarden.adapters.mlflow import (
     COMMIT_TAG,
     DEFAULT_TIMEOUT,
@@ -38,8 +44,6 @@ from flowwarden.core.records import (
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
 
-SCISSORS = "# ------------------------ >8 ------------------------"
-TRAILER_LINE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)")
 GATE = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
                   r"(?:[eE][-+]?[0-9]+)?)\s*")
 FIXUP_PREFIXES = ("fixup! ", "squash! ")
@@ -140,53 +144,6 @@ def settings(ctx: Context) -> RunSettings:
     if not isinstance(cached, RunSettings):
         cached = ctx.cache["runs:settings"] = RunSettings.from_section(ctx.policy.section("runs"))
     return cached
-
-
-# --- trailers ---------------------------------------------------------------------------
-
-
-def message_text(raw: str) -> str:
-    """The message git will record: no comment lines, nothing below the scissors line."""
-    lines = []
-    for line in raw.splitlines():
-        if line.rstrip() == SCISSORS:
-            break
-        if not line.startswith("#"):
-            lines.append(line.rstrip())
-    return "\n".join(lines).strip("\n")
-
-
-def trailer_block(raw: str) -> list[tuple[str, str]]:
-    """`(key, value)` pairs of the message's trailer block, git's way.
-
-    The block is the last paragraph, never the first (that is the subject), and every line
-    in it is `Key: value` or a continuation indented under one.
-    """
-    paragraphs = [p for p in re.split(r"\n\s*\n", message_text(raw)) if p.strip()]
-    if len(paragraphs) < 2:
-        return []
-    pairs: list[tuple[str, str]] = []
-    for line in paragraphs[-1].splitlines():
-        match = TRAILER_LINE.fullmatch(line)
-        if match:
-            pairs.append((match[1], match[2].strip()))
-        elif line[:1] in (" ", "\t") and pairs:
-            key, value = pairs[-1]
-            pairs[-1] = (key, f"{value} {line.strip()}")
-        else:
-            return []
-    return pairs
-
-
-def cited_values(raw: str, key: str) -> list[str]:
-    """The values of every `key:` trailer (keys compare case-insensitively, as git's do)."""
-    return [v for k, v in trailer_block(raw) if k.lower() == key.lower()]
-
-
-def misplaced(raw: str, key: str) -> bool:
-    """A `key:` line exists but not in the trailer block, where git would not see it."""
-    pattern = re.compile(rf"^{re.escape(key)}\s*:", re.IGNORECASE | re.MULTILINE)
-    return bool(pattern.search(message_text(raw))) and not cited_values(raw, key)
 
 
 # --- what an event asks about: messages grouped by branch -------------------------------

@@ -5,11 +5,11 @@ from flowwarden.adapters.git.repo import (
     EMPTY_TREE,
     Commit,
     GitRepo,
-    NotARepository,
     looks_like_sha,
     parse_commit,
     parse_raw_diff,
 )
+from flowwarden.core.errors import NotARepository
 
 __all__ = ["EMPTY_TREE", "Commit", "GitRepo", "NotARepository", "looks_like_sha",
            "parse_commit", "parse_raw_diff"]

@@ -1,9 +1,12 @@
-"""Which branch a merge commit brought in, read from the message git or a forge wrote."""
+"""Commit messages as git handles them: cleanup, the trailer block, and merge subjects."""
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
+
+SCISSORS = "# ------------------------ >8 ------------------------"
+TRAILER_LINE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)")
 
 _PATTERNS = (
     # GitHub: "Merge pull request #12 from owner/feature/x"
@@ -48,3 +51,47 @@ def strip_remote(name: str, remotes: Iterable[str]) -> str:
         if name.startswith(remote + "/"):
             return name[len(remote) + 1:]
     return name
+
+
+def message_text(raw: str) -> str:
+    """The message git will record: no comment lines, nothing below the scissors line."""
+    lines = []
+    for line in raw.splitlines():
+        if line.rstrip() == SCISSORS:
+            break
+        if not line.startswith("#"):
+            lines.append(line.rstrip())
+    return "\n".join(lines).strip("\n")
+
+
+def trailer_block(raw: str) -> list[tuple[str, str]]:
+    """`(key, value)` pairs of the message's trailer block, git's way.
+
+    The block is the last paragraph, never the first (that is the subject), and every line
+    in it is `Key: value` or a continuation indented under one.
+    """
+    paragraphs = [p for p in re.split(r"\n\s*\n", message_text(raw)) if p.strip()]
+    if len(paragraphs) < 2:
+        return []
+    pairs: list[tuple[str, str]] = []
+    for line in paragraphs[-1].splitlines():
+        match = TRAILER_LINE.fullmatch(line)
+        if match:
+            pairs.append((match[1], match[2].strip()))
+        elif line[:1] in (" ", "\t") and pairs:
+            key, value = pairs[-1]
+            pairs[-1] = (key, f"{value} {line.strip()}")
+        else:
+            return []
+    return pairs
+
+
+def cited_values(raw: str, key: str) -> list[str]:
+    """The values of every `key:` trailer (keys compare case-insensitively, as git's do)."""
+    return [v for k, v in trailer_block(raw) if k.lower() == key.lower()]
+
+
+def misplaced(raw: str, key: str) -> bool:
+    """A `key:` line exists but not in the trailer block, where git would not see it."""
+    pattern = re.compile(rf"^{re.escape(key)}\s*:", re.IGNORECASE | re.MULTILINE)
+    return bool(pattern.search(message_text(raw))) and not cited_values(raw, key)
