@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -35,8 +36,8 @@ def test_readme_rule_table_is_generated_from_the_rules() -> None:
 
 def cli(tmp_path: Path, *args: str) -> Result:
     """This checkout's `flowwarden`, run outside any repository (the preset's severities)."""
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT / "src"), "HOME": str(tmp_path),
-           "GIT_CEILING_DIRECTORIES": str(tmp_path.parent), "NO_COLOR": "1"}
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PROJECT / "src"),
+           "HOME": str(tmp_path), "GIT_CEILING_DIRECTORIES": str(tmp_path.parent), "NO_COLOR": "1"}
     return run([sys.executable, "-m", "flowwarden", *args], tmp_path, env)
 
 
