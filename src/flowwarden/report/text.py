@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from flowwarden.core.records import Outcome, Severity, Violation
+from flowwarden.report import Report
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "waived": "\033[2m", "fix": "\033[36m"}
 _RESET = "\033[0m"
@@ -53,3 +54,10 @@ def render(outcome: Outcome, what: str, color: bool = False, local: bool = True)
                 "the server still check)." if local else "")
         parts.append(f"flowwarden: {what} refused ({errors}).{hint}")
     return "\n".join(parts)
+
+
+def report(r: Report) -> str:
+    """The text report, newline-terminated; empty when there is nothing to say."""
+    if not (r.outcome.violations or r.outcome.notes):
+        return ""
+    return render(r.outcome, r.what, r.color, r.local) + "\n"
