@@ -24,8 +24,8 @@ class Where(NamedTuple):
 LOCAL = Where("flowwarden", f"correct the policy (`flowwarden policy validate`), or {_NO_VERIFY}",
               _NO_VERIFY)
 SERVER = Where("flowwarden", "correct the policy on the protected branch (`flowwarden policy "
-               "validate`); --no-verify cannot skip this server-side check, so ask the "
-               "server's administrators to apply the fix")
+               "validate`); a push cannot skip this server-side check, so ask the server's "
+               "administrators to apply the fix")
 CI = Where("flowwarden ci", "correct the policy on the target branch; the incoming commits "
            "cannot change which policy judges them")
 AUDIT = Where("flowwarden audit", "correct the policy (`flowwarden policy validate`)")
