@@ -1,4 +1,7 @@
-"""One function per `flowwarden` subcommand: gather input, run the engine, report."""
+"""One function per `flowwarden` subcommand: gather input, run the engine, report.
+
+What only one command needs (install, demo, the schema, prepare-commit-msg's run lookup) is
+imported when that command runs: a hook pays for none of it."""
 from __future__ import annotations
 
 import sys
@@ -11,7 +14,7 @@ from flowwarden.core.stages import Stage
 from flowwarden.engine.evaluate import evaluate
 from flowwarden.entry.hook import HookCall, build_events, detect_stage, message_source
 from flowwarden.entry.output import emit
-from flowwarden.policy.load import load_policy
+from flowwarden.policy.load import load_policy, load_policy_file
 from flowwarden.policy.model import Policy
 from flowwarden.rules import Context, all_rules, rule_by_id
 
@@ -180,8 +183,6 @@ def cmd_policy(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, 
 def _load_for_command(file: str | None) -> Policy:
     """Validation always reads afresh: the cache is for hooks."""
     from pathlib import Path
-
-    from flowwarden.policy.load import load_policy_file
 
     if file is not None:
         if not Path(file).is_file():

@@ -7,7 +7,15 @@ from typing import TextIO
 from flowwarden.core.errors import Exit
 from flowwarden.core.records import Outcome
 from flowwarden.report import Report, reporter
-from flowwarden.report.text import use_color
+
+
+def use_color(choice: str, stream: TextIO, env: Mapping[str, str]) -> bool:
+    """--color: always, never, or auto (a terminal, unless NO_COLOR or TERM=dumb)."""
+    if choice == "always":
+        return True
+    if choice == "never" or env.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty() and env.get("TERM") != "dumb"
 
 
 def exit_for(outcome: Outcome) -> Exit:
@@ -19,6 +27,8 @@ def emit(outcome: Outcome, what: str, fmt: str, color: str, stream: TextIO,
          local: bool = True) -> Exit:
     """Print an outcome in format `fmt` (json to `json_stream` when given, so a hook's stdout
     stays machine-readable) and return its exit code."""
+    if fmt == "text" and not (outcome.violations or outcome.notes):
+        return exit_for(outcome)  # nothing to say: a passing hook loads no reporter
     target = (json_stream or stream) if fmt == "json" else stream
     report = Report(outcome, what, f"flowwarden: {what}", local,
                     use_color(color, stream, env))
