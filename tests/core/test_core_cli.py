@@ -264,7 +264,8 @@ def test_rules_outside_a_repository_lists_the_preset(repo: Repo, tmp_path: Path)
 
 @pytest.mark.parametrize(("argv", "skip"), [
     (["hook", "pre-commit"], True), (["-C", "x", "--format", "json", "hook", "auto"], True),
-    (["hook", "pre-receive"], False), (["ci", "--run-checks"], False),
+    (["hook", "pre-receive"], False), (["hook", "--format", "json", "pre-receive"], False),
+    (["ci", "--run-checks"], False),
     (["audit"], False), (["rules"], False)])
 def test_an_internal_error_is_one_line_exit_3_and_says_how_to_skip_only_where_one_can(
         argv: list[str], skip: bool) -> None:

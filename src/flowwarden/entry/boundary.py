@@ -36,16 +36,17 @@ _GLOBAL_OPTIONS = ("-C", "--format", "--color")  # they take a value
 
 def where(argv: Sequence[str]) -> Where:
     """Which command `argv` runs, read without parsing it (parsing may be what fails)."""
-    words = iter(argv)
-    for word in words:
+    words: list[str] = []
+    rest = iter(argv)
+    for word in rest:
         if word in _GLOBAL_OPTIONS:
-            next(words, None)
+            next(rest, None)
         elif not word.startswith("-"):
-            if word == "hook":
-                stage = next((w for w in words if not w.startswith("-")), "")
-                return SERVER if stage == "pre-receive" else LOCAL
-            return {"ci": CI, "audit": AUDIT}.get(word, COMMAND)
-    return COMMAND
+            words.append(word)
+    command, stage = (words + ["", ""])[:2]
+    if command == "hook":
+        return SERVER if stage == "pre-receive" else LOCAL
+    return {"ci": CI, "audit": AUDIT}.get(command, COMMAND)
 
 
 class Stop(Exception):
