@@ -1,13 +1,15 @@
 """Waivers: a `Flowwarden-Waive: <rule> <reason>` trailer or a policy entry turns a violation
-into a reported waiver, never a silent one, and only for rules the policy lets be waived."""
+into a reported waiver, never a silent one, and only for rules the policy lets be waived.
+
+The trailer is read from git's trailer block only, like every trailer flowwarden reads."""
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable
+from typing import NamedTuple
 
+from flowwarden.adapters.git.messages import trailer_block
 from flowwarden.core.records import (
     CommitAttempt,
     CommitMessage,
@@ -17,14 +19,13 @@ from flowwarden.core.records import (
     Severity,
     Violation,
 )
+from flowwarden.policy.sections import PolicyWaiver
 from flowwarden.rules.base import Context
 
 TRAILER = "Flowwarden-Waive"
-_TRAILER_LINE = re.compile(rf"^{TRAILER}:[ \t]*(\S+)[ \t]*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class Waiver:
+class Waiver(NamedTuple):
     """One waiver as found: where it came from and, for policy entries, its limits."""
 
     rule: str
@@ -41,22 +42,19 @@ class Waiver:
 
 
 def trailer_waivers(message: str, origin: str, commit: str | None = None) -> list[Waiver]:
-    """Every `Flowwarden-Waive:` line of a commit message (the reason may be empty: reported)."""
-    return [Waiver(m.group(1), m.group(2), origin, commit)
-            for m in _TRAILER_LINE.finditer(message)]
+    """Every `Flowwarden-Waive:` trailer of a commit message (the reason may be empty:
+    reported); keys compare case-insensitively, as git's do."""
+    found = []
+    for key, value in trailer_block(message):
+        words = value.split(None, 1)
+        if key.lower() == TRAILER.lower() and words:
+            found.append(Waiver(words[0], words[1] if len(words) > 1 else "", origin, commit))
+    return found
 
 
-def policy_waivers(entries: Sequence[Mapping[str, Any]]) -> list[Waiver]:
-    return [Waiver(str(e["rule"]), str(e.get("reason", "")), "policy",
-                   expires=_as_date(e.get("expires")), subject=e.get("subject"))
+def policy_waivers(entries: Iterable[PolicyWaiver]) -> list[Waiver]:
+    return [Waiver(e.rule, e.reason, "policy", expires=e.expires, subject=e.subject)
             for e in entries]
-
-
-def _as_date(value: object) -> dt.date | None:
-    # PyYAML reads an unquoted 2027-01-31 as a date; a quoted one stays a string.
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 def relevant_waivers(event: Event, ctx: Context) -> list[Waiver]:
@@ -104,14 +102,13 @@ def apply(violations: tuple[Violation, ...], event: Event,
     if not any(v.severity is not Severity.OFF for v in violations):
         return violations
     trailers = relevant_waivers(event, ctx)
-    entries = ctx.policy.document.get("waivers") or []
-    listed = policy_waivers(entries)
+    listed = policy_waivers(ctx.policy.waivers)
     today = dt.datetime.now(dt.timezone.utc).date()
     return tuple(_judge(v, trailers, listed, ctx, today) for v in violations)
 
 
 def waivable(rule: str, ctx: Context) -> bool:
-    return bool(ctx.policy.rule_settings(rule).get("waivable", False))
+    return ctx.policy.rule_settings(rule).waivable
 
 
 def _judge(v: Violation, trailers: list[Waiver], listed: list[Waiver], ctx: Context,

@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         repo = GitRepo.discover(".")
         policy = load_policy(repo.root)
         since = None
-        start = args.since or policy.section("ci").get("audit_since")
+        start = args.since or policy.ci.audit_since
         if start:
             since = repo.rev_parse(str(start))
             if since is None:

@@ -50,7 +50,7 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
     else:
         ctx = Context(local_policy(repo), repo, stage, env)
         outcome = run_events(events, ctx)
-        if not outcome.blocking and ctx.policy.document.get("checks"):
+        if not outcome.blocking and ctx.policy.checks:
             outcome = combine([outcome, _checks_before_merge(events, ctx, err)])
     if stage is Stage.POST_CHECKOUT:  # advice only: the checkout already happened
         outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
