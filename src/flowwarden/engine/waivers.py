@@ -4,10 +4,9 @@ into a reported waiver, never a silent one, and only for rules the policy lets b
 The trailer is read from git's trailer block only, like every trailer flowwarden reads."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from flowwarden.adapters.git.messages import trailer_block
 from flowwarden.core.records import (
@@ -21,6 +20,9 @@ from flowwarden.core.records import (
 )
 from flowwarden.policy.sections import PolicyWaiver
 from flowwarden.rules.base import Context
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 TRAILER = "Flowwarden-Waive"
 
@@ -101,6 +103,8 @@ def apply(violations: tuple[Violation, ...], event: Event,
     """Set `waived_by` where a waiver the policy allows covers a violation; say why otherwise."""
     if not any(v.severity is not Severity.OFF for v in violations):
         return violations
+    import datetime as dt  # only when there is something to waive: hooks load this module
+
     trailers = relevant_waivers(event, ctx)
     listed = policy_waivers(ctx.policy.waivers)
     today = dt.datetime.now(dt.timezone.utc).date()

@@ -19,7 +19,7 @@ from flowwarden import __version__
 from flowwarden.core.errors import PolicyError
 from flowwarden.policy.model import Policy
 from flowwarden.policy.schema import did_you_mean, known_rule_ids, policies_dir
-from flowwarden.policy.where import Merged
+from flowwarden.policy.sections import Merged
 
 if TYPE_CHECKING:
     from flowwarden.adapters.git import GitRepo

@@ -14,8 +14,14 @@ from typing import Any, NamedTuple
 from flowwarden.core.records import Severity
 from flowwarden.policy import sections
 from flowwarden.policy.schema import did_you_mean
-from flowwarden.policy.sections import Check, CiSettings, PolicyWaiver, RuleSettings
-from flowwarden.policy.where import KeyPath, Nowhere, Where
+from flowwarden.policy.sections import (
+    Check,
+    CiSettings,
+    KeyPath,
+    PolicyWaiver,
+    RuleSettings,
+    Where,
+)
 
 _KIND_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 _NO_SETTINGS = RuleSettings()
@@ -90,7 +96,7 @@ class Policy(NamedTuple):
     def from_document(cls, document: Mapping[str, Any], source: str,
                       at: Where | None = None) -> Policy:
         """Build every section; `at` places errors (None: the document has no positions)."""
-        at = at or Nowhere(source)
+        at = at or Where(source)
         kinds = branch_kinds(document.get("branches", {}), at)
         kind_names = [k.name for k in kinds]
 

@@ -2,23 +2,59 @@
 
 A record's field defaults are the policy's defaults: a key the policy leaves out keeps the
 record's value, and neither the schema nor the preset repeats it. Builders check what the
-schema cannot say (a date that exists, a finite timeout, a target that names a branch).
+schema cannot say (a date that exists, a finite timeout, a target that names a branch) and
+raise through a `Where`, which places the error in the file that wrote the value.
 """
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from flowwarden.core.errors import PolicyError
 from flowwarden.core.records import Severity
 from flowwarden.policy.schema import did_you_mean
-from flowwarden.policy.where import KeyPath, Where
 
-MAX_CHECK_SECONDS = 86400.0  # a day: threading's own limit is far above any real test run
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from flowwarden.policy.yamlmarks import Located
+
+KeyPath = tuple[object, ...]
+
+
+class Where:
+    """Places errors in a document without positions (a cache entry, a test's dict): they
+    name the source only."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def error(self, path: KeyPath, message: str, prefer_key: bool = False) -> PolicyError:
+        return PolicyError(self.source, None, None, path, message)
+
+
+class Merged(Where):
+    """The files a merged policy came from, the one whose values win first."""
+
+    def __init__(self, files: Sequence[Located]) -> None:
+        super().__init__(files[0].name)
+        self.files = files
+
+    def error(self, path: KeyPath, message: str, prefer_key: bool = False) -> PolicyError:
+        """Points at the winning file that wrote `path`, or else its closest parent."""
+        for size in range(len(path), -1, -1):
+            prefix = path[:size]
+            for file in self.files:
+                if prefix in file.values or prefix in file.keys:
+                    return file.error(path, message, prefer_key)
+        return self.files[0].error(path, message, prefer_key)
+
+
+MAX_CHECK_SECONDS = 86400.0  # a day: no test run is longer, and huge values overflow threading
+_DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"  # compiled on first use: few policies date waivers
 
 
 class RuleSettings(NamedTuple):
@@ -125,7 +161,9 @@ def _date(at: Where, path: KeyPath) -> Callable[[Any], dt.date]:
 
 def iso_date(value: object, at: Where, path: KeyPath) -> dt.date:
     """A date written as YYYY-MM-DD that exists on the calendar."""
-    match = _DATE.fullmatch(value) if isinstance(value, str) else None
+    import datetime as dt  # only for a policy with dated waivers: hooks load this module
+
+    match = re.fullmatch(_DATE, value) if isinstance(value, str) else None
     why = ""
     if match:
         try:
