@@ -118,3 +118,19 @@ def test_a_policy_waiver_with_an_impossible_date_does_not_build() -> None:
     bad = [{"rule": "protected-history", "reason": "r", "expires": "2027-02-30"}]
     with pytest.raises(PolicyError, match=r"waivers\[0\]\.expires: expected an ISO date"):
         Policy.from_document({**document, "waivers": bad}, "test")
+
+
+def test_a_policy_waiver_names_a_commit_by_any_abbreviation(repo: Repo) -> None:
+    """The schema says a waiver's subject may be an abbreviated commit sha: a violation about
+    that commit (named by ten digits in its message) is covered by 7 digits or all 40."""
+    sha = feature_commits(repo, "One")[0]
+    event = CommitMessage("develop", "Tweak\n")
+    about = Violation("protected-history", "develop", f"{sha[:10]} on develop is not a merge",
+                      "git revert HEAD")
+    for written in (sha[:7], sha):
+        only = [{"rule": "protected-history", "reason": "import", "subject": written}]
+        (v,) = apply((about,), event, context(repo, WAIVABLE, only))
+        assert v.waived_by == "policy waiver: import", written
+    other = [{"rule": "protected-history", "reason": "import", "subject": "0000000"}]
+    (v,) = apply((about,), event, context(repo, WAIVABLE, other))
+    assert v.waived_by is None

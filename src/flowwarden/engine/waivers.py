@@ -122,7 +122,7 @@ def _judge(v: Violation, trailers: list[Waiver], listed: list[Waiver], ctx: Cont
     said: list[str] = []
     candidates = [w for w in _covering(v, trailers) if w.rule == v.rule]
     candidates += [w for w in listed if w.rule == v.rule
-                   and (w.subject is None or w.subject == v.subject)]
+                   and (w.subject is None or _names_subject(w.subject, v))]
     for w in candidates:
         if not w.reason:
             said.append(f"{TRAILER} in {w.origin} ignored: it gives no reason "
@@ -144,6 +144,16 @@ def _covering(v: Violation, trailers: list[Waiver]) -> list[Waiver]:
     if token is None:
         return trailers
     return [w for w in trailers if w.commit is not None and w.commit.startswith(token)]
+
+
+def _names_subject(subject: str, v: Violation) -> bool:
+    """A policy waiver's subject: the violation's subject, or the commit it is about by any
+    abbreviation of its sha (violations name commits by 7 to 10 hex digits)."""
+    if subject == v.subject:
+        return True
+    token = _commit_token(v.subject) or _commit_token(v.message)
+    return token is not None and _commit_token(subject) == subject \
+        and (token.startswith(subject) or subject.startswith(token))
 
 
 def _commit_token(text: str) -> str | None:
