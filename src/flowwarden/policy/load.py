@@ -217,8 +217,8 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_file(doc: Located) -> None:
-    """Rule ids exist, under `rules:` and in `waivers:` (the schema keeps no list of them
-    for keys, and its enum error would list all eighteen)."""
+    """The rule ids `rules:` and `waivers:` name exist (here rather than in the schema, to
+    say which id was meant)."""
     named: list[tuple[tuple[object, ...], str, bool]] = [
         (("rules", rule_id), rule_id, True) for rule_id in doc.data.get("rules", {})]
     named += [(("waivers", i, "rule"), entry["rule"], False)

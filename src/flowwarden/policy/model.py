@@ -2,7 +2,8 @@
 
 Every section is built here from the merged document, so a malformed value is a PolicyError
 at load time (with file:line:col when the document's positions are known), and nothing
-downstream reads the raw document.
+downstream reads the raw document; `data` and `runs` still do, through `section()`, until
+they have typed sections of their own.
 """
 from __future__ import annotations
 
