@@ -12,7 +12,6 @@ from flowwarden.adapters.git import GitRepo
 from flowwarden.core.records import MergeAttempt, Outcome, Severity
 from flowwarden.core.stages import Stage
 from flowwarden.engine.evaluate import evaluate
-from flowwarden.facts.checks import checks_for
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context
 from fwkit import PROJECT, Repo
@@ -43,10 +42,10 @@ BROKEN = {"name": "smoke", "before_merge_into": ["develop"],
 def test_checks_are_chosen_by_branch_name_or_kind() -> None:
     policy = policy_with([UNIT, {**BROKEN, "before_merge_into": ["main"]},
                           {**UNIT, "name": "release only", "before_merge_into": ["release"]}])
-    assert [c.name for c in checks_for(policy, "main")] == ["unit tests", "smoke"]
-    assert [c.name for c in checks_for(policy, "develop")] == ["unit tests"]
-    assert [c.name for c in checks_for(policy, "release/1.2.0")] == ["release only"]
-    assert checks_for(policy, "feature/x") == ()
+    assert [c.name for c in policy.checks_for("main")] == ["unit tests", "smoke"]
+    assert [c.name for c in policy.checks_for("develop")] == ["unit tests"]
+    assert [c.name for c in policy.checks_for("release/1.2.0")] == ["release only"]
+    assert policy.checks_for("feature/x") == ()
 
 
 def test_a_passing_check_streams_its_output_and_duration(repo: Repo) -> None:

@@ -150,7 +150,7 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -
     repo = GitRepo.discover(".")
     policy = load_policy(repo.root)
     since = None
-    start = args.since or policy.section("ci").get("audit_since")
+    start = args.since or policy.ci.audit_since
     if start:
         since = repo.rev_parse(str(start))
         if since is None:

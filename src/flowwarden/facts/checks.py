@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple, TextIO
+from typing import NamedTuple, TextIO
 
 from flowwarden.adapters.checks import Check, CheckResult, run_check
 from flowwarden.adapters.git import GitRepo
@@ -22,21 +22,6 @@ class CheckRun(NamedTuple):
         return tuple(r for r in self.results if not r.passed)
 
 
-def checks_for(policy: Policy, target: str) -> tuple[Check, ...]:
-    """The checks whose `before_merge_into` names `target` or its branch kind."""
-    kind = policy.kind_of(target)
-    names = {target} | ({kind.name} if kind else set())
-    return tuple(c for c in map(_parse, policy.document.get("checks") or [])
-                 if names & set(c.targets))
-
-
-def _parse(entry: Mapping[str, Any]) -> Check:
-    timeout = entry.get("timeout")
-    return Check(str(entry["name"]), tuple(str(a) for a in entry["run"]),
-                 tuple(entry.get("before_merge_into", ())),
-                 float(timeout) if timeout is not None else None)
-
-
 class CheckFacts:
     """The policy's checks, run in the work tree with their output streamed to `progress`;
     with no `progress` this run runs no commands (CI without --run-checks, check, audit)."""
@@ -51,7 +36,7 @@ class CheckFacts:
     @memoized
     def planned(self, target: str) -> tuple[Check, ...]:
         """The checks a merge into `target` would run here (none when this run runs none)."""
-        return checks_for(self.policy, target) if self.progress is not None else ()
+        return self.policy.checks_for(target) if self.progress is not None else ()
 
     @memoized
     def before_merge(self, target: str, tip: str | None = None) -> CheckRun:
