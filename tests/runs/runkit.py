@@ -16,7 +16,7 @@ if str(PROJECT / "src") not in sys.path:  # the package is not installed: test t
     sys.path.insert(0, str(PROJECT / "src"))
 
 from flowwarden.adapters.git import GitRepo  # noqa: E402
-from flowwarden.core.records import Event, Severity, Violation
+from flowwarden.core.records import Event, Severity, Violation  # noqa: E402
 from flowwarden.core.stages import Stage  # noqa: E402
 from flowwarden.policy.model import Policy  # noqa: E402
 from flowwarden.rules import RULES as ALL_RULES  # noqa: E402

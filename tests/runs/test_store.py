@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from runkit import BRANCH, AuthProxy, Runs
 
-from flowwarden.adapters.mlflow import StoreUnreachable, open_store, resolve_uri
+from flowwarden.adapters.mlflow import StoreUnreachable
+from flowwarden.adapters.mlflow.store import open_store, resolve_uri
 
 
 @pytest.fixture(params=["server", "sqlite", "file"])

@@ -5,6 +5,7 @@ Rules ask facts; facts ask the adapters. Each domain keeps its questions in its 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 
 from flowwarden.adapters.git import GitRepo
@@ -20,10 +21,12 @@ from flowwarden.policy.model import Policy
 class Facts:
     """Everything a rule may ask about the repository in one run, each answered once."""
 
-    def __init__(self, repo: GitRepo, policy: Policy, stage: Stage) -> None:
+    def __init__(self, repo: GitRepo, policy: Policy, stage: Stage,
+                 env: Mapping[str, str]) -> None:
         self.repo = repo
         self.policy = policy
         self.stage = stage
+        self.env = env  # the hook's environment: MLFLOW_* for the tracking store
 
     @cached_property
     def history(self) -> HistoryFacts:
@@ -35,7 +38,8 @@ class Facts:
 
     @cached_property
     def runs(self) -> RunFacts:
-        return RunFacts(self.repo, self.policy, self.stage, self.history)
+        return RunFacts(self.repo, self.policy, self.stage, self.env, self.history,
+                        self.merged_branch)
 
     @memoized
     def merged_branch(self, name: str | None, sha: str | None) -> str | None:

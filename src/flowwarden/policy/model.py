@@ -5,7 +5,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from flowwarden.core.errors import PolicyError
 from flowwarden.core.records import Severity
+from flowwarden.policy.runs import Fail, RunSettings, parse_runs
 
 
 class BranchKind(NamedTuple):
@@ -30,9 +32,13 @@ class Policy(NamedTuple):
     document: Mapping[str, Any]
     source: str  # where it came from, for messages
     kinds: tuple[BranchKind, ...] = ()
+    runs: RunSettings = RunSettings()
 
     @classmethod
-    def from_document(cls, document: Mapping[str, Any], source: str) -> Policy:
+    def from_document(cls, document: Mapping[str, Any], source: str,
+                      fail: Fail | None = None) -> Policy:
+        """`fail` locates a malformed value in its file; without it, the key path alone."""
+        fail = fail or (lambda path, message: PolicyError(source, None, None, path, message))
         kinds = tuple(
             BranchKind(
                 name=name,
@@ -44,7 +50,8 @@ class Policy(NamedTuple):
             )
             for name, spec in document.get("branches", {}).items()
         )
-        return cls(document=document, source=source, kinds=kinds)
+        return cls(document=document, source=source, kinds=kinds,
+                   runs=parse_runs(document.get("runs") or {}, fail))
 
     def kind(self, name: str) -> BranchKind | None:
         return next((k for k in self.kinds if k.name == name), None)

@@ -26,7 +26,7 @@ class Context:
 
     @cached_property
     def facts(self) -> Facts:
-        return Facts(self.repo, self.policy, self.stage)
+        return Facts(self.repo, self.policy, self.stage, self.env)
 
 
 class Rule:
