@@ -1,7 +1,6 @@
 """Helpers for the run-rule tests: run sets, contexts, and calling the rules directly."""
 from __future__ import annotations
 
-import socket
 import sys
 import uuid
 from collections.abc import Mapping
@@ -26,13 +25,6 @@ RULES = tuple(r for r in ALL_RULES if r.id.startswith("mlflow-"))
 
 PRESET = PROJECT / "policies" / "gitflow-ml.yaml"
 BRANCH = "experiment/wide-encoder"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 
 @dataclass(frozen=True)
@@ -75,6 +67,23 @@ def populate(client: Any, uri: str, branch: str = BRANCH, commit: str = "a" * 40
     deleted = run("FINISHED", {"val_accuracy": [0.99]})
     client.delete_run(deleted)
     return Runs(uri, good, weak, failed, running, deleted, experiment)
+
+
+def head_time_ms(repo: Any) -> int:
+    """HEAD's commit time in milliseconds: prepare-commit-msg offers runs started since."""
+    return int(repo.git("log", "-1", "--format=%ct").out) * 1000
+
+
+def branch_run(client: Any, experiment: str, branch: str, start_ms: int,
+               status: str | None = "FINISHED", commit: str = "b" * 40) -> str:
+    """A run of `branch` that started at `start_ms`: no test depends on the clock."""
+    run = client.create_run(experiment, start_time=start_ms,
+                            tags={"mlflow.source.git.branch": branch,
+                                  "mlflow.source.git.commit": commit})
+    run_id: str = run.info.run_id
+    if status:
+        client.set_terminated(run_id, status)
+    return run_id
 
 
 def mlflow_client(uri: str) -> Any:
