@@ -17,7 +17,6 @@ from flowwarden.adapters.git.messages import (
     strip_remote,
 )
 from flowwarden.adapters.mlflow import RUN_ID, Run, StoreUnreachable, TrackingStore, redact
-from flowwarden.adapters.mlflow.store import open_store, resolve_uri
 from flowwarden.core.records import CommitAttempt, CommitMessage, Event, MergeAttempt, Push
 from flowwarden.core.stages import Stage
 from flowwarden.facts.history import HistoryFacts
@@ -199,14 +198,16 @@ class RunFacts:
         if isinstance(self._store, StoreUnreachable):
             raise self._store
         if self._store is None:
+            from flowwarden.adapters.mlflow import store as stores  # only when asked: urllib
+
             try:
                 uri = self.uri()
                 if uri is None:
                     raise StoreUnreachable("no tracking store configured: set "
                                            "runs.tracking_uri in the policy or "
                                            "MLFLOW_TRACKING_URI")
-                self._store = open_store(uri, self.env, self.repo.root,
-                                         self.policy.runs.timeout)
+                self._store = stores.open_store(uri, self.env, self.repo.root,
+                                                self.policy.runs.timeout)
             except StoreUnreachable as error:
                 self._store = error
                 raise
@@ -230,6 +231,8 @@ class RunFacts:
         return self.store().search_runs(branch, since)
 
     def uri(self) -> str | None:
+        from flowwarden.adapters.mlflow.store import resolve_uri
+
         return resolve_uri(self.policy.runs.tracking_uri, self.env, self.repo.root)
 
     def store_name(self) -> str:

@@ -19,8 +19,9 @@ from flowwarden.core.stages import Stage
 #: Builds the error for a malformed value at a key path (located in its file when known).
 Fail = Callable[[tuple[object, ...], str], PolicyError]
 
-GATE = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
-                  r"(?:[eE][-+]?[0-9]+)?)\s*")
+# Compiled on first use (re caches it): most policies gate nothing, and hooks start often.
+GATE = (r"\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+        r"(?:[eE][-+]?[0-9]+)?)\s*")
 
 #: Which `on_unreachable` entry applies at each stage (others: `ci`).
 CONTEXT_OF_STAGE = MappingProxyType({
@@ -108,7 +109,7 @@ def parse_runs(section: Mapping[str, Any], fail: Fail) -> RunSettings:
 
 
 def parse_gate(metric: str, expression: object, fail: Fail) -> Gate:
-    match = GATE.fullmatch(expression) if isinstance(expression, str) else None
+    match = re.fullmatch(GATE, expression) if isinstance(expression, str) else None
     if match is None:
         raise fail(("runs", "metrics", metric),
                    f"{expression!r} is not a threshold; expected an operator "
