@@ -20,7 +20,7 @@ from runkit import (
     violations,
 )
 
-from flowwarden.core.records import MergeAttempt, Severity
+from flowwarden.core.records import CommitMessage, MergeAttempt, Severity
 from flowwarden.core.stages import Stage
 
 
@@ -128,3 +128,14 @@ def test_one_per_branch_needs_one_citing_commit_before_push(repo: Any, server_ru
 
     repo.git("commit", "-q", "--allow-empty", "-m", msg("Record run", server_runs.good))
     assert violations(push_of(repo, BRANCH), make_ctx(repo, Stage.PRE_PUSH, cfg)) == []
+
+
+def test_one_run_judges_each_event_by_its_own_messages(repo: Any) -> None:
+    # An audit or a receive judges many events with one context: the facts remember each
+    # event's messages under the event itself, never under another's.
+    ctx = make_ctx(repo, Stage.COMMIT_MSG, {"verify": False})
+    uncited, cited = CommitMessage(BRANCH, "Try\n"), CommitMessage(BRANCH, msg("Try", UNKNOWN))
+
+    assert ids(violations(uncited, ctx)) == ["mlflow-run-id"]
+    assert violations(cited, ctx) == []
+    assert ids(violations(CommitMessage(BRANCH, "Try\n"), ctx)) == ["mlflow-run-id"]
