@@ -65,6 +65,16 @@ def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"mlflow server did not become healthy in 120 s:\n{log.read_text()[-2000:]}")
 
 
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """End the server's process group; a loaded machine may need more than a polite ask."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
 def rest(url: str, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
     request = urllib.request.Request(f"{url}/api/2.0/mlflow/{endpoint}",
                                      data=json.dumps(body).encode(), method="POST",
@@ -173,8 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                           [sys.executable, "-c", "pass"], work / "verified0", env))
             rows = measure(cases, ns.rounds)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(15)
+            stop(server)
     report(rows, ns.rounds)
     return 0
 
