@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
 # These parse their own options, and are imported only when asked for.
 DELEGATED = {"ci": "flowwarden.entry.ci", "audit": "flowwarden.entry.audit",
              "test": "flowwarden.entry.policy_test", "export": "flowwarden.entry.export",
-             "policy graph": "flowwarden.entry.graph", "policy diff": "flowwarden.entry.policy_diff"}
+             "policy graph": "flowwarden.entry.graph",
+             "policy diff": "flowwarden.entry.policy_diff"}
 
 
 def _dispatch(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str]) -> int:
