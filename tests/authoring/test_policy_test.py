@@ -142,3 +142,12 @@ def test_a_missing_case_file_is_a_usage_error(tmp_path: Path, env: dict[str, str
     result = fw(tmp_path, env, "test", "nowhere.yaml")
     assert result.code == 2
     assert "nowhere.yaml: cannot read the case file" in result.err
+
+
+def test_an_operation_git_refuses_is_a_case_file_error(tmp_path: Path, env: dict[str, str]) -> None:
+    (tmp_path / "cases.yaml").write_text(
+        "- check: {commit: {branch: 'feature/a..b'}}\n  expect: {allowed: true}\n")
+    result = fw(tmp_path, env, "test", "cases.yaml")
+    assert result.code == 2, result.text
+    assert "cases.yaml:1: commit on feature/a..b:" in result.err
+    assert "internal error" not in result.err

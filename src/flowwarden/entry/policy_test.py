@@ -17,6 +17,7 @@ from typing import NamedTuple, TextIO
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.errors import Exit, NotARepository, UsageError
+from flowwarden.core.proc import CommandError
 from flowwarden.core.records import BranchQuery, Event, MergeAttempt, Outcome, Severity
 from flowwarden.core.stages import Stage
 from flowwarden.engine.evaluate import evaluate
@@ -62,8 +63,8 @@ def judge(case: Case, policy: Policy, file: str, env: Mapping[str, str]) -> Verd
         scratch.build(case.history, file)
         try:
             events = _events(case, scratch)
-        except StepError as exc:
-            raise StepError(f"{file}:{case.line}: {exc}") from None
+        except (StepError, CommandError) as exc:  # git refused the operation as stated
+            raise StepError(f"{file}:{case.line}: {case.name}: {exc}") from None
         repo = scratch.repo()
         outcomes = [evaluate(event, Context(policy, repo, stage, scratch.env))
                     for stage, event in events]
