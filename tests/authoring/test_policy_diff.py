@@ -47,6 +47,9 @@ def test_policy_diff_against_a_ref_reads_the_committed_policy(
     assert refused >= 5, change  # feature merges into develop now name no kind
     assert change["newly_allowed"] == []
     assert all("feature/" in v["message"] for v in change["newly_refused"])
+    markdown = fw(repo, env, "policy", "diff", "--against", "develop", "--format", "markdown").out
+    assert f"| `protected-history` | {refused} | 0 |" in markdown
+    assert "**Newly refused**" in markdown and "\\(no kind\\)" in markdown
     # the committed policy is the current one: committing the change leaves nothing to diff
     subprocess.run(["git", "add", ".flowwarden.yaml"], cwd=repo, env=env, check=True)
     subprocess.run(["git", "commit", "-qm", "Rename features", "--no-verify"], cwd=repo,

@@ -85,5 +85,31 @@ def render_json(change: Change) -> str:
     }, indent=2) + "\n"
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def _md(value: str) -> str:
+    """Untrusted text (branch names, subjects) as inert markdown on one line."""
+    return _MARKDOWN.sub(r"\\\1", _safe(value).replace("\n", " "))
+
+
+def render_markdown(change: Change) -> str:
+    """For a pull request comment or a CI step summary."""
+    lines = [f"## flowwarden policy change: {_md(change.current)} → {_md(change.proposed)}",
+             "", f"Judged on {change.commits} commits of the protected branches.", ""]
+    if not change.counts:
+        return "\n".join(lines + ["No verdict changes."]) + "\n"
+    lines += ["| rule | newly refused | newly allowed |", "|---|---:|---:|"]
+    lines += [f"| `{rule}` | {n['refused']} | {n['allowed']} |"
+              for rule, n in change.counts.items()]
+    for title, found in (("Newly refused", change.newly_refused),
+                         ("Newly allowed", change.newly_allowed)):
+        if found:
+            lines += ["", f"**{title}**", ""]
+            lines += [f"- `{v.rule}`: {_md(v.message)}" for v in found]
+    return "\n".join(lines) + "\n"
+
+
 def render(change: Change, fmt: str) -> str:
-    return render_json(change) if fmt == "json" else render_text(change)
+    renderers = {"json": render_json, "markdown": render_markdown}
+    return renderers.get(fmt, render_text)(change)

@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="REF", help="only commits not reachable from REF")
     p.add_argument("--remote", default="origin",
                    help="whose branches to judge when there are no local ones")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return p
 
 
