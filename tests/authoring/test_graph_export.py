@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import NamedTuple
@@ -33,6 +34,8 @@ def test_the_preset_matches_its_golden_file(
         tmp_path: Path, env: dict[str, str], args: tuple[str, ...], golden: str) -> None:
     result = fw(tmp_path, env, *args)
     assert result.code == 0, result.text
+    if os.environ.get("FLOWWARDEN_UPDATE_GOLDEN"):  # after a deliberate change of the preset
+        (GOLDEN / golden).write_text(result.out)
     assert result.out == (GOLDEN / golden).read_text()
 
 
