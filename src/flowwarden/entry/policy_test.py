@@ -59,7 +59,7 @@ def verdict_of(outcome: Outcome) -> Verdict:
 def judge(case: Case, policy: Policy, file: str, env: Mapping[str, str]) -> Verdict:
     """The engine's verdict on the case's operation, in a scratch repository."""
     with tempfile.TemporaryDirectory(prefix="flowwarden-test-") as tmp:
-        scratch = Scratch(Path(tmp), scratch_env(env))
+        scratch = Scratch(Path(tmp) / "repo", scratch_env(env, Path(tmp) / "home"))
         scratch.build(case.history, file)
         try:
             events = _events(case, scratch)

@@ -18,16 +18,19 @@ from flowwarden.entry.hook import HookCall, build_events
 ROOT_LABEL = "root"  # the first commit, on main; develop starts there too
 
 
-def scratch_env(base: Mapping[str, str]) -> dict[str, str]:
+def scratch_env(base: Mapping[str, str], home: Path) -> dict[str, str]:
     """The environment the scratch repository and the rules see: git's identity and a fixed
-    date, no user or system git configuration, none of the caller's flowwarden settings."""
+    date, an empty home, no user or system git configuration, none of the caller's flowwarden,
+    DVC or MLflow settings."""
+    home.mkdir(parents=True, exist_ok=True)
     env = {k: base[k] for k in ("PATH", "SYSTEMROOT", "TMPDIR") if k in base}
     stamp = "1700000000 +0000"
     env.update(GIT_AUTHOR_NAME="flowwarden test", GIT_AUTHOR_EMAIL="test@flowwarden.invalid",
                GIT_COMMITTER_NAME="flowwarden test",
                GIT_COMMITTER_EMAIL="test@flowwarden.invalid",
                GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp, GIT_CONFIG_NOSYSTEM="1",
-               GIT_CONFIG_GLOBAL=os.devnull, HOME=os.devnull, LC_ALL="C")
+               GIT_CONFIG_GLOBAL=os.devnull, HOME=str(home),
+               XDG_CONFIG_HOME=str(home / ".config"), LC_ALL="C")
     return env
 
 
@@ -39,6 +42,7 @@ class Scratch:
     """One case's repository: `main` and `develop` at a root commit labelled `root`."""
 
     def __init__(self, path: Path, env: dict[str, str]) -> None:
+        path.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.env = env
         self._git = GitRepo(path, path / ".git", path / ".git", env)
@@ -104,7 +108,7 @@ class Scratch:
 
     def switch(self, branch: str) -> None:
         """Check `branch` out, creating it at the root commit when it does not exist."""
-        if self.resolve(branch) is None or branch in self.labels:
+        if not self._git.git_ok("rev-parse", "--verify", "-q", f"refs/heads/{branch}"):
             self.git("switch", "-q", "-c", branch, self.labels[ROOT_LABEL])
         else:
             self.git("switch", "-q", branch)
