@@ -4,13 +4,13 @@ from __future__ import annotations
 from flowwarden.core.records import Event, Outcome, Severity, Violation
 from flowwarden.engine import waivers
 from flowwarden.engine.skips import apply_skips
-from flowwarden.rules import Context, all_rules
+from flowwarden.rules import Context, rules_for
 
 
 def evaluate(event: Event, ctx: Context) -> Outcome:
     """Every applicable rule's violations, at the policy's severity, skips and waivers marked."""
     found: list[Violation] = []
-    for rule in all_rules():
+    for rule in rules_for(ctx.stage):
         if not rule.applies(event, ctx.stage):
             continue
         severity = ctx.policy.severity(rule.id, rule.default_severity)
