@@ -10,6 +10,7 @@ from flowwarden.core.stages import Stage
 from flowwarden.engine.evaluate import evaluate
 from flowwarden.entry.cli import EXIT_OK, UsageError, emit
 from flowwarden.entry.hook import HookCall, message_source
+from flowwarden.entry.quiet import planned_policy
 from flowwarden.policy.load import load_policy
 from flowwarden.policy.model import Policy
 from flowwarden.rules import Context
@@ -48,7 +49,7 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
     if stage is Stage.PRE_RECEIVE:
         outcome = _receive(events, repo, env)
     else:
-        ctx = Context(local_policy(repo), repo, stage, env)
+        ctx = Context(planned_policy(repo, stage), repo, stage, env)
         outcome = run_events(events, ctx)
         if not outcome.blocking and ctx.policy.document.get("checks"):
             outcome = combine([outcome, _checks_before_merge(events, ctx, err)])
