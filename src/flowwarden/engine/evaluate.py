@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flowwarden.core.records import Event, Outcome, Severity, Violation
-from flowwarden.engine import waivers
 from flowwarden.engine.skips import apply_skips
 from flowwarden.rules import Context, rules_for
 
@@ -22,5 +21,7 @@ def evaluate(event: Event, ctx: Context) -> Outcome:
             found.append(violation)
     if not found:
         return Outcome()
+    from flowwarden.engine import waivers  # dataclasses and datetime: only when there is news
+
     skipped = apply_skips(found, ctx.stage, ctx.policy, ctx.env)
     return Outcome(waivers.apply(tuple(skipped), event, ctx))
