@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-
 #: Modules the standard library probes for and may lack (`copy` asks for Jython's `org`);
 #: `site` cannot provide them, so a miss is no reason to run it.
 NOT_SITE = frozenset({*sys.stdlib_module_names, "org"})
@@ -41,6 +40,11 @@ class LazySite:
 
 def main() -> int:
     sys.meta_path.append(LazySite)
-    from flowwarden.entry.cli import main as run  # after the finder is in place
+    # After the finder is in place; git's work for a commit overlaps the imports that follow.
+    from flowwarden.adapters.early import start_commit_calls
+
+    if sys.argv[1:3] == ["hook", "pre-commit"]:
+        start_commit_calls()
+    from flowwarden.entry.cli import main as run
 
     return run()
