@@ -130,3 +130,15 @@ def test_hooks_dir_matches_the_generator() -> None:
 
     for stage in (*WORKTREE_STAGES, "pre-receive"):
         assert (HOOKS / stage).read_text() == repo_shim(stage), stage
+
+
+def test_each_worktree_has_its_own_plan(installed: tuple[Repo, Path], tmp_path: Path) -> None:
+    repo, log = installed
+    assert repo.commit_file("model.py", "print('a')\n", NO_RUN).code == 0
+    other = Repo(tmp_path / "wide", repo.env)
+    quiet(repo, "worktree", "add", "-q", "-b", "experiment/wide", str(other.path), "develop")
+    refused = other.commit_file("train.py", "print('b')\n", NO_RUN)
+    assert refused.code == 1 and "mlflow-run-id" in refused.err, refused.text
+    log.unlink()
+    assert repo.commit_file("model.py", "print('c')\n", NO_RUN).code == 0
+    assert stages_run(log) == ["pre-commit"]
