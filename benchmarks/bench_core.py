@@ -377,8 +377,9 @@ def tool_versions(env: Mapping[str, str], src: Path) -> str:
         out = run_once(cmd, PROJECT, env).output.strip().splitlines()
         return out[0] if out else "?"
     head = run_once(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], PROJECT, env)
+    where = head.output.strip() if head.code == 0 else src
     return "; ".join([
-        f"flowwarden at {head.output.strip() if head.code == 0 else src}", first(["git", "--version"]),
+        f"flowwarden at {where}", first(["git", "--version"]),
         f"Python {sys.version.split()[0]}", first([str(BIN / "gitlint"), "--version"]),
         f"{os.cpu_count()} CPUs",
     ])
