@@ -53,13 +53,18 @@ class RefView(NamedTuple):
 
 
 def merge_evidence(parent: str, message: str, view: RefView,
-                   resolve_tag: Callable[[str], Evidence | None] | None = None) -> Evidence:
+                   resolve_tag: Callable[[str], Evidence | None] | None = None,
+                   names_a_branch: Callable[[str], bool] | None = None) -> Evidence:
     """Where the merge whose second parent is `parent` came from.
 
     `resolve_tag(sha)` answers for a tagged commit (the back-merge of a release's tag): the
     evidence of the merge the tag names, when that commit is on a protected branch.
+    `names_a_branch(word)` reads a custom subject (`Merge release/1.2`) as a hint when no
+    forge's or git's subject matches: the first word that is a branch name of some kind.
     """
     claimed = _claimed(parse_merge_message(message), view.remotes)
+    if claimed is None and names_a_branch is not None:
+        claimed = loose_claim(message, names_a_branch)
     if view.request is not None and view.request[1] == parent:
         return _found(view.request[0], "request", f"the pull request's source {view.request[0]}",
                       claimed)
@@ -78,6 +83,15 @@ def merge_evidence(parent: str, message: str, view: RefView,
                         f"{claimed}; no branch or tag holds {parent[:10]}")
     return Evidence(None, "none", f"no branch or tag holds {parent[:10]} and the subject "
                     f"{hint_text(message)!r} names no branch")
+
+
+def loose_claim(message: str, names_a_branch: Callable[[str], bool]) -> str | None:
+    """The first word of a custom merge subject that is a branch name of some kind."""
+    for word in hint_text(message).replace("'", " ").replace('"', " ").split():
+        word = word.strip("()[]{},.:;`")
+        if "/" in word and names_a_branch(word):
+            return word
+    return None
 
 
 def _claimed(hint: MergeInfo | None, remotes: tuple[str, ...]) -> str | None:
@@ -162,7 +176,11 @@ class ProvenanceFacts:
         """Where the merge `commit` (one `push` adds to a protected branch) came from."""
         view = self.view(push)
         return merge_evidence(commit.parents[1], commit.message, view,
-                              lambda sha: self._through_tag(sha, view, push))
+                              lambda sha: self._through_tag(sha, view, push),
+                              self._names_a_branch)
+
+    def _names_a_branch(self, word: str) -> bool:
+        return self.policy.kind_of(word) is not None
 
     def _through_tag(self, sha: str, view: RefView, push: Push) -> Evidence | None:
         """A tag naming a merge on a protected branch's first-parent line (a release's merge
@@ -171,12 +189,15 @@ class ProvenanceFacts:
         tagged = self.repo.commit(sha)
         if tagged is None or not tagged.is_merge:
             return None
-        tips = self.history.tips_after(push)
+        tips = {name: tip for tip, names in view.held.items() for name, how in names
+                if how != "deleted ref"}
+        tips.update(self.history.tips_after(push))
         for kind in self.policy.protected_kinds:
             for name, tip in sorted(kind.tips_in(tips).items()):
                 if sha not in self.history.first_parent_line(tip, ()):
                     continue
-                inner = merge_evidence(tagged.parents[1], tagged.message, view)
+                inner = merge_evidence(tagged.parents[1], tagged.message, view,
+                                       names_a_branch=self._names_a_branch)
                 source_kind = self.policy.kind_of(inner.branch)
                 if source_kind is None or not self.policy.merge_allowed(source_kind, kind):
                     return None
@@ -195,11 +216,13 @@ class ProvenanceFacts:
         self._notes.setdefault(commit.sha, f"{commit.sha[:10]} on {branch}: {what}")
 
     def drain_notes(self) -> tuple[str, ...]:
-        """The verdicts resting on a subject alone since the last call, as one note."""
+        """The verdicts resting on a subject alone (or on nothing) since the last call, as one
+        note."""
         if not self._notes:
             return ()
         items = list(self._notes.values())
         self._notes.clear()
         shown = "; ".join(items[:5]) + (f"; and {len(items) - 5} more" if len(items) > 5 else "")
         return (f"{len(items)} verdict{'s' if len(items) != 1 else ''} rest on a subject alone "
-                f"(no branch, tag or pull request shows the source): {shown}",)
+                f"(no branch, tag or pull request shows where the merge came from; merges: "
+                f"subject_only: accept): {shown}",)

@@ -126,14 +126,15 @@ are caught.
                 f"{reset}; merge a branch that comes from {branch}'s history and is pushed")
         if source_kind is not None and not allowed:
             return self.violation(
-                branch, f"{commit.sha[:10]} on {branch} merges {source} ({source_kind.name}, "
-                f"{evidence.detail}); {branch} accepts merges from "
+                branch, f"{commit.sha[:10]} on {branch} merges {source} ({source_kind.name}); "
+                f"{evidence.detail}; {branch} accepts merges from "
                 f"{policy.accepted_sources(kind)}", f"{reset} and merge through an allowed branch")
         if policy.accepts_any_unprotected(kind) and (source_kind is None or allowed):
             return None  # whichever unprotected branch it was, it was allowed
-        if source is not None and policy.merges.subject_only(context_of(ctx.stage, push)):
-            ctx.facts.provenance.rests_on_subject(commit, branch, f"merges {source} "
-                                                  f"({evidence.detail})")
+        if policy.merges.subject_only(context_of(ctx.stage, push)):
+            ctx.facts.provenance.rests_on_subject(
+                commit, branch, f"merges {source or 'a branch nothing names'} "
+                f"({evidence.detail})")
             return None
         return self.violation(
             branch, f"{commit.sha[:10]} on {branch}: {_missing(evidence, kind, ctx)}",
