@@ -134,42 +134,44 @@ class ProvenanceFacts:
     @memoized
     def view(self, push: Push) -> RefView:
         """The refs that hold commits for this push, as the judging side sees them."""
-        context = context_of(self.stage, push)
-        held: dict[str, list[tuple[str, str]]] = {}
-
-        def hold(name: str, sha: str, how: str) -> None:
-            entries = held.setdefault(sha, [])
-            if (name, how) not in entries:
-                entries.append((name, how))
-
-        if context == "receive":
-            for name, sha in self.repo.local_branches().items():
-                hold(name, sha, "ref")
-        else:
-            remote = push.remote if push.remote in self.repo.remotes else None
-            for name, sha in (self.repo.remote_branches(remote) if remote else {}).items():
-                hold(name, sha, "ref")
-            own = "ref" if context in ("ci", "audit") else "local ref"
-            for name, sha in self.repo.branch_tips.items():
-                if name.startswith("remotes/") and context != "audit":
-                    continue
-                hold(strip_remote(name, self.repo.remotes), sha, own)
-        tags: dict[str, list[str]] = {}
-        for name, sha in self.repo.tags().items():
-            tags.setdefault(sha, []).append(name)
+        base, base_tags = self._held(context_of(self.stage, push), push.remote)
+        held = {sha: list(names) for sha, names in base.items()}
+        tags = {sha: list(names) for sha, names in base_tags.items()}
         for update in push.updates:
             if update.branch is not None:
-                if update.is_delete:
-                    hold(update.branch, update.old, "deleted ref")
-                else:
-                    hold(update.branch, update.new, "created ref" if update.is_create else "ref")
+                sha, how = ((update.old, "deleted ref") if update.is_delete else
+                            (update.new, "created ref" if update.is_create else "ref"))
+                held.setdefault(sha, []).append((update.branch, how))
             elif update.ref.startswith("refs/tags/") and not update.is_delete:
                 commit = self.repo.rev_parse(update.new)
                 if commit:
                     tags.setdefault(commit, []).append(update.ref[len("refs/tags/"):])
-        return RefView({sha: tuple(sorted(names)) for sha, names in held.items()},
-                       {sha: tuple(sorted(names)) for sha, names in tags.items()},
+        return RefView({sha: tuple(sorted(set(names))) for sha, names in held.items()},
+                       {sha: tuple(sorted(set(names))) for sha, names in tags.items()},
                        remotes=self.repo.remotes)
+
+    @memoized
+    def _held(self, context: str, remote: str | None
+              ) -> tuple[dict[str, tuple[tuple[str, str], ...]], dict[str, tuple[str, ...]]]:
+        """The branches and tags the judging side holds before any push: read once a run."""
+        held: dict[str, list[tuple[str, str]]] = {}
+        if context == "receive":
+            for name, sha in self.repo.local_branches().items():
+                held.setdefault(sha, []).append((name, "ref"))
+        else:
+            if remote in self.repo.remotes:
+                for name, sha in self.repo.remote_branches(remote or "").items():
+                    held.setdefault(sha, []).append((name, "ref"))
+            own = "ref" if context in ("ci", "audit") else "local ref"
+            for name, sha in self.repo.branch_tips.items():
+                if not name.startswith("remotes/") or context == "audit":
+                    held.setdefault(sha, []).append((strip_remote(name, self.repo.remotes),
+                                                     own))
+        tags: dict[str, list[str]] = {}
+        for name, sha in self.repo.tags().items():
+            tags.setdefault(sha, []).append(name)
+        return ({sha: tuple(names) for sha, names in held.items()},
+                {sha: tuple(names) for sha, names in tags.items()})
 
     @memoized
     def source(self, commit: Commit, push: Push) -> Evidence:
