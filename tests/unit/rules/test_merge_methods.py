@@ -72,3 +72,13 @@ def test_a_release_deleted_by_the_same_push_is_evidence(repo: Repo) -> None:
     repo.git("branch", "-q", "-D", "release/1.2.0")
     event = push(("main", repo.sha("main"), new), ("release/1.2.0", tip, "0" * 40))
     assert check(ID, event, repo, Stage.PRE_RECEIVE) == []
+
+
+def test_at_pre_push_a_local_branch_shows_a_spoofed_subject(repo: Repo) -> None:
+    branch(repo, "feature/x", "develop")
+    repo.git("switch", "-q", "main")
+    new = unpushed(repo, "main", merge_of="feature/x", message="Merge branch 'release/9.9.9'")
+    found = check(ID, push(("main", repo.sha("main"), new), remote="origin"), repo,
+                  Stage.PRE_PUSH)
+    assert_one(found, ID, "main", "merges feature/x (feature)", "refs/heads/feature/x",
+               "its subject claims release/9.9.9")
