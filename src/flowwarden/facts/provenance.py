@@ -2,8 +2,7 @@
 
 A merge commit's subject is text its author chose. What the judging side can check is which
 refs hold the merged commit: branches before and after the push (including those the same push
-creates or deletes), the pull request's source in CI, the ref being merged at pre-merge-commit,
-and tags (git-flow AVH merges a release's tag back into develop).
+creates or deletes), and tags (git-flow AVH merges a release's tag back into develop).
 
 What each side holds:
 - pre-receive: the server's branches before the push, the push's own updates (the old value
@@ -25,8 +24,9 @@ from flowwarden.facts.history import HistoryFacts
 from flowwarden.facts.memo import memoized
 from flowwarden.policy.model import Policy
 
-#: How a source was established, strongest first; the last two are not evidence.
-PROVEN = ("request", "local ref", "ref", "created ref", "deleted ref", "tag")
+#: How a source was established; the HINTS are not evidence. (In CI a pull request's source
+#: is the request's own: merge-target judges it as a MergeAttempt, not through this module.)
+PROVEN = ("local ref", "ref", "created ref", "deleted ref", "tag")
 HINTS = ("subject", "none")
 
 
@@ -48,7 +48,6 @@ class RefView(NamedTuple):
 
     held: Mapping[str, tuple[tuple[str, str], ...]]  # sha -> ((branch, how), ...)
     tags: Mapping[str, tuple[str, ...]] = {}  # commit sha -> the tags naming it
-    request: tuple[str, str] | None = None  # CI: (source branch, its sha)
     remotes: tuple[str, ...] = ()  # remote names, to read `origin/feature/x` as feature/x
 
 
@@ -65,9 +64,6 @@ def merge_evidence(parent: str, message: str, view: RefView,
     claimed = _claimed(parse_merge_message(message), view.remotes)
     if claimed is None and names_a_branch is not None:
         claimed = loose_claim(message, names_a_branch)
-    if view.request is not None and view.request[1] == parent:
-        return _found(view.request[0], "request", f"the pull request's source {view.request[0]}",
-                      claimed)
     if view.tags.get(parent) and resolve_tag is not None:
         back = resolve_tag(parent)
         if back is not None:
