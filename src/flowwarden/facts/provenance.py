@@ -7,7 +7,8 @@ creates or deletes), and tags (git-flow AVH merges a release's tag back into dev
 What each side holds:
 - pre-receive: the server's branches before the push, the push's own updates (the old value
   of a branch it deletes included) and the tags, those it pushes included;
-- pre-push: the remote-tracking branches, the local branches, the push's updates, the tags;
+- pre-push: the remote-tracking branches (what the server held when last fetched), the push's
+  updates, the tags;
 - ci (a pushed range): the clone's branches, remote-tracking and local, and its tags;
 - audit: every branch and tag of the repository.
 """
@@ -26,7 +27,7 @@ from flowwarden.policy.model import Policy
 
 #: How a source was established; the HINTS are not evidence. (In CI a pull request's source
 #: is the request's own: merge-target judges it as a MergeAttempt, not through this module.)
-PROVEN = ("local ref", "ref", "created ref", "deleted ref", "tag")
+PROVEN = ("ref", "created ref", "deleted ref", "tag")
 HINTS = ("subject", "none")
 
 
@@ -158,11 +159,12 @@ class ProvenanceFacts:
             if remote in self.repo.remotes:
                 for name, sha in self.repo.remote_branches(remote or "").items():
                     held.setdefault(sha, []).append((name, "ref"))
-            own = "ref" if context in ("ci", "audit") else "local ref"
+            # At pre-push only what the server holds (as last fetched) counts, as it will
+            # there; a CI clone's and an audited repository's own branches are the server's.
             for name, sha in self.repo.branch_tips.items():
-                if not name.startswith("remotes/") or context == "audit":
+                if context == "audit" or (context == "ci" and not name.startswith("remotes/")):
                     held.setdefault(sha, []).append((strip_remote(name, self.repo.remotes),
-                                                     own))
+                                                     "ref"))
         tags: dict[str, list[str]] = {}
         for name, sha in self.repo.tags().items():
             tags.setdefault(sha, []).append(name)

@@ -74,11 +74,24 @@ def test_a_release_deleted_by_the_same_push_is_evidence(repo: Repo) -> None:
     assert check(ID, event, repo, Stage.PRE_RECEIVE) == []
 
 
-def test_at_pre_push_a_local_branch_shows_a_spoofed_subject(repo: Repo) -> None:
+def test_at_pre_push_the_remote_tracking_branch_shows_a_spoofed_subject(repo: Repo) -> None:
     branch(repo, "feature/x", "develop")
+    repo.git("update-ref", "refs/remotes/origin/feature/x", "feature/x")
+    repo.git("remote", "add", "origin", "file:///nowhere")
     repo.git("switch", "-q", "main")
     new = unpushed(repo, "main", merge_of="feature/x", message="Merge branch 'release/9.9.9'")
+    repo.git("branch", "-q", "-D", "feature/x")
     found = check(ID, push(("main", repo.sha("main"), new), remote="origin"), repo,
                   Stage.PRE_PUSH)
     assert_one(found, ID, "main", "merges feature/x (feature)", "refs/heads/feature/x",
                "its subject claims release/9.9.9")
+
+
+def test_at_pre_push_a_local_branch_is_not_evidence(repo: Repo) -> None:
+    """The server will not see it: pre-push says what pre-receive will say."""
+    branch(repo, "release/1.2.0", "develop")
+    repo.git("switch", "-q", "main")
+    new = unpushed(repo, "main", merge_of="release/1.2.0")
+    found = check(ID, push(("main", repo.sha("main"), new), remote="origin"), repo,
+                  Stage.PRE_PUSH)
+    assert_one(found, ID, "main", "no evidence that this merge came from release/1.2.0")
