@@ -123,3 +123,16 @@ def test_an_audit_accepts_a_release_deleted_long_ago_on_its_subject(site: Site) 
     accepted(site.push("main", "develop", ":release/1.2.0"))
     result = site.dev.fw("audit", "--format", "json")
     assert json.loads(result.out)["counts"] == {}, result.text
+
+
+def test_a_squash_merge_is_named_for_what_it_is_at_the_server(site: Site) -> None:
+    site.dev.git("switch", "-q", "develop")
+    site.dev.commit_file("src/login.py", "x = 1\n", "Add the login form (#12)")
+    result = site.push("develop")
+    accepted(result)
+    assert "rest on a subject alone" in result.err and "pull request #12" in result.err, \
+        result.err
+    site.dev.git("switch", "-q", "main")
+    site.dev.commit_file("src/hotfix.py", "x = 2\n", "Fix the crash (#13)")
+    refused(site.push("main"), "protected-history", "squash merge of pull request #13",
+            "not accepted here")
