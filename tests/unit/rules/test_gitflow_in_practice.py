@@ -77,3 +77,19 @@ def test_a_feature_catches_up_with_develop(repo: Repo) -> None:
     tip = branch(repo, "feature/x", "develop")
     event = MergeAttempt("develop", "feature/x", repo.sha("develop"), tip)
     assert check("merge-target", event, repo, Stage.PRE_MERGE_COMMIT) == []
+
+
+def test_a_hotfix_in_main_and_the_open_release_may_be_deleted(repo: Repo) -> None:
+    branch(repo, "release/1.3.0", "develop")
+    tip = branch(repo, "hotfix/crash", "main")
+    merge(repo, "main", "hotfix/crash")
+    merge(repo, "release/1.3.0", "hotfix/crash")
+    repo.git("switch", "-q", "main")
+    repo.git("branch", "-q", "-D", "hotfix/crash")
+    found = check("branch-delete", push(("hotfix/crash", tip, "0" * 40)), repo,
+                  Stage.PRE_RECEIVE)
+    assert found == []
+    repo.git("branch", "-q", "-D", "release/1.3.0")
+    found = check("branch-delete", push(("hotfix/crash", tip, "0" * 40)), repo,
+                  Stage.PRE_RECEIVE)
+    assert_one(found, "branch-delete", "hotfix/crash", "has not reached develop")
