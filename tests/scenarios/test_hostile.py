@@ -130,7 +130,7 @@ def test_a_squash_merge_is_named_for_what_it_is_at_the_server(site: Site) -> Non
     site.dev.commit_file("src/login.py", "x = 1\n", "Add the login form (#12)")
     result = site.push("develop")
     accepted(result)
-    assert "rest on a subject alone" in result.err and "pull request #12" in result.err, \
+    assert "rests on its subject alone" in result.err and "pull request #12" in result.err, \
         result.err
     site.dev.git("switch", "-q", "main")
     site.dev.commit_file("src/hotfix.py", "x = 2\n", "Fix the crash (#13)")

@@ -29,6 +29,7 @@ from flowwarden.policy.model import Policy
 #: is the request's own: merge-target judges it as a MergeAttempt, not through this module.)
 PROVEN = ("ref", "created ref", "deleted ref", "tag")
 HINTS = ("subject", "none")
+MAX_NOTES = 5  # notes of verdicts resting on a subject, per event
 
 
 class Evidence(NamedTuple):
@@ -216,13 +217,12 @@ class ProvenanceFacts:
         self._notes.setdefault(commit.sha, f"{commit.sha[:10]} on {branch}: {what}")
 
     def drain_notes(self) -> tuple[str, ...]:
-        """The verdicts resting on a subject alone (or on nothing) since the last call, as one
-        note."""
-        if not self._notes:
-            return ()
+        """The verdicts resting on a subject alone (or on nothing) since the last call: one
+        note each (an audit counts them), the sixth and later summed up in one."""
         items = list(self._notes.values())
         self._notes.clear()
-        shown = "; ".join(items[:5]) + (f"; and {len(items) - 5} more" if len(items) > 5 else "")
-        return (f"{len(items)} verdict{'s' if len(items) != 1 else ''} rest on a subject alone "
-                f"(no branch, tag or pull request shows where the merge came from; merges: "
-                f"subject_only: accept): {shown}",)
+        notes = [f"rests on its subject alone: {item}" for item in items[:MAX_NOTES]]
+        if len(items) > MAX_NOTES:
+            notes.append(f"and {len(items) - MAX_NOTES} more verdicts rest on a subject alone "
+                         "(no branch, tag or pull request shows where they came from)")
+        return tuple(notes)
