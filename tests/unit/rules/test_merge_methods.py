@@ -1,9 +1,12 @@
 """Merge methods and the evidence of a merge's source, judged by protected-history."""
 from __future__ import annotations
 
+import pytest
 from rulekit import assert_one, branch, check, push, unpushed
 
+from flowwarden.core.errors import PolicyError
 from flowwarden.core.stages import Stage
+from flowwarden.policy.load import load_policy
 from fwkit import Repo
 
 ID = "protected-history"
@@ -95,3 +98,12 @@ def test_at_pre_push_a_local_branch_is_not_evidence(repo: Repo) -> None:
     found = check(ID, push(("main", repo.sha("main"), new), remote="origin"), repo,
                   Stage.PRE_PUSH)
     assert_one(found, ID, "main", "no evidence that this merge came from release/1.2.0")
+
+
+@pytest.mark.parametrize("text", ["merges: {subject_only: maybe}\n",
+                                  "merges: {subject_only: {server: accept}}\n",
+                                  "branches:\n  main: {merge_methods: [fast-forward]}\n"])
+def test_a_malformed_merges_setting_is_a_policy_error(repo: Repo, text: str) -> None:
+    repo.write(".flowwarden.yaml", "extends: gitflow-ml\n" + text)
+    with pytest.raises(PolicyError):
+        load_policy(repo.path)
