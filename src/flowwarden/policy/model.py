@@ -20,6 +20,7 @@ from flowwarden.policy.schema import did_you_mean
 from flowwarden.policy.sections import (
     CiSettings,
     KeyPath,
+    MergeSettings,
     PolicyWaiver,
     RuleSettings,
     Where,
@@ -39,6 +40,8 @@ class BranchKind(NamedTuple):
     origins: tuple[str, ...] = ()  # `from:` kinds
     into: tuple[str, ...] = ()
     reach_before_delete: bool = False  # deleting one needs its tip in every `into` target
+    merge_methods: tuple[str, ...] = ("merge",)  # how changes land on it: merge|squash|rebase
+    frozen: bool = False  # no catch-up merges from its origins (a release after its cut)
 
     def matches(self, branch: str) -> bool:
         return self.regex.fullmatch(branch) is not None
@@ -77,7 +80,8 @@ def _kind(name: str, spec: Mapping[str, Any], at: Where) -> BranchKind:
                        f"invalid regular expression {pattern!r}: {exc}") from None
     return BranchKind(name, pattern, regex, **sections.given(spec, {
         "protected": ("protected", bool), "from": ("origins", tuple), "into": ("into", tuple),
-        "reach_before_delete": ("reach_before_delete", bool)}))
+        "reach_before_delete": ("reach_before_delete", bool),
+        "merge_methods": ("merge_methods", tuple), "frozen": ("frozen", bool)}))
 
 
 class Policy(NamedTuple):
@@ -94,6 +98,7 @@ class Policy(NamedTuple):
     waivers: tuple[PolicyWaiver, ...] = ()
     ci: CiSettings = CiSettings()
     runs: RunSettings = RunSettings()
+    merges: MergeSettings = MergeSettings()
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], source: str,
@@ -113,6 +118,7 @@ class Policy(NamedTuple):
             waivers=sections.waivers(document.get("waivers", ()), at),
             ci=sections.ci_settings(document.get("ci", {})),
             runs=parse_runs(document.get("runs") or {}, at.error),
+            merges=sections.merge_settings(document.get("merges", {})),
         )
 
     def kind(self, name: str) -> BranchKind | None:
@@ -134,10 +140,15 @@ class Policy(NamedTuple):
 
     def merge_allowed(self, source: BranchKind, target: BranchKind) -> bool:
         """`source` may merge into `target`: a listed target, or an unprotected branch catching
-        up with one of its origins (develop into a feature)."""
+        up with one of its origins (develop into a feature) unless it is frozen."""
         if target.name in source.into:
             return True
-        return not target.protected and source.name in target.origins
+        return not target.protected and not target.frozen and source.name in target.origins
+
+    def accepts_any_unprotected(self, target: BranchKind) -> bool:
+        """Every unprotected kind may merge into `target` (develop in Git Flow): which of them
+        a merge came from cannot change the verdict."""
+        return all(self.merge_allowed(k, target) for k in self.kinds if not k.protected)
 
     def accepted_sources(self, target: BranchKind) -> str:
         """The kinds that may merge into `target`, for messages ("release, hotfix")."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 from flowwarden.core.stages import Stage
 from flowwarden.policy.model import BranchKind, Policy
@@ -33,3 +34,13 @@ def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
     if carrier is not None:
         return f"{abort}git switch -c {carrier.name}/<name> {source}"
     return f"{abort}merge a {policy.accepted_sources(target)} branch instead"
+
+
+def frozen_fix(source: str, target: str, stage: Stage) -> str:
+    """What to do instead of catching a frozen branch up with `source`."""
+    if stage is Stage.CI:
+        return f"close this pull request; bring the change to {target} through a hotfix branch"
+    abort = "git merge --abort && " if stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) \
+        else ""
+    return (f"{abort}git switch {shlex.quote(target)}  # and take only the fix, e.g. "
+            f"git cherry-pick -x <sha> from {shlex.quote(source)}")
