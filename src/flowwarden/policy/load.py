@@ -91,9 +91,11 @@ def _load(source: _Source, cache_dir: Path | None) -> Policy:
     cached = _read_cache(cache_dir, key, source, deps["top"])
     if cached is not None:
         return Policy.from_document(cached, name)
-    document = _Loader(source, deps).load(top, name, source.top, ())
+    loader = _Loader(source, deps)
+    document = loader.load(top, name, source.top, ())
+    policy = Policy.from_document(document, name, loader.locate)
     _write_cache(cache_dir, key, document, deps)
-    return Policy.from_document(document, name)
+    return policy
 
 
 def _text(data: bytes | None) -> str:
@@ -167,6 +169,11 @@ class _Loader:
         if not chain:
             _check_effective(merged, self.files)
         return merged
+
+    def locate(self, path: tuple[object, ...], message: str) -> PolicyError:
+        """An error at the file that wrote `path` of the merged policy."""
+        return next((f for f in self.files if path in f.values), self.files[0]).error(
+            path, message)
 
     def _parent(self, doc: Located, path: tuple[object, ...], parent: str, rel: str | None,
                 chain: tuple[str, ...]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from flowwarden.core.errors import PolicyError
 from flowwarden.core.records import Severity
+from flowwarden.policy.data import DEFAULT_DATA, DataPolicy, Fail
 
 
 class BranchKind(NamedTuple):
@@ -25,14 +27,19 @@ class BranchKind(NamedTuple):
 
 
 class Policy(NamedTuple):
-    """A validated policy after `extends`; `document` is the merged YAML as data."""
+    """A validated policy after `extends`; `document` is the merged YAML as data, its `data:`
+    section written out with the defaults filled in (what `policy show` prints)."""
 
     document: Mapping[str, Any]
     source: str  # where it came from, for messages
     kinds: tuple[BranchKind, ...] = ()
+    data: DataPolicy = DEFAULT_DATA
 
     @classmethod
-    def from_document(cls, document: Mapping[str, Any], source: str) -> Policy:
+    def from_document(cls, document: Mapping[str, Any], source: str,
+                      fail: Fail | None = None) -> Policy:
+        """`fail` locates a malformed value in its file; without it, the key path alone."""
+        fail = fail or (lambda path, message: PolicyError(source, None, None, path, message))
         kinds = tuple(
             BranchKind(
                 name=name,
@@ -44,7 +51,9 @@ class Policy(NamedTuple):
             )
             for name, spec in document.get("branches", {}).items()
         )
-        return cls(document=document, source=source, kinds=kinds)
+        data = DataPolicy.from_section(document.get("data") or {}, fail)
+        document = {**document, "data": data.as_section()}
+        return cls(document=document, source=source, kinds=kinds, data=data)
 
     def kind(self, name: str) -> BranchKind | None:
         return next((k for k in self.kinds if k.name == name), None)

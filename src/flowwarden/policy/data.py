@@ -1,0 +1,133 @@
+"""The `data:` section, typed: what is data, what never is, the size limit, LFS and remotes.
+
+The defaults live here and nowhere else (the preset does not repeat them); `as_section`
+writes the effective section back out for `flowwarden policy show`.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from flowwarden.core.errors import PolicyError
+from flowwarden.policy.globs import Matcher
+
+DEFAULT_PATTERNS = (
+    "data/**", "models/**",
+    "*.csv", "*.tsv", "*.parquet", "*.feather", "*.arrow", "*.h5", "*.hdf5", "*.npy", "*.npz",
+    "*.pkl", "*.pickle", "*.joblib", "*.pt", "*.pth", "*.ckpt", "*.onnx", "*.safetensors",
+    "*.tfrecord", "*.zip", "*.tar", "*.tar.gz", "*.tgz", "*.tar.bz2", "*.tar.xz",
+)
+DEFAULT_EXEMPT = ("*.dvc", "dvc.yaml", "dvc.lock", ".gitignore", ".dvcignore", ".gitkeep",
+                  "params.yaml", "README*")
+DEFAULT_MAX_SIZE = "1 MiB"
+DEFAULT_LFS = "report"
+DEFAULT_UNREACHABLE_REMOTE = "block"
+LFS_CHOICES = ("allow", "report", "block")
+UNREACHABLE_CHOICES = ("block", "warn")
+
+#: Makes the PolicyError for a malformed value at a key path; the loader's places it in its file.
+Fail = Callable[[tuple[object, ...], str], PolicyError]
+
+UNITS = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2,
+         "gb": 1000**3, "gib": 1024**3}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+_EXACT = (("GiB", 1024**3), ("GB", 1000**3), ("MiB", 1024**2), ("MB", 1000**2),
+          ("KiB", 1024), ("KB", 1000))
+
+
+def unplaced(path: tuple[object, ...], message: str) -> PolicyError:
+    """The error for a document without positions (a test's dict): the key path alone."""
+    return PolicyError("policy", None, None, path, message)
+
+
+def parse_size(value: object, fail: Fail = unplaced) -> int | None:
+    """`max_size` as bytes: an integer, or a string like "1 MiB"; false disables the limit."""
+    if value is False:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    size = int(float(match.group(1)) * UNITS.get(match.group(2).lower(), 0)) if match else 0
+    if size < 1:
+        raise fail(("data", "max_size"), f"expected a size of at least one byte, such as "
+                   f"1048576 or '1 MiB' (units B, KB, KiB, MB, MiB, GB, GiB), or false, "
+                   f"got {value!r}")
+    return size
+
+
+def human_size(size: int) -> str:
+    """A size for messages, to three digits: `12 KiB`, `1.5 MiB`, `512 bytes`."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
+
+
+def exact_size(size: int) -> str | int:
+    """A size as a policy would write it, without rounding: `1 MiB`, `1 MB`, or bytes."""
+    return next((f"{size // factor} {unit}" for unit, factor in _EXACT if size % factor == 0),
+                size)
+
+
+def _globs(section: Mapping[str, Any], key: str, fail: Fail) -> tuple[str, ...]:
+    value = section.get(key, ())
+    if not isinstance(value, list | tuple) or not all(isinstance(g, str) and g for g in value):
+        raise fail(("data", key), f"expected a list of globs, got {value!r}")
+    return tuple(value)
+
+
+def _choice(section: Mapping[str, Any], key: str, default: str, choices: tuple[str, ...],
+            fail: Fail) -> str:
+    value = section.get(key, default)
+    if value not in choices:
+        raise fail(("data", key), f"expected one of {', '.join(choices)}, got {value!r}")
+    return str(value)
+
+
+class DataPolicy(NamedTuple):
+    """The `data:` section with the defaults filled in."""
+
+    data: Matcher
+    exempt: Matcher
+    max_size: int | None
+    lfs: str  # allow | report | block
+    remote: str | None
+    unreachable_remote: str  # block | warn
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any], fail: Fail = unplaced) -> DataPolicy:
+        """The section as written, defaults filled in; `fail` makes the error for a malformed
+        value (schema validation catches most of them first)."""
+        def globs(key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+            return _globs(section, key, fail) if key in section else default
+
+        remote = section.get("remote")
+        if remote is not None and not (isinstance(remote, str) and remote):
+            raise fail(("data", "remote"), f"expected the name of a DVC remote, got {remote!r}")
+        return cls(
+            data=Matcher(globs("patterns", DEFAULT_PATTERNS) + globs("extra_patterns")),
+            exempt=Matcher(globs("exempt", DEFAULT_EXEMPT) + globs("extra_exempt")),
+            max_size=parse_size(section.get("max_size", DEFAULT_MAX_SIZE), fail),
+            lfs=_choice(section, "lfs", DEFAULT_LFS, LFS_CHOICES, fail),
+            remote=remote,
+            unreachable_remote=_choice(section, "unreachable_remote",
+                                       DEFAULT_UNREACHABLE_REMOTE, UNREACHABLE_CHOICES, fail),
+        )
+
+    def as_section(self) -> dict[str, Any]:
+        """The effective section as a policy would write it (extras folded into the lists)."""
+        section: dict[str, Any] = {
+            "patterns": list(self.data.patterns),
+            "exempt": list(self.exempt.patterns),
+            "max_size": False if self.max_size is None else exact_size(self.max_size),
+            "lfs": self.lfs,
+            "unreachable_remote": self.unreachable_remote,
+        }
+        if self.remote is not None:
+            section["remote"] = self.remote
+        return section
+
+
+#: The section a policy without `data:` gets.
+DEFAULT_DATA = DataPolicy.from_section({})
