@@ -72,3 +72,23 @@ def pc_repo(tmp_path: Path, env: dict[str, str], precommit_setup: PreCommitSetup
         raise AssertionError(f"pre-commit install failed:\n{installed.text}")
     return repo
 
+
+
+#: How flowwarden is installed in a user's repository: `hooks/` as core.hooksPath, or the real
+#: pre-commit framework (its hook env built once per session, so those runs are marked slow).
+INSTALL_MODES = ("shims", pytest.param("framework", marks=pytest.mark.slow))
+
+
+@pytest.fixture(params=INSTALL_MODES)
+def install_mode(request: pytest.FixtureRequest) -> str:
+    mode: str = request.param
+    return mode
+
+
+@pytest.fixture
+def hooked_repo(install_mode: str, request: pytest.FixtureRequest) -> Repo:
+    """`repo`'s layout with flowwarden's hooks installed the `install_mode` way: a scenario
+    written once runs under the shims and under the pre-commit framework."""
+    fixture = "shim_repo" if install_mode == "shims" else "pc_repo"
+    hooked: Repo = request.getfixturevalue(fixture)
+    return hooked

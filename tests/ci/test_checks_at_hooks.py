@@ -49,3 +49,23 @@ def test_a_failing_check_refuses_the_merge(shim_repo: Repo) -> None:
     assert "check 'unit tests' FAILED in" in result.text
     shim_repo.git("merge", "--abort", check=False)
     assert shim_repo.sha("develop") == before
+
+
+def test_flowwarden_skip_lets_the_merge_through_without_running_the_checks(
+        shim_repo: Repo) -> None:
+    """The refusal says to skip with FLOWWARDEN_SKIP=tests-before-merge: that must work."""
+    with_checks(shim_repo)
+    feature_with(shim_repo, "feature/bad", "src/broken.py")
+    refused = shim_repo.git("merge", "--no-ff", "feature/bad", "-m",
+                            "Merge branch 'feature/bad' into develop", check=False)
+    assert "FLOWWARDEN_SKIP=tests-before-merge" in refused.text
+    shim_repo.git("merge", "--abort", check=False)
+    for skip in ("tests-before-merge", "all"):
+        before = shim_repo.sha("develop")
+        result = shim_repo.git("merge", "--no-ff", "feature/bad", "-m",
+                               "Merge branch 'feature/bad' into develop", check=False,
+                               env={"FLOWWARDEN_SKIP": skip})
+        assert result.code == 0, result.text
+        assert "checked [" not in result.text, "the skipped check ran"
+        assert "not run: FLOWWARDEN_SKIP skips tests-before-merge" in result.text
+        shim_repo.git("reset", "-q", "--hard", before)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from flowwarden.entry.ci import CiError, MergeRequest, PushRange, detect, parser
+from flowwarden.core.errors import UsageError
+from flowwarden.entry.ci import MergeRequest, PushRange, detect, parser
 
 from .cikit import (
     ZERO,
@@ -41,7 +42,7 @@ def test_github_other_events_are_refused_with_the_trigger_to_use(
         tmp_path: Path, env: dict[str, str]) -> None:
     ci_env = {**github_push(env, tmp_path, "develop", BASE, HEAD),
               "GITHUB_EVENT_NAME": "workflow_dispatch"}
-    with pytest.raises(CiError, match="workflow_dispatch") as error:
+    with pytest.raises(UsageError, match="workflow_dispatch") as error:
         detect(args(), ci_env)
     assert "pull_request" in error.value.fix
 
@@ -78,8 +79,8 @@ def test_explicit_options_win_over_the_environment(tmp_path: Path, env: dict[str
 
 
 def test_nothing_detected_says_which_options_to_pass(env: dict[str, str]) -> None:
-    with pytest.raises(CiError, match="no CI run detected") as error:
+    with pytest.raises(UsageError, match="no CI run detected") as error:
         detect(args(), env)
     assert "--source" in error.value.fix and "--range" in error.value.fix
-    with pytest.raises(CiError, match="--source and --target go together"):
+    with pytest.raises(UsageError, match="--source and --target go together"):
         detect(args("--source", "feature/x"), env)

@@ -110,3 +110,20 @@ def test_a_policy_loosened_on_a_feature_branch_does_not_help_it(guarded: Server)
     result = push(dev, "main")
     refused(result, "protected-history")
     assert "merges feature/x (feature)" in result.err
+
+
+def test_a_broken_policy_on_the_server_fails_closed_without_suggesting_no_verify(
+        server: Server) -> None:
+    """--no-verify cannot skip pre-receive: the server must not offer it as a way out."""
+    dev = server.dev
+    dev.git("switch", "-q", "develop")
+    dev.write(".flowwarden.yaml", "version: 1\nextends: gitflow-ml\nbranches: [oops]\n")
+    dev.git("add", ".flowwarden.yaml")
+    dev.git("commit", "-qm", "Merge branch 'feature/policy' into develop", "--no-verify")
+    dev.git("push", "-q", "origin", "develop")
+    server.install_pre_receive()
+    dev.commit_file("train.py", "lr = 0.1\n", "Tune the learning rate", "--no-verify")
+    result = push(dev, "develop")
+    assert result.code != 0, result.text
+    assert "policy error" in result.err and ".flowwarden.yaml:3" in result.err
+    assert "--no-verify" not in result.err, result.err

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 
 from flowwarden.adapters.git import GitRepo
+from flowwarden.core.errors import PolicyError
 from flowwarden.core.records import CommitMessage, MergeAttempt, Severity, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.engine.waivers import apply
@@ -96,3 +98,39 @@ def test_violations_turned_off_are_left_alone(repo: Repo) -> None:
     event = CommitMessage("develop", "x\n\nFlowwarden-Waive: protected-history ok\n")
     off = Violation("protected-history", "develop", "m", severity=Severity.OFF)
     assert apply((off,), event, context(repo, WAIVABLE)) == (off,)
+
+
+def test_only_the_trailer_block_waives(repo: Repo) -> None:
+    """Like git and like MLflow-Run-Id: a `Flowwarden-Waive:` line in the body is prose, not a
+    trailer (it used to count anywhere in the message)."""
+    in_body = CommitMessage("develop", "Tweak\n\nFlowwarden-Waive: protected-history agreed\n\n"
+                                       "More words after it.\n")
+    (v,) = apply((violation(),), in_body, context(repo, WAIVABLE))
+    assert v.waived_by is None
+    in_block = CommitMessage("develop", "Tweak\n\nMore words.\n\nSigned-off-by: A <a@b.c>\n"
+                                        "flowwarden-waive: protected-history agreed\n")
+    (v,) = apply((violation(),), in_block, context(repo, WAIVABLE))
+    assert v.waived_by is not None and "agreed" in v.waived_by
+
+
+def test_a_policy_waiver_with_an_impossible_date_does_not_build() -> None:
+    document = yaml.safe_load((PROJECT / "policies" / "gitflow-ml.yaml").read_text())
+    bad = [{"rule": "protected-history", "reason": "r", "expires": "2027-02-30"}]
+    with pytest.raises(PolicyError, match=r"waivers\[0\]\.expires: expected an ISO date"):
+        Policy.from_document({**document, "waivers": bad}, "test")
+
+
+def test_a_policy_waiver_names_a_commit_by_any_abbreviation(repo: Repo) -> None:
+    """The schema says a waiver's subject may be an abbreviated commit sha: a violation about
+    that commit (named by ten digits in its message) is covered by 7 digits or all 40."""
+    sha = feature_commits(repo, "One")[0]
+    event = CommitMessage("develop", "Tweak\n")
+    about = Violation("protected-history", "develop", f"{sha[:10]} on develop is not a merge",
+                      "git revert HEAD")
+    for written in (sha[:7], sha):
+        only = [{"rule": "protected-history", "reason": "import", "subject": written}]
+        (v,) = apply((about,), event, context(repo, WAIVABLE, only))
+        assert v.waived_by == "policy waiver: import", written
+    other = [{"rule": "protected-history", "reason": "import", "subject": "0000000"}]
+    (v,) = apply((about,), event, context(repo, WAIVABLE, other))
+    assert v.waived_by is None

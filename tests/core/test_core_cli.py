@@ -1,13 +1,17 @@
 """The CLI a user types: check, rules, explain, policy, install, demo, formats and colours."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from corekit import CORE_RULES, TRACEBACK, assert_blocked, assert_passes, quiet
 
+from flowwarden.core.errors import PolicyError
+from flowwarden.entry import boundary
 from fwkit import Repo
 
 
@@ -237,3 +241,77 @@ def test_install_honours_core_hooks_path(repo: Repo) -> None:
     assert os.access(custom / "pre-commit", os.X_OK)
     repo.git("switch", "-q", "develop")
     assert_blocked(repo.commit_file("b.txt"), "protected-branch")
+
+
+def test_rules_with_a_broken_policy_is_a_policy_error_like_validate(repo: Repo) -> None:
+    """Listing the preset's severities for a repository whose policy is broken would mislead."""
+    repo.write(".flowwarden.yaml", "extends: gitflow-ml\nrules:\n  merge-target: "
+                                   "{severity: fatal}\n")
+    assert repo.fw("policy", "validate").code == 2
+    result = repo.fw("rules")
+    assert result.code == 2, result.text
+    assert "policy error" in result.err and ".flowwarden.yaml:3" in result.err
+    assert "merge-target" not in result.out and TRACEBACK not in result.text
+
+
+def test_rules_outside_a_repository_lists_the_preset(repo: Repo, tmp_path: Path) -> None:
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    result = repo.fw("-C", str(outside), "rules")
+    assert result.code == 0, result.text
+    assert "merge-target" in result.out
+
+
+@pytest.mark.parametrize(("argv", "skip"), [
+    (["hook", "pre-commit"], True), (["-C", "x", "--format", "json", "hook", "auto"], True),
+    (["hook", "pre-receive"], False), (["hook", "--format", "json", "pre-receive"], False),
+    (["ci", "--run-checks"], False),
+    (["audit"], False), (["rules"], False)])
+def test_an_internal_error_is_one_line_exit_3_and_says_how_to_skip_only_where_one_can(
+        argv: list[str], skip: bool) -> None:
+    err = io.StringIO()
+    code = boundary.guarded(lambda: 1 // 0, boundary.where(argv), err, {})
+    assert code == 3
+    text = err.getvalue()
+    assert "internal error" in text and "ZeroDivisionError" in text
+    assert TRACEBACK not in text and len(text.splitlines()) == 2, text
+    assert ("--no-verify" in text) is skip, text
+
+
+def test_flowwarden_debug_shows_the_traceback() -> None:
+    err = io.StringIO()
+    code = boundary.guarded(lambda: 1 // 0, boundary.LOCAL, err, {"FLOWWARDEN_DEBUG": "1"})
+    assert code == 3 and TRACEBACK in err.getvalue()
+
+
+def test_a_policy_error_on_the_server_does_not_suggest_no_verify() -> None:
+    for at, says in ((boundary.SERVER, "administrator"), (boundary.CI, "target branch"),
+                     (boundary.LOCAL, "--no-verify")):
+        err = io.StringIO()
+        error = PolicyError(".flowwarden.yaml", 3, 5, ("rules",), "bad")
+        assert boundary.guarded(lambda e=error: _raise(e), at, err, {}) == 2
+        assert "policy error: .flowwarden.yaml:3:5" in err.getvalue()
+        assert says in err.getvalue()
+        assert ("--no-verify" in err.getvalue()) is (at is boundary.LOCAL)
+
+
+def _raise(error: Exception) -> int:
+    raise error
+
+
+def test_ci_and_audit_usage_errors_exit_2_with_the_fix(repo: Repo) -> None:
+    bad_option = repo.fw("ci", "--no-such-option")
+    assert bad_option.code == 2 and TRACEBACK not in bad_option.text
+    since = repo.fw("audit", "--since", "no-such-ref")
+    assert since.code == 2, since.text
+    assert "flowwarden audit: --since no-such-ref is not a commit" in since.err
+    assert "fix: flowwarden audit --since" in since.err
+    assert repo.fw("ci", "--help").code == 0
+
+
+def test_ci_outside_a_repository_is_a_usage_error(repo: Repo, tmp_path: Path) -> None:
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    result = repo.fw("-C", str(outside), "ci", "--source", "feature/x", "--target", "develop")
+    assert result.code == 2, result.text
+    assert "flowwarden ci:" in result.err and "not inside a git repository" in result.err

@@ -2,11 +2,13 @@
 both from `flowwarden policy validate` and from a hook, which must fail closed."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from corekit import TRACEBACK, quiet
+from corekit import TRACEBACK, add_bare_remote, commit_quiet, quiet
 
 from fwkit import Repo
 
@@ -19,6 +21,9 @@ class Bad:
     words: tuple[str, ...]
     file: str = ".flowwarden.yaml"
 
+
+WAIVABLE = ("extends: gitflow-ml\nrules:\n  protected-history: {waivable: true}\nwaivers:\n"
+            "  - rule: protected-history\n    reason: legacy import\n")
 
 BAD = {
     "yaml-syntax": Bad("extends: gitflow-ml\nbranches:\n  feature: {pattern: \"feature/.*\"\n",
@@ -46,6 +51,29 @@ BAD = {
     "unknown-kind-in-runs": Bad("extends: gitflow-ml\nruns:\n  branches: [experment]\n", 3, 14,
                                 ("experment", "did you mean", "experiment")),
     "no-branch-kinds": Bad("rules: {}\n", 1, 1, ("no branch kinds", "extends")),
+    # Values the schema used to accept and Python later rejected or misread.
+    "waiver-impossible-day": Bad(WAIVABLE + "    expires: \"2027-02-30\"\n", 7, 14,
+                                 ("expires", "YYYY-MM-DD", "2027-02-30")),
+    "waiver-impossible-month": Bad(WAIVABLE + "    expires: 2027-13-45\n", 7, 14,
+                                   ("expires", "YYYY-MM-DD", "2027-13-45")),
+    "waiver-date-with-newline": Bad(WAIVABLE + "    expires: \"2027-01-31\\n\"\n", 7, 14,
+                                    ("expires", "YYYY-MM-DD")),
+    "waiver-unknown-rule": Bad("extends: gitflow-ml\nwaivers:\n"
+                               "  - {rule: protected-histroy, reason: r}\n", 3, 12,
+                               ("protected-histroy", "did you mean", "protected-history")),
+    "check-unknown-target": Bad("extends: gitflow-ml\nchecks:\n  - name: unit\n"
+                                "    run: [pytest]\n    before_merge_into: [devlop]\n",
+                                5, 25, ("devlop", "did you mean", "develop")),
+    "check-infinite-timeout": Bad("extends: gitflow-ml\nchecks:\n  - name: unit\n"
+                                  "    run: [pytest]\n    before_merge_into: [develop]\n"
+                                  "    timeout: .inf\n", 6, 14, ("timeout", "seconds")),
+    "check-nan-timeout": Bad("extends: gitflow-ml\nchecks:\n  - name: unit\n"
+                             "    run: [pytest]\n    before_merge_into: [develop]\n"
+                             "    timeout: .nan\n", 6, 14, ("timeout", "seconds")),
+    "kind-name-with-newline": Bad("extends: gitflow-ml\nbranches:\n  \"bugfix\\n\":\n"
+                                  "    pattern: \"bugfix/.+\"\n", 3, None, ("bugfix",)),
+    "severity-off-unquoted": Bad("extends: gitflow-ml\nrules:\n  merge-target: {severity: off}\n",
+                                 3, None, ("severity", "quote", "\"off\"")),
 }
 
 
@@ -173,3 +201,56 @@ def test_merge_keys_are_accepted(repo: Repo) -> None:
     assert result.code == 0, result.text
     assert repo.fw("check", "--merge", "chore/deps", "--into", "develop").code == 0
     assert repo.fw("check", "--merge", "chore/deps", "--into", "main").code == 1
+
+
+def test_a_push_under_an_impossible_waiver_date_is_a_policy_error(repo: Repo,
+                                                                  tmp_path: Path) -> None:
+    """The date used to be read only when a violation met the waiver: exit 3, a traceback."""
+    remote = add_bare_remote(repo, tmp_path / "origin.git")
+    old = repo.sha("develop")
+    quiet(repo, "switch", "-q", "develop")
+    new = commit_quiet(repo, ".flowwarden.yaml", WAIVABLE + "    expires: \"2027-02-30\"\n")
+    result = repo.fw("hook", "pre-push", "origin", remote.path.as_uri(),
+                     stdin=f"refs/heads/develop {new} refs/heads/develop {old}\n")
+    assert_policy_error(result.text, result.code,
+                        Bad("", 7, 14, ("expires", "YYYY-MM-DD", "2027-02-30")))
+
+
+def cache_files(repo: Repo) -> list[Path]:
+    return sorted((repo.path / ".git" / "flowwarden").glob("policy-*.json"))
+
+
+@pytest.mark.parametrize("garbage", ["[]", "not json {", '{"deps": [], "document": 1}',
+                                     "{}", '{"deps": {}, "document": {"branches": []}}'])
+def test_a_cache_file_that_does_not_build_heals(repo: Repo, garbage: str) -> None:
+    """A hook reads the validated policy from the cache; a broken entry is a miss and is
+    rewritten, never a traceback and never a pass."""
+    repo.write(".flowwarden.yaml", "extends: gitflow-ml\nrules:\n"
+                                   "  branch-name: {severity: warning}\n")
+    quiet(repo, "switch", "-q", "-c", "wip", "develop")
+    assert repo.fw("hook", "pre-commit").code == 0
+    (entry,) = cache_files(repo)
+    good = entry.read_text()
+    entry.write_text(garbage)
+    result = repo.fw("hook", "pre-commit")
+    assert result.code == 0 and "branch-name" in result.text, result.text
+    assert TRACEBACK not in result.text
+    assert entry.read_text() == good
+
+
+def test_a_cached_document_with_a_bad_value_heals(repo: Repo) -> None:
+    """A cache entry whose deps match but whose document no longer builds is rebuilt from
+    the files, which are valid."""
+    repo.write(".flowwarden.yaml", "extends: gitflow-ml\n")
+    quiet(repo, "switch", "-q", "develop")
+    assert repo.fw("hook", "pre-commit").code == 1
+    (entry,) = cache_files(repo)
+    good = entry.read_text()
+    data = json.loads(good)
+    data["document"]["waivers"] = [{"rule": "protected-history", "reason": "r",
+                                    "expires": "2027-02-30"}]
+    entry.write_text(json.dumps(data))
+    result = repo.fw("hook", "pre-commit")
+    assert result.code == 1 and "protected-branch" in result.text, result.text
+    assert TRACEBACK not in result.text
+    assert json.loads(entry.read_text()) == json.loads(good)

@@ -1,5 +1,7 @@
-"""Push-time rules through the shims: pre-push against a bare file:// remote, and pre-receive
-on a bare server repository (pushes made with --no-verify so only the server decides)."""
+"""Push-time rules: pre-push against a bare file:// remote, and pre-receive on a bare server
+repository (pushes made with --no-verify so only the server decides). Scenarios over
+`hooked_pushed` run under both install modes; multi-ref pushes and deletions under the shims,
+which see every ref (the framework does not: test_core_precommit)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,6 +41,14 @@ def pushed(shim_repo: Repo, tmp_path: Path) -> Pushed:
     return Pushed(shim_repo, add_bare_remote(shim_repo, tmp_path / "origin.git"))
 
 
+@pytest.fixture
+def hooked_pushed(hooked_repo: Repo, tmp_path: Path) -> Pushed:
+    """`pushed` under either install mode. The framework runs pre-push once, for the first ref
+    with new commits, and never for deletions (test_core_precommit): scenarios here push one
+    ref with new commits."""
+    return Pushed(hooked_repo, add_bare_remote(hooked_repo, tmp_path / "origin.git"))
+
+
 def develop_with_feature(p: Pushed, name: str = "feature/a") -> str:
     """develop gains a merged feature (a develop-only commit), published to origin."""
     branch_with_commit(p.local, name, "develop")
@@ -50,12 +60,12 @@ def develop_with_feature(p: Pushed, name: str = "feature/a") -> str:
 # --- branch-origin -----------------------------------------------------------------------
 
 
-def test_hotfix_branched_from_develop_is_refused_at_push(pushed: Pushed) -> None:
-    develop_with_feature(pushed)
-    branch_with_commit(pushed.local, "hotfix/crash", "develop")
-    result = pushed.push("hotfix/crash")
+def test_hotfix_branched_from_develop_is_refused_at_push(hooked_pushed: Pushed) -> None:
+    develop_with_feature(hooked_pushed)
+    branch_with_commit(hooked_pushed.local, "hotfix/crash", "develop")
+    result = hooked_pushed.push("hotfix/crash")
     assert_blocked(result, "branch-origin", "hotfix/crash")
-    assert remote_sha(pushed.origin, "hotfix/crash") is None
+    assert remote_sha(hooked_pushed.origin, "hotfix/crash") is None
 
 
 def test_hotfix_branched_from_main_is_pushed(pushed: Pushed) -> None:
@@ -75,11 +85,11 @@ def test_feature_carrying_main_only_commits_is_refused_at_push(pushed: Pushed) -
     assert remote_sha(pushed.origin, "feature/y") is None
 
 
-def test_feature_from_develop_is_pushed(pushed: Pushed) -> None:
-    develop_with_feature(pushed)
-    tip = branch_with_commit(pushed.local, "feature/b", "develop")
-    assert_passes(pushed.push("-u", "feature/b"))
-    assert remote_sha(pushed.origin, "feature/b") == tip
+def test_feature_from_develop_is_pushed(hooked_pushed: Pushed) -> None:
+    develop_with_feature(hooked_pushed)
+    tip = branch_with_commit(hooked_pushed.local, "feature/b", "develop")
+    assert_passes(hooked_pushed.push("-u", "feature/b"))
+    assert remote_sha(hooked_pushed.origin, "feature/b") == tip
 
 
 def test_new_branch_with_illegal_name_is_refused_at_push(pushed: Pushed) -> None:
@@ -153,24 +163,24 @@ def test_deleting_a_feature_branch_passes(pushed: Pushed) -> None:
 # --- protected-history ---------------------------------------------------------------------
 
 
-def test_fast_forward_of_develop_into_main_is_refused_at_push(pushed: Pushed) -> None:
-    develop_with_feature(pushed)
-    published = remote_sha(pushed.origin, "main")
-    merge_quiet(pushed.local, "main", "develop", ff=True)
-    result = pushed.push("main")
+def test_fast_forward_of_develop_into_main_is_refused_at_push(hooked_pushed: Pushed) -> None:
+    develop_with_feature(hooked_pushed)
+    published = remote_sha(hooked_pushed.origin, "main")
+    merge_quiet(hooked_pushed.local, "main", "develop", ff=True)
+    result = hooked_pushed.push("main")
     assert_blocked(result, "protected-history", "main")
-    assert remote_sha(pushed.origin, "main") == published
+    assert remote_sha(hooked_pushed.origin, "main") == published
 
 
-def test_no_verify_commit_on_develop_is_refused_at_push(pushed: Pushed) -> None:
-    quiet(pushed.local, "switch", "-q", "develop")
-    pushed.local.write("hack.py", "x = 1\n")
-    pushed.local.git("add", "hack.py")
-    pushed.local.git("commit", "-q", "--no-verify", "-m", "Quick fix")
-    published = remote_sha(pushed.origin, "develop")
-    result = pushed.push("develop")
+def test_no_verify_commit_on_develop_is_refused_at_push(hooked_pushed: Pushed) -> None:
+    quiet(hooked_pushed.local, "switch", "-q", "develop")
+    hooked_pushed.local.write("hack.py", "x = 1\n")
+    hooked_pushed.local.git("add", "hack.py")
+    hooked_pushed.local.git("commit", "-q", "--no-verify", "-m", "Quick fix")
+    published = remote_sha(hooked_pushed.origin, "develop")
+    result = hooked_pushed.push("develop")
     assert_blocked(result, "protected-history", "develop")
-    assert remote_sha(pushed.origin, "develop") == published
+    assert remote_sha(hooked_pushed.origin, "develop") == published
 
 
 def test_merged_feature_on_develop_is_pushed(pushed: Pushed) -> None:

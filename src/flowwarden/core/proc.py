@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple, TextIO
 
 
 class CommandError(Exception):
@@ -25,12 +28,78 @@ def run(
     stdin: bytes | None = None,
     env: Mapping[str, str] | None = None,
     check: bool = True,
+    merge_stderr: bool = False,
 ) -> tuple[int, bytes]:
-    """Run `cmd`, return (exit code, stdout); raise CommandError when `check` and it fails."""
+    """Run `cmd`, return (exit code, stdout); raise CommandError when `check` and it fails.
+    `merge_stderr` returns stderr interleaved with stdout, as a terminal shows them."""
     proc = subprocess.run(
         list(cmd), cwd=cwd, input=stdin, env=None if env is None else dict(env),
-        capture_output=True, stdin=None if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
     )
     if check and proc.returncode != 0:
         raise CommandError(cmd, proc.returncode, proc.stderr or proc.stdout)
     return proc.returncode, proc.stdout
+
+
+class Streamed(NamedTuple):
+    """How a streamed command ended: `code` is None when it could not start or timed out."""
+
+    code: int | None
+    seconds: float
+    problem: str | None = None
+
+
+def stream(
+    cmd: Sequence[str],
+    out: TextIO,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> Streamed:
+    """Run `cmd` with its output (stdout and stderr) copied to `out` line by line as it
+    comes. A timeout kills the command's whole process group: a test runner's children too."""
+    import threading  # only commands that stream pay for it
+
+    start = time.monotonic()
+    try:
+        child = subprocess.Popen(
+            list(cmd), cwd=cwd, env=None if env is None else dict(env),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    except OSError as error:
+        return Streamed(None, time.monotonic() - start,
+                        f"`{cmd[0]}` could not start: {error.strerror}")
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def expire() -> None:
+        timed_out.set()
+        kill()
+
+    timer = threading.Timer(timeout, expire) if timeout else None
+    if timer:
+        timer.start()
+    assert child.stdout is not None
+    try:
+        for line in child.stdout:
+            out.write(line.decode("utf-8", "replace"))
+            out.flush()
+        code = child.wait()
+    finally:
+        if timer:
+            timer.cancel()
+        if child.poll() is None:  # interrupted: its own session would not see the ^C
+            kill()
+            child.wait()
+        child.stdout.close()
+    seconds = time.monotonic() - start
+    if timed_out.is_set():
+        return Streamed(None, seconds, f"timed out after {timeout:g} s")
+    return Streamed(code, seconds)

@@ -21,7 +21,7 @@ def is_skipped(rule: str, stage: Stage, policy: Policy, env: Mapping[str, str]) 
     skips = requested_skips(env)
     if rule not in skips and "all" not in skips:
         return False
-    return stage in LOCAL_STAGES or bool(policy.rule_settings(rule).get("skippable"))
+    return stage in LOCAL_STAGES or policy.rule_settings(rule).skippable
 
 
 def apply_skips(violations: Iterable[Violation], stage: Stage, policy: Policy,

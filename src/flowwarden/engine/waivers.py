@@ -1,13 +1,14 @@
 """Waivers: a `Flowwarden-Waive: <rule> <reason>` trailer or a policy entry turns a violation
-into a reported waiver, never a silent one, and only for rules the policy lets be waived."""
+into a reported waiver, never a silent one, and only for rules the policy lets be waived.
+
+The trailer is read from git's trailer block only, like every trailer flowwarden reads."""
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
+from flowwarden.adapters.git.messages import trailer_block
 from flowwarden.core.records import (
     CommitAttempt,
     CommitMessage,
@@ -17,14 +18,16 @@ from flowwarden.core.records import (
     Severity,
     Violation,
 )
+from flowwarden.policy.sections import PolicyWaiver
 from flowwarden.rules.base import Context
 
+if TYPE_CHECKING:
+    import datetime as dt
+
 TRAILER = "Flowwarden-Waive"
-_TRAILER_LINE = re.compile(rf"^{TRAILER}:[ \t]*(\S+)[ \t]*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class Waiver:
+class Waiver(NamedTuple):
     """One waiver as found: where it came from and, for policy entries, its limits."""
 
     rule: str
@@ -41,22 +44,19 @@ class Waiver:
 
 
 def trailer_waivers(message: str, origin: str, commit: str | None = None) -> list[Waiver]:
-    """Every `Flowwarden-Waive:` line of a commit message (the reason may be empty: reported)."""
-    return [Waiver(m.group(1), m.group(2), origin, commit)
-            for m in _TRAILER_LINE.finditer(message)]
+    """Every `Flowwarden-Waive:` trailer of a commit message (the reason may be empty:
+    reported); keys compare case-insensitively, as git's do."""
+    found = []
+    for key, value in trailer_block(message):
+        words = value.split(None, 1)
+        if key.lower() == TRAILER.lower() and words:
+            found.append(Waiver(words[0], words[1] if len(words) > 1 else "", origin, commit))
+    return found
 
 
-def policy_waivers(entries: Sequence[Mapping[str, Any]]) -> list[Waiver]:
-    return [Waiver(str(e["rule"]), str(e.get("reason", "")), "policy",
-                   expires=_as_date(e.get("expires")), subject=e.get("subject"))
+def policy_waivers(entries: Iterable[PolicyWaiver]) -> list[Waiver]:
+    return [Waiver(e.rule, e.reason, "policy", expires=e.expires, subject=e.subject)
             for e in entries]
-
-
-def _as_date(value: object) -> dt.date | None:
-    # PyYAML reads an unquoted 2027-01-31 as a date; a quoted one stays a string.
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 def relevant_waivers(event: Event, ctx: Context) -> list[Waiver]:
@@ -103,15 +103,16 @@ def apply(violations: tuple[Violation, ...], event: Event,
     """Set `waived_by` where a waiver the policy allows covers a violation; say why otherwise."""
     if not any(v.severity is not Severity.OFF for v in violations):
         return violations
+    import datetime as dt  # only when there is something to waive: hooks load this module
+
     trailers = relevant_waivers(event, ctx)
-    entries = ctx.policy.document.get("waivers") or []
-    listed = policy_waivers(entries)
+    listed = policy_waivers(ctx.policy.waivers)
     today = dt.datetime.now(dt.timezone.utc).date()
     return tuple(_judge(v, trailers, listed, ctx, today) for v in violations)
 
 
 def waivable(rule: str, ctx: Context) -> bool:
-    return bool(ctx.policy.rule_settings(rule).get("waivable", False))
+    return ctx.policy.rule_settings(rule).waivable
 
 
 def _judge(v: Violation, trailers: list[Waiver], listed: list[Waiver], ctx: Context,
@@ -121,7 +122,7 @@ def _judge(v: Violation, trailers: list[Waiver], listed: list[Waiver], ctx: Cont
     said: list[str] = []
     candidates = [w for w in _covering(v, trailers) if w.rule == v.rule]
     candidates += [w for w in listed if w.rule == v.rule
-                   and (w.subject is None or w.subject == v.subject)]
+                   and (w.subject is None or _names_subject(w.subject, v))]
     for w in candidates:
         if not w.reason:
             said.append(f"{TRAILER} in {w.origin} ignored: it gives no reason "
@@ -143,6 +144,16 @@ def _covering(v: Violation, trailers: list[Waiver]) -> list[Waiver]:
     if token is None:
         return trailers
     return [w for w in trailers if w.commit is not None and w.commit.startswith(token)]
+
+
+def _names_subject(subject: str, v: Violation) -> bool:
+    """A policy waiver's subject: the violation's subject, or the commit it is about by any
+    abbreviation of its sha (violations name commits by 7 to 10 hex digits)."""
+    if subject == v.subject:
+        return True
+    token = _commit_token(v.subject) or _commit_token(v.message)
+    return token is not None and _commit_token(subject) == subject \
+        and (token.startswith(subject) or subject.startswith(token))
 
 
 def _commit_token(text: str) -> str | None:

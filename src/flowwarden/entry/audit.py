@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from flowwarden.adapters.git import GitRepo, NotARepository
+from flowwarden.adapters.git import GitRepo
+from flowwarden.core.errors import UsageError
 from flowwarden.core.records import Outcome, Push, RefUpdate, Severity, Violation
 from flowwarden.core.stages import Stage
+from flowwarden.engine.evaluate import evaluate
+from flowwarden.entry.boundary import parse
+from flowwarden.entry.output import exit_for
+from flowwarden.policy.load import load_policy
 from flowwarden.policy.model import Policy
+from flowwarden.report import json as json_report
+from flowwarden.report import markdown, text
 from flowwarden.rules.base import Context
 
 
@@ -71,8 +77,6 @@ def runs(repo: GitRepo, branches: Sequence[tuple[str, str]],
 def judge_run(ctx: Context, branch: str, run: Sequence[Step]) -> list[Violation]:
     """The violations of every step of `run`, found by bisection: a clean stretch of history
     costs one evaluation, and each violation is still reported for its own step."""
-    from flowwarden.engine.evaluate import evaluate
-
     update = RefUpdate(f"refs/heads/{branch}", run[0][0], run[-1][1])
     outcome = evaluate(Push((update,)), ctx)
     if not outcome.violations:
@@ -97,8 +101,6 @@ def run_audit(repo: GitRepo, policy: Policy, env: Mapping[str, str], since: str 
 
 
 def render_text(audit: Audit) -> str:
-    from flowwarden.report import text
-
     names = ", ".join(name for name, _ in audit.branches) or "none"
     lines = [text.render_violation(v) for v in audit.outcome.violations]
     lines += [f"note: {n}" for n in audit.outcome.notes]
@@ -116,23 +118,15 @@ def render_json(audit: Audit) -> str:
         "branches": [{"name": n, "tip": t} for n, t in audit.branches],
         "commits": audit.steps,
         "counts": dict(sorted(audit.counts.items())),
-        "violations": [_as_dict(v) for v in audit.outcome.violations],
+        "violations": [json_report.violation_dict(v) for v in audit.outcome.violations],
         "notes": list(audit.outcome.notes),
     }, indent=2) + "\n"
-
-
-def _as_dict(v: Violation) -> dict[str, object]:
-    return {"rule": v.rule, "severity": v.severity.value, "subject": v.subject,
-            "message": v.message, "fix": v.fix, "details": list(v.details),
-            "waived_by": v.waived_by}
 
 
 def render(audit: Audit, fmt: str) -> str:
     if fmt == "json":
         return render_json(audit)
     if fmt == "markdown":
-        from flowwarden.report import markdown
-
         names = ", ".join(name for name, _ in audit.branches) or "no protected branch"
         return markdown.render(audit.outcome, title=f"flowwarden audit of {names} "
                                                     f"({audit.steps} commits)")
@@ -150,33 +144,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
-         out: TextIO | None = None) -> int:
-    import os
-
-    from flowwarden.core.errors import PolicyError
-    from flowwarden.policy.load import load_policy
-
-    args = parser().parse_args(argv)
-    env = os.environ if env is None else env
-    out = sys.stdout if out is None else out
-    try:
-        repo = GitRepo.discover(".")
-        policy = load_policy(repo.root)
-        since = None
-        start = args.since or policy.section("ci").get("audit_since")
-        if start:
-            since = repo.rev_parse(str(start))
-            if since is None:
-                print(f"flowwarden audit: --since {start} is not a commit\n"
-                      "  fix: flowwarden audit --since <tag, branch or sha>", file=sys.stderr)
-                return 2
-        audit = run_audit(repo, policy, env, since, args.remote)
-    except NotARepository as error:
-        print(f"flowwarden audit: {error}\n  fix: run it inside the repository", file=sys.stderr)
-        return 2
-    except PolicyError as error:
-        print(f"flowwarden audit: policy error: {error}", file=sys.stderr)
-        return 2
+def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
+    """The command; it raises, and the caller's boundary maps failures to exit codes."""
+    args = parse(parser(), argv)
+    repo = GitRepo.discover(".")
+    policy = load_policy(repo.root)
+    since = None
+    start = args.since or policy.ci.audit_since
+    if start:
+        since = repo.rev_parse(str(start))
+        if since is None:
+            raise UsageError(f"--since {start} is not a commit",
+                             "flowwarden audit --since <tag, branch or sha>")
+    audit = run_audit(repo, policy, env, since, args.remote)
     out.write(render(audit, args.format))
-    return 1 if audit.outcome.blocking else 0
+    return exit_for(audit.outcome)

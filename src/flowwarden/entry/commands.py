@@ -1,18 +1,22 @@
-"""One function per `flowwarden` subcommand: gather input, run the engine, report."""
+"""One function per `flowwarden` subcommand: gather input, run the engine, report.
+
+What only one command needs (install, demo, the schema, prepare-commit-msg's run lookup) is
+imported when that command runs: a hook pays for none of it."""
 from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING, TextIO
 
 from flowwarden.adapters.git import GitRepo
-from flowwarden.core.records import BranchQuery, Event, MergeAttempt, Outcome, Severity
+from flowwarden.core.errors import Exit, NotARepository, UsageError
+from flowwarden.core.records import BranchQuery, Event, MergeAttempt, Outcome, Push, Severity
 from flowwarden.core.stages import Stage
 from flowwarden.engine.evaluate import evaluate
-from flowwarden.entry.cli import EXIT_OK, UsageError, emit
-from flowwarden.entry.hook import HookCall, message_source
-from flowwarden.policy.load import load_policy
+from flowwarden.entry.hook import HookCall, build_events, detect_stage, message_source
+from flowwarden.entry.output import emit
+from flowwarden.policy.load import load_policy, load_policy_file
 from flowwarden.policy.model import Policy
-from flowwarden.rules import Context
+from flowwarden.rules import Context, all_rules, rule_by_id
 
 if TYPE_CHECKING:
     import argparse
@@ -32,8 +36,6 @@ def run_events(events: list[Event], ctx: Context) -> Outcome:
 
 
 def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
-    from flowwarden.entry.hook import build_events, detect_stage
-
     stage = detect_stage(ns.stage, ns.args, env)
     repo = GitRepo.discover(".")
     stdin = b""
@@ -44,46 +46,16 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
         return _prepare_message(call, repo, err)
     events = build_events(call, repo)
     if not events:
-        return EXIT_OK
+        return Exit.OK
     if stage is Stage.PRE_RECEIVE:
         outcome = _receive(events, repo, env)
-    else:
-        ctx = Context(local_policy(repo), repo, stage, env)
-        outcome = run_events(events, ctx)
-        if not outcome.blocking and ctx.policy.document.get("checks"):
-            outcome = combine([outcome, _checks_before_merge(events, ctx, err)])
+    else:  # the policy's checks stream to stderr: git shows it, and stdout stays for --format
+        outcome = run_events(events, Context(local_policy(repo), repo, stage, env, err))
     if stage is Stage.POST_CHECKOUT:  # advice only: the checkout already happened
         outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
                           outcome.notes)
-    return emit(outcome, _operation(stage, repo), ns, err, env, out,
+    return emit(outcome, _operation(stage, repo), ns.format, ns.color, err, env, out,
                 local=stage is not Stage.PRE_RECEIVE)
-
-
-def _checks_before_merge(events: list[Event], ctx: Context, err: TextIO) -> Outcome:
-    """The policy's test commands for a merge being committed, or for a pushed target whose
-    tip is what the work tree holds (any other tip is left to CI, and said so)."""
-    from flowwarden.core.records import CommitAttempt, Push
-    from flowwarden.entry.checks import checks_for, run_before_merge
-
-    targets: list[str] = []
-    notes: list[str] = []
-    for event in events:
-        if isinstance(event, MergeAttempt):
-            targets.append(event.target)
-        elif isinstance(event, CommitAttempt) and event.merge_head and event.branch:
-            targets.append(event.branch)
-        elif isinstance(event, Push):
-            for update in event.updates:
-                if not update.branch or update.is_delete or not checks_for(ctx.policy,
-                                                                           update.branch):
-                    continue
-                if update.new == ctx.repo.head():
-                    targets.append(update.branch)
-                else:
-                    notes.append(f"checks for {update.branch} not run: the work tree is not at "
-                                 f"the pushed commit {update.new[:10]}; CI runs them")
-    found = [v for target in dict.fromkeys(targets) for v in run_before_merge(ctx, target, err)]
-    return Outcome(tuple(found), tuple(notes))
 
 
 def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
@@ -93,16 +65,15 @@ def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
     from flowwarden.entry.prepare import prepare_message
 
     if not call.args:
-        return EXIT_OK
+        return Exit.OK
     ctx = Context(local_policy(repo), repo, call.stage, call.env)
     note = prepare_message(ctx, Path(call.args[0]), message_source(call))
     if note:
         err.write(note + "\n")
-    return EXIT_OK
+    return Exit.OK
 
 
 def _receive(events: list[Event], repo: GitRepo, env: dict[str, str]) -> Outcome:
-    from flowwarden.core.records import Push
     from flowwarden.policy.select import policy_changes, split_by_policy
 
     outcomes = []
@@ -140,22 +111,23 @@ def cmd_check(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, s
         event = MergeAttempt(ns.merge, ns.into, repo.rev_parse(ns.merge), repo.rev_parse(ns.into))
         what = f"merge of {ns.merge} into {ns.into}"
     outcome = evaluate(event, ctx)
-    code = emit(outcome, what, ns, out, env)
+    code = emit(outcome, what, ns.format, ns.color, out, env)
     if ns.format == "text" and not outcome.violations:
         out.write(f"ok: {what} is allowed by {ctx.policy.source}\n")
     return code
 
 
 def _policy_here() -> Policy:
+    """The repository's policy; the preset outside a repository. A broken policy is an
+    error here as everywhere: listing the preset's severities instead would mislead."""
     try:
-        return local_policy(GitRepo.discover("."))
-    except Exception:
+        repo = GitRepo.discover(".")
+    except NotARepository:
         return load_policy(None)
+    return local_policy(repo)
 
 
 def cmd_rules(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
-    from flowwarden.rules import all_rules
-
     policy = _policy_here()
     rows = [(r.id, policy.severity(r.id, r.default_severity).value, r.summary)
             for r in all_rules()]
@@ -164,16 +136,15 @@ def cmd_rules(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, s
 
         out.write(json.dumps([{"id": i, "severity": s, "summary": m} for i, s, m in rows],
                              indent=2) + "\n")
-        return EXIT_OK
+        return Exit.OK
     width = max(len(r[0]) for r in rows)
     for rule_id, severity, summary in rows:
         out.write(f"{rule_id:<{width}}  {severity:<7}  {summary}\n")
-    return EXIT_OK
+    return Exit.OK
 
 
 def cmd_explain(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
     from flowwarden.policy.schema import did_you_mean
-    from flowwarden.rules import all_rules, rule_by_id
 
     rule = rule_by_id(ns.rule)
     if rule is None:
@@ -183,7 +154,7 @@ def cmd_explain(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str,
     stages = ", ".join(sorted(s.value for s in rule.stages))
     out.write(f"# {rule.id}\n\n{rule.summary}\n\nDefault severity: "
               f"{rule.default_severity.value}. Checked at: {stages}.\n\n{rule.doc}")
-    return EXIT_OK
+    return Exit.OK
 
 
 def cmd_policy(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
@@ -193,7 +164,7 @@ def cmd_policy(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, 
         from flowwarden.policy.schema import schema
 
         out.write(json.dumps(schema(), indent=2) + "\n")
-        return EXIT_OK
+        return Exit.OK
     policy = _load_for_command(ns.file)
     if ns.action == "show":
         if ns.format == "json":
@@ -203,18 +174,15 @@ def cmd_policy(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, 
 
             out.write(f"# effective policy from {policy.source}\n")
             out.write(yaml.safe_dump(dict(policy.document), sort_keys=False))
-        return EXIT_OK
+        return Exit.OK
     kinds = ", ".join(k.name for k in policy.kinds)
     out.write(f"ok: {policy.source} is valid ({len(policy.kinds)} branch kinds: {kinds})\n")
-    return EXIT_OK
+    return Exit.OK
 
 
 def _load_for_command(file: str | None) -> Policy:
     """Validation always reads afresh: the cache is for hooks."""
     from pathlib import Path
-
-    from flowwarden.adapters.git import NotARepository
-    from flowwarden.policy.load import load_policy_file
 
     if file is not None:
         if not Path(file).is_file():
@@ -233,7 +201,7 @@ def cmd_install(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str,
     repo = GitRepo.discover(".")
     lines = uninstall(repo) if ns.uninstall else install(repo)
     out.write("\n".join(lines) + "\n")
-    return EXIT_OK
+    return Exit.OK
 
 
 def cmd_demo(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from flowwarden.adapters.git import GitRepo
+from flowwarden.core import proc
+from flowwarden.core.errors import Exit
 from flowwarden.entry.install import install
 
 RULE_LINE = re.compile(r"^(?:error|warning|waived[^:]*): ([a-z0-9-]+):", re.M)
@@ -73,8 +74,9 @@ def _steps() -> list[Step]:
 
 
 def _git(repo: Path, args: tuple[str, ...], env: dict[str, str]) -> tuple[int, str]:
-    proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
-    return proc.returncode, proc.stdout + proc.stderr
+    """The user's own git command, hooks and all: its exit code and what it printed."""
+    code, output = proc.run(["git", *args], cwd=repo, env=env, check=False, merge_stderr=True)
+    return code, output.decode("utf-8", "replace")
 
 
 def _scratch(root: Path, env: dict[str, str]) -> Path:
@@ -126,6 +128,6 @@ def run_demo(out: TextIO, env: dict[str, str],
     failed = [r for r in rows if r[4] != "yes"]
     out.write(f"\n{len(rows) - len(failed)} of {len(rows)} operations judged as the "
               f"gitflow-ml policy says.\n")
-    return 1 if failed else 0
+    return Exit.VIOLATION if failed else Exit.OK
 
 

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from flowwarden.adapters.git import GitRepo, looks_like_sha
 from flowwarden.adapters.git.messages import message_text, parse_merge_message
+from flowwarden.core.errors import UsageError
 from flowwarden.core.records import (
     ZERO_SHA,
     BranchCreated,
@@ -18,13 +19,13 @@ from flowwarden.core.records import (
     Push,
     RefUpdate,
 )
-from flowwarden.core.stages import Stage
+from flowwarden.core.stages import HOOK_STAGES, Stage
 
-STAGES = {s.value: s for s in Stage if s not in (Stage.CI, Stage.CHECK, Stage.AUDIT)}
+STAGES = HOOK_STAGES
 
 
-class HookUsageError(Exception):
-    pass
+class HookUsageError(UsageError):
+    """git, or whoever called the hook, passed arguments or input git never would."""
 
 
 class HookCall(NamedTuple):

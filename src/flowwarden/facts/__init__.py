@@ -5,11 +5,14 @@ Rules ask facts; facts ask the adapters. Each domain keeps its questions in its 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
+from typing import TextIO
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.adapters.git.messages import strip_remote
 from flowwarden.core.stages import Stage
+from flowwarden.facts.checks import CheckFacts
 from flowwarden.facts.data import DataFacts
 from flowwarden.facts.history import HistoryFacts
 from flowwarden.facts.memo import memoized
@@ -20,10 +23,13 @@ from flowwarden.policy.model import Policy
 class Facts:
     """Everything a rule may ask about the repository in one run, each answered once."""
 
-    def __init__(self, repo: GitRepo, policy: Policy, stage: Stage) -> None:
+    def __init__(self, repo: GitRepo, policy: Policy, stage: Stage,
+                 env: Mapping[str, str] | None = None, progress: TextIO | None = None) -> None:
         self.repo = repo
         self.policy = policy
         self.stage = stage
+        self.env = env or {}
+        self.progress = progress  # where commands run for a fact stream their output
 
     @cached_property
     def history(self) -> HistoryFacts:
@@ -36,6 +42,10 @@ class Facts:
     @cached_property
     def runs(self) -> RunFacts:
         return RunFacts(self.repo, self.policy, self.stage, self.history)
+
+    @cached_property
+    def checks(self) -> CheckFacts:
+        return CheckFacts(self.repo, self.policy, self.env, self.progress)
 
     @memoized
     def merged_branch(self, name: str | None, sha: str | None) -> str | None:

@@ -35,6 +35,8 @@ class Outputs(NamedTuple):
 
 
 class DataFacts:
+    """What the data rules ask about one run's commits and pushes, each asked of git once."""
+
     def __init__(self, repo: GitRepo, policy: Policy, stage: Stage,
                  history: HistoryFacts) -> None:
         self.repo = repo

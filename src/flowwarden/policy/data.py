@@ -6,11 +6,11 @@ writes the effective section back out for `flowwarden policy show`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from flowwarden.core.errors import PolicyError
 from flowwarden.policy.globs import Matcher
+from flowwarden.policy.sections import Where
 
 DEFAULT_PATTERNS = (
     "data/**", "models/**",
@@ -26,9 +26,6 @@ DEFAULT_UNREACHABLE_REMOTE = "block"
 LFS_CHOICES = ("allow", "report", "block")
 UNREACHABLE_CHOICES = ("block", "warn")
 
-#: Makes the PolicyError for a malformed value at a key path; the loader's places it in its file.
-Fail = Callable[[tuple[object, ...], str], PolicyError]
-
 UNITS = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2,
          "gb": 1000**3, "gib": 1024**3}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
@@ -36,12 +33,10 @@ _EXACT = (("GiB", 1024**3), ("GB", 1000**3), ("MiB", 1024**2), ("MB", 1000**2),
           ("KiB", 1024), ("KB", 1000))
 
 
-def unplaced(path: tuple[object, ...], message: str) -> PolicyError:
-    """The error for a document without positions (a test's dict): the key path alone."""
-    return PolicyError("policy", None, None, path, message)
+_NOWHERE = Where("policy")
 
 
-def parse_size(value: object, fail: Fail = unplaced) -> int | None:
+def parse_size(value: object, at: Where = _NOWHERE) -> int | None:
     """`max_size` as bytes: an integer, or a string like "1 MiB"; false disables the limit."""
     if value is False:
         return None
@@ -50,7 +45,7 @@ def parse_size(value: object, fail: Fail = unplaced) -> int | None:
     match = _SIZE.match(value) if isinstance(value, str) else None
     size = int(float(match.group(1)) * UNITS.get(match.group(2).lower(), 0)) if match else 0
     if size < 1:
-        raise fail(("data", "max_size"), f"expected a size of at least one byte, such as "
+        raise at.error(("data", "max_size"), f"expected a size of at least one byte, such as "
                    f"1048576 or '1 MiB' (units B, KB, KiB, MB, MiB, GB, GiB), or false, "
                    f"got {value!r}")
     return size
@@ -70,18 +65,18 @@ def exact_size(size: int) -> str | int:
                 size)
 
 
-def _globs(section: Mapping[str, Any], key: str, fail: Fail) -> tuple[str, ...]:
+def _globs(section: Mapping[str, Any], key: str, at: Where) -> tuple[str, ...]:
     value = section.get(key, ())
     if not isinstance(value, list | tuple) or not all(isinstance(g, str) and g for g in value):
-        raise fail(("data", key), f"expected a list of globs, got {value!r}")
+        raise at.error(("data", key), f"expected a list of globs, got {value!r}")
     return tuple(value)
 
 
 def _choice(section: Mapping[str, Any], key: str, default: str, choices: tuple[str, ...],
-            fail: Fail) -> str:
+            at: Where) -> str:
     value = section.get(key, default)
     if value not in choices:
-        raise fail(("data", key), f"expected one of {', '.join(choices)}, got {value!r}")
+        raise at.error(("data", key), f"expected one of {', '.join(choices)}, got {value!r}")
     return str(value)
 
 
@@ -96,23 +91,23 @@ class DataPolicy(NamedTuple):
     unreachable_remote: str  # block | warn
 
     @classmethod
-    def from_section(cls, section: Mapping[str, Any], fail: Fail = unplaced) -> DataPolicy:
-        """The section as written, defaults filled in; `fail` makes the error for a malformed
+    def from_section(cls, section: Mapping[str, Any], at: Where = _NOWHERE) -> DataPolicy:
+        """The section as written, defaults filled in; `at` places the error for a malformed
         value (schema validation catches most of them first)."""
         def globs(key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-            return _globs(section, key, fail) if key in section else default
+            return _globs(section, key, at) if key in section else default
 
         remote = section.get("remote")
         if remote is not None and not (isinstance(remote, str) and remote):
-            raise fail(("data", "remote"), f"expected the name of a DVC remote, got {remote!r}")
+            raise at.error(("data", "remote"), f"expected the name of a DVC remote, got {remote!r}")
         return cls(
             data=Matcher(globs("patterns", DEFAULT_PATTERNS) + globs("extra_patterns")),
             exempt=Matcher(globs("exempt", DEFAULT_EXEMPT) + globs("extra_exempt")),
-            max_size=parse_size(section.get("max_size", DEFAULT_MAX_SIZE), fail),
-            lfs=_choice(section, "lfs", DEFAULT_LFS, LFS_CHOICES, fail),
+            max_size=parse_size(section.get("max_size", DEFAULT_MAX_SIZE), at),
+            lfs=_choice(section, "lfs", DEFAULT_LFS, LFS_CHOICES, at),
             remote=remote,
             unreachable_remote=_choice(section, "unreachable_remote",
-                                       DEFAULT_UNREACHABLE_REMOTE, UNREACHABLE_CHOICES, fail),
+                                       DEFAULT_UNREACHABLE_REMOTE, UNREACHABLE_CHOICES, at),
         )
 
     def as_section(self) -> dict[str, Any]:

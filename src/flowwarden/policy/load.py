@@ -19,6 +19,7 @@ from flowwarden import __version__
 from flowwarden.core.errors import PolicyError
 from flowwarden.policy.model import Policy
 from flowwarden.policy.schema import did_you_mean, known_rule_ids, policies_dir
+from flowwarden.policy.sections import Merged
 
 if TYPE_CHECKING:
     from flowwarden.adapters.git import GitRepo
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 POLICY_FILE = ".flowwarden.yaml"
 DEFAULT_PRESET = "gitflow-ml"
 Reader = Callable[[str], "bytes | None"]  # repository-relative posix path -> content
+# What building a document that skipped validation may raise: a bad cache entry.
+_UNBUILDABLE = (PolicyError, LookupError, TypeError, ValueError, AttributeError, re.error)
 
 
 class _Source(NamedTuple):
@@ -90,10 +93,13 @@ def _load(source: _Source, cache_dir: Path | None) -> Policy:
     deps: dict[str, str] = {"top": _text(top)}
     cached = _read_cache(cache_dir, key, source, deps["top"])
     if cached is not None:
-        return Policy.from_document(cached, name)
+        try:
+            return Policy.from_document(cached, name)
+        except _UNBUILDABLE:
+            pass  # a cache entry that does not build is a miss, rewritten below
     loader = _Loader(source, deps)
     document = loader.load(top, name, source.top, ())
-    policy = Policy.from_document(document, name, loader.locate)
+    policy = Policy.from_document(document, name, Merged(loader.files[::-1]))
     _write_cache(cache_dir, key, document, deps)
     return policy
 
@@ -108,19 +114,20 @@ def _dep_bytes(source: _Source, dep: str) -> bytes | None:
 
 def _read_cache(cache_dir: Path | None, key: str, source: _Source,
                 top: str) -> dict[str, Any] | None:
+    """The cached document if every file it was built from is unchanged; None otherwise."""
     if cache_dir is None:
         return None
     try:
         entry = json.loads((cache_dir / f"policy-{key}.json").read_text())
     except (OSError, ValueError):
         return None
-    deps = entry.get("deps", {})
-    if deps.get("top") != top:
+    deps = entry.get("deps") if isinstance(entry, dict) else None
+    document = entry.get("document") if isinstance(entry, dict) else None
+    if not isinstance(deps, dict) or not isinstance(document, dict) or deps.get("top") != top:
         return None
     for dep, content in deps.items():
         if dep != "top" and _text(_dep_bytes(source, dep)) != content:
             return None
-    document: dict[str, Any] = entry["document"]
     return document
 
 
@@ -158,7 +165,6 @@ class _Loader:
             raise doc.error((), f"expected a mapping of policy keys, got {type(doc.data).__name__}")
         schema.validate(doc)
         _check_file(doc)
-        self.files.append(doc)
         merged: dict[str, Any] = {}
         extends = doc.data.get("extends", [])
         for i, parent in enumerate([extends] if isinstance(extends, str) else extends):
@@ -166,14 +172,10 @@ class _Loader:
             merged = merge(merged, self._parent(doc, path, parent, rel, chain + (name,)))
         own = {k: v for k, v in doc.data.items() if k != "extends"}
         merged = merge(merged, own)
+        self.files.append(doc)  # after its parents: reversed, the winning file comes first
         if not chain:
-            _check_effective(merged, self.files)
+            _check_effective(merged, Merged(self.files[::-1]))
         return merged
-
-    def locate(self, path: tuple[object, ...], message: str) -> PolicyError:
-        """An error at the file that wrote `path` of the merged policy."""
-        return next((f for f in self.files if path in f.values), self.files[0]).error(
-            path, message)
 
     def _parent(self, doc: Located, path: tuple[object, ...], parent: str, rel: str | None,
                 chain: tuple[str, ...]) -> dict[str, Any]:
@@ -215,46 +217,32 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_file(doc: Located) -> None:
-    """Checks the schema cannot express: regexes compile, rule ids exist."""
-    for kind, spec in doc.data.get("branches", {}).items():
-        pattern = spec.get("pattern")
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise doc.error(("branches", kind, "pattern"),
-                                f"invalid regular expression {pattern!r}: {exc}") from None
-    rule_ids = doc.data.get("rules", {})
-    if rule_ids:
-        known = known_rule_ids()
-        for rule_id in rule_ids:
-            if rule_id not in known:
-                raise doc.error(("rules", rule_id), f"unknown rule id '{rule_id}'"
-                                f"{did_you_mean(rule_id, known)}; see `flowwarden rules`",
-                                prefer_key=True)
+    """The rule ids `rules:` and `waivers:` name exist (here rather than in the schema, to
+    say which id was meant)."""
+    named: list[tuple[tuple[object, ...], str, bool]] = [
+        (("rules", rule_id), rule_id, True) for rule_id in doc.data.get("rules", {})]
+    named += [(("waivers", i, "rule"), entry["rule"], False)
+              for i, entry in enumerate(doc.data.get("waivers", []))]
+    if not named:
+        return
+    known = known_rule_ids()
+    for path, rule_id, is_key in named:
+        if rule_id not in known:
+            raise doc.error(path, f"unknown rule id '{rule_id}'"
+                            f"{did_you_mean(rule_id, known)}; see `flowwarden rules`",
+                            prefer_key=is_key)
 
 
-def _check_effective(document: Mapping[str, Any], files: list[Located]) -> None:
-    """Checks on the merged policy, reported at the file that wrote the offending key."""
-    def where(path: tuple[object, ...]) -> Located:
-        return next((f for f in files if path in f.values), files[0])
-
+def _check_effective(document: Mapping[str, Any], at: Merged) -> None:
+    """Checks on the merged policy that its typed sections do not make yet."""
     kinds = document.get("branches", {})
     if not kinds:
-        raise files[0].error((), "the policy defines no branch kinds, so no branch could be "
-                             "named; expected `extends: gitflow-ml` or a `branches:` mapping")
-    for kind, spec in kinds.items():
-        if "pattern" not in spec:
-            path: tuple[object, ...] = ("branches", kind)
-            raise where(path).error(path, f"branch kind '{kind}' needs a pattern "
-                                    "(a regular expression for its branch names)")
-    references: list[tuple[tuple[object, ...], str]] = [
-        (("branches", kind, key, i), ref) for kind, spec in kinds.items()
-        for key in ("from", "into") for i, ref in enumerate(spec.get(key, []))]
-    references += [(("runs", key, i), ref) for key in ("branches", "gate_into")
-                   for i, ref in enumerate(document.get("runs", {}).get(key, []))]
+        raise at.files[0].error((), "the policy defines no branch kinds, so no branch could be "
+                                "named; expected `extends: gitflow-ml` or a `branches:` mapping")
+    references = [(("runs", key, i), ref) for key in ("branches", "gate_into")
+                  for i, ref in enumerate(document.get("runs", {}).get(key, []))]
     for path, ref in references:
         if ref not in kinds:
-            raise where(path).error(path, f"unknown branch kind '{ref}'"
-                                    f"{did_you_mean(ref, list(kinds))}; "
-                                    f"expected one of: {', '.join(kinds)}")
+            raise at.error(path, f"unknown branch kind '{ref}'"
+                           f"{did_you_mean(ref, list(kinds))}; "
+                           f"expected one of: {', '.join(kinds)}")

@@ -1,22 +1,44 @@
-"""The effective policy: branch kinds, per-rule settings, and the domain sections."""
+"""The effective policy, parsed into typed sections when it is loaded.
+
+Every section is built here from the merged document, so a malformed value is a PolicyError
+at load time (with file:line:col when the document's positions are known), and nothing
+downstream reads the raw document; `data` and `runs` still do, through `section()`, until
+they have typed sections of their own.
+"""
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from flowwarden.core.errors import PolicyError
+from flowwarden.adapters.checks import Check
 from flowwarden.core.records import Severity
-from flowwarden.policy.data import DEFAULT_DATA, DataPolicy, Fail
+from flowwarden.policy import sections
+from flowwarden.policy.data import DEFAULT_DATA, DataPolicy
+from flowwarden.policy.schema import did_you_mean
+from flowwarden.policy.sections import (
+    CiSettings,
+    KeyPath,
+    PolicyWaiver,
+    RuleSettings,
+    Where,
+)
+
+_KIND_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+_NO_SETTINGS = RuleSettings()
 
 
 class BranchKind(NamedTuple):
+    """`branches.<name>`: which branch names are of this kind, and where they may go."""
+
     name: str
     pattern: str
     regex: re.Pattern[str]
-    protected: bool = False
+    protected: bool = False  # no direct commits, force pushes or deletion
     origins: tuple[str, ...] = ()  # `from:` kinds
     into: tuple[str, ...] = ()
+    reach_before_delete: bool = False  # deleting one needs its tip in every `into` target
 
     def matches(self, branch: str) -> bool:
         return self.regex.fullmatch(branch) is not None
@@ -26,34 +48,73 @@ class BranchKind(NamedTuple):
         return {name: sha for name, sha in tips.items() if self.matches(name)}
 
 
+def branch_kinds(section: Mapping[str, Any], at: Where) -> tuple[BranchKind, ...]:
+    kinds = tuple(_kind(name, spec, at) for name, spec in section.items())
+    names = [k.name for k in kinds]
+    for kind in kinds:
+        for key, refs in (("from", kind.origins), ("into", kind.into)):
+            for i, ref in enumerate(refs):
+                if ref not in names:
+                    raise at.error(("branches", kind.name, key, i),
+                                   f"unknown branch kind '{ref}'{did_you_mean(ref, names)}; "
+                                   f"expected one of: {', '.join(names)}")
+    return kinds
+
+
+def _kind(name: str, spec: Mapping[str, Any], at: Where) -> BranchKind:
+    path: KeyPath = ("branches", name)
+    if not _KIND_NAME.fullmatch(name):
+        raise at.error(path, f"invalid kind name {name!r}: expected lowercase letters, digits, "
+                       "- and _, starting with a letter", prefer_key=True)
+    if "pattern" not in spec:
+        raise at.error(path, f"branch kind '{name}' needs a pattern "
+                       "(a regular expression for its branch names)")
+    pattern = str(spec["pattern"])
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise at.error(path + ("pattern",),
+                       f"invalid regular expression {pattern!r}: {exc}") from None
+    return BranchKind(name, pattern, regex, **sections.given(spec, {
+        "protected": ("protected", bool), "from": ("origins", tuple), "into": ("into", tuple),
+        "reach_before_delete": ("reach_before_delete", bool)}))
+
+
 class Policy(NamedTuple):
-    """A validated policy after `extends`; `document` is the merged YAML as data, its `data:`
-    section written out with the defaults filled in (what `policy show` prints)."""
+    """A validated policy after `extends`, as typed sections.
+
+    `document` is the merged YAML as data, for `policy show` and for the sections not typed
+    yet (`section()`); its `data:` section is written out with the defaults filled in."""
 
     document: Mapping[str, Any]
     source: str  # where it came from, for messages
     kinds: tuple[BranchKind, ...] = ()
+    rules: Mapping[str, RuleSettings] = MappingProxyType({})
+    checks: tuple[Check, ...] = ()
+    waivers: tuple[PolicyWaiver, ...] = ()
+    ci: CiSettings = CiSettings()
     data: DataPolicy = DEFAULT_DATA
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], source: str,
-                      fail: Fail | None = None) -> Policy:
-        """`fail` locates a malformed value in its file; without it, the key path alone."""
-        fail = fail or (lambda path, message: PolicyError(source, None, None, path, message))
-        kinds = tuple(
-            BranchKind(
-                name=name,
-                pattern=spec.get("pattern", re.escape(name)),
-                regex=re.compile(spec.get("pattern", re.escape(name))),
-                protected=bool(spec.get("protected", False)),
-                origins=tuple(spec.get("from", ())),
-                into=tuple(spec.get("into", ())),
-            )
-            for name, spec in document.get("branches", {}).items()
+                      at: Where | None = None) -> Policy:
+        """Build every section; `at` places errors (None: the document has no positions)."""
+        at = at or Where(source)
+        kinds = branch_kinds(document.get("branches", {}), at)
+        kind_names = [k.name for k in kinds]
+
+        def names_a_branch(target: str) -> bool:
+            return any(k.matches(target) for k in kinds)
+
+        data = DataPolicy.from_section(document.get("data") or {}, at)
+        return cls(
+            document={**document, "data": data.as_section()}, source=source, kinds=kinds,
+            rules=sections.rule_settings(document.get("rules", {})),
+            checks=sections.checks(document.get("checks", ()), names_a_branch, kind_names, at),
+            waivers=sections.waivers(document.get("waivers", ()), at),
+            ci=sections.ci_settings(document.get("ci", {})),
+            data=data,
         )
-        data = DataPolicy.from_section(document.get("data") or {}, fail)
-        document = {**document, "data": data.as_section()}
-        return cls(document=document, source=source, kinds=kinds, data=data)
 
     def kind(self, name: str) -> BranchKind | None:
         return next((k for k in self.kinds if k.name == name), None)
@@ -107,15 +168,20 @@ class Policy(NamedTuple):
         """Every kind with its pattern, for messages."""
         return ", ".join(f"{k.name} ({k.pattern})" for k in self.kinds)
 
-    def rule_settings(self, rule_id: str) -> Mapping[str, Any]:
-        settings: Mapping[str, Any] = self.document.get("rules", {}).get(rule_id, {})
-        return settings
+    def rule_settings(self, rule_id: str) -> RuleSettings:
+        return self.rules.get(rule_id, _NO_SETTINGS)
 
     def severity(self, rule_id: str, default: Severity) -> Severity:
-        value = self.rule_settings(rule_id).get("severity")
-        return Severity(value) if value else default
+        """The policy's severity for `rule_id`, or the rule's own `default`."""
+        return self.rule_settings(rule_id).severity or default
+
+    def checks_for(self, target: str) -> tuple[Check, ...]:
+        """The checks whose `before_merge_into` names `target` or its branch kind."""
+        kind = self.kind_of(target)
+        names = {target} | ({kind.name} if kind else set())
+        return tuple(c for c in self.checks if names & set(c.targets))
 
     def section(self, name: str) -> Mapping[str, Any]:
-        """A domain section (`data`, `runs`, `ci`) as written, {} when absent."""
+        """A section not typed yet (`data`, `runs`) as written, {} when absent."""
         value: Mapping[str, Any] = self.document.get(name) or {}
         return value

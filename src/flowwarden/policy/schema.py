@@ -58,7 +58,8 @@ def _describe(error: Any, doc: Located) -> PolicyError:
                          f"{expected}", prefer_key=True)
     if validator == "enum":
         choices = ", ".join(map(str, error.validator_value))
-        return doc.error(path, f"expected one of {choices}, got {error.instance!r}")
+        return doc.error(path, f"expected one of {choices}, got {error.instance!r}"
+                         f"{_yaml_bool_hint(error.instance, error.validator_value)}")
     if validator == "type":
         return doc.error(path, f"expected {error.validator_value}, "
                          f"got {type(error.instance).__name__} {error.instance!r}")
@@ -72,6 +73,15 @@ def _describe(error: Any, doc: Located) -> PolicyError:
     if validator == "oneOf":
         return doc.error(path, f"expected a string or a list of strings, got {error.instance!r}")
     return doc.error(path, error.message)
+
+
+def _yaml_bool_hint(instance: object, choices: list[object]) -> str:
+    """YAML 1.1 reads an unquoted off, on, yes or no as a boolean."""
+    words = [c for c in choices if str(c).lower() in ("off", "on", "yes", "no")]
+    if not isinstance(instance, bool) or not words:
+        return ""
+    return f" (YAML reads an unquoted {words[0]} as {str(instance).lower()}: quote it, " \
+           f"\"{words[0]}\")"
 
 
 def validate(doc: Located) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flowwarden.core.records import Outcome, Severity, Violation
+from flowwarden.report import Report, text
 from flowwarden.report.markdown import headline
 
 
@@ -33,3 +34,8 @@ def render(outcome: Outcome) -> str:
     lines = [a for a in map(annotation, outcome.violations) if a is not None]
     lines += [f"::notice title=flowwarden::{_data(note)}" for note in outcome.notes]
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def report(r: Report) -> str:
+    """Annotations for the run's summary, then the text report for its log."""
+    return render(r.outcome) + text.render(r.outcome, r.what, local=r.local) + "\n"

@@ -5,6 +5,7 @@ import hashlib
 import json
 
 from flowwarden.core.records import Outcome, Severity, Violation
+from flowwarden.report import Report
 from flowwarden.report.markdown import headline
 
 _SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor"}
@@ -30,3 +31,7 @@ def issue(v: Violation, path: str) -> dict[str, object]:
 def render(outcome: Outcome, path: str = ".flowwarden.yaml") -> str:
     issues = [issue(v, path) for v in outcome.violations if v.severity is not Severity.OFF]
     return json.dumps(issues, indent=2) + "\n"
+
+
+def report(r: Report) -> str:
+    return render(r.outcome)

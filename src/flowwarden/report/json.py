@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flowwarden.core.errors import Exit
 from flowwarden.core.records import Outcome, Violation
+from flowwarden.report import Report
 
 
 def violation_dict(v: Violation) -> dict[str, Any]:
@@ -19,3 +21,8 @@ def render(outcome: Outcome, what: str, exit_code: int) -> str:
         "violations": [violation_dict(v) for v in outcome.violations],
         "notes": list(outcome.notes),
     }, indent=2)
+
+
+def report(r: Report) -> str:
+    code = Exit.VIOLATION if r.outcome.blocking else Exit.OK
+    return render(r.outcome, r.what, int(code)) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flowwarden.core.records import Outcome, Severity, Violation
+from flowwarden.report import Report
 
 
 def headline(v: Violation) -> str:
@@ -57,3 +58,7 @@ def render(outcome: Outcome, title: str = "flowwarden") -> str:
         lines += ["", "**Notes**", ""]
         lines += [f"- {_cell(note)}" for note in outcome.notes]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def report(r: Report) -> str:
+    return render(r.outcome, title=r.title)

@@ -1,21 +1,11 @@
 """Human-readable output: one line per violation with its rule id, then the fix."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TextIO
-
 from flowwarden.core.records import Outcome, Severity, Violation
+from flowwarden.report import Report
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "waived": "\033[2m", "fix": "\033[36m"}
 _RESET = "\033[0m"
-
-
-def use_color(choice: str, stream: TextIO, env: Mapping[str, str]) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or env.get("NO_COLOR"):
-        return False
-    return hasattr(stream, "isatty") and stream.isatty() and env.get("TERM") != "dumb"
 
 
 def _paint(text: str, what: str, color: bool) -> str:
@@ -53,3 +43,10 @@ def render(outcome: Outcome, what: str, color: bool = False, local: bool = True)
                 "the server still check)." if local else "")
         parts.append(f"flowwarden: {what} refused ({errors}).{hint}")
     return "\n".join(parts)
+
+
+def report(r: Report) -> str:
+    """The text report, newline-terminated; empty when there is nothing to say."""
+    if not (r.outcome.violations or r.outcome.notes):
+        return ""
+    return render(r.outcome, r.what, r.color, r.local) + "\n"

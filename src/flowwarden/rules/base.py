@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TextIO
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.records import Event, Severity, Violation
@@ -14,19 +14,21 @@ from flowwarden.policy.model import Policy
 
 class Context:
     """What a rule may consult besides the event: the policy, the stage, the environment, and
-    the facts of this run (which alone ask the repository)."""
+    the facts of this run (which alone ask the repository). `progress` is where commands
+    this run executes (the policy's checks) stream their output; None: it runs none."""
 
     def __init__(self, policy: Policy, repo: GitRepo, stage: Stage,
-                 env: Mapping[str, str]) -> None:
+                 env: Mapping[str, str], progress: TextIO | None = None) -> None:
         self.policy = policy
         self.repo = repo
         self.stage = stage
         self.env = env
+        self.progress = progress
         self.cache: dict[str, Any] = {}
 
     @cached_property
     def facts(self) -> Facts:
-        return Facts(self.repo, self.policy, self.stage)
+        return Facts(self.repo, self.policy, self.stage, self.env, self.progress)
 
 
 class Rule:
@@ -51,3 +53,17 @@ class Rule:
     def violation(self, subject: str, message: str, fix: str | None = None,
                   details: tuple[str, ...] = ()) -> Violation:
         return Violation(self.id, subject, message, fix, self.default_severity, details)
+
+
+class CommandRule(Rule):
+    """A rule whose facts run commands (the policy's tests). The engine runs it last, not at
+    all when the event is already refused or FLOWWARDEN_SKIP skips it, and it says aloud what
+    it left undone."""
+
+    def planned(self, event: Event, ctx: Context) -> tuple[str, ...]:
+        """What `check` would run for this event, running nothing (for a skip's note)."""
+        raise NotImplementedError
+
+    def notes(self, event: Event, ctx: Context) -> tuple[str, ...]:
+        """What `check` left undone, and why."""
+        return ()

@@ -51,7 +51,7 @@ was merged back into develop silently drops its fixes from the next release.
                     branch, f"{branch} is protected ({kind.name}) and may not be deleted",
                     "none: keep the branch; change the policy if it really must go")
                 continue
-            if not ctx.policy.document["branches"][kind.name].get("reach_before_delete"):
+            if not kind.reach_before_delete:
                 continue
             yield from self._unreached(branch, update.old, kind, tips, remote, ctx)
 

@@ -8,34 +8,76 @@ from typing import NamedTuple
 SCISSORS = "# ------------------------ >8 ------------------------"
 TRAILER_LINE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)")
 
-_PATTERNS = (
-    # GitHub: "Merge pull request #12 from owner/feature/x"
-    re.compile(r"Merge pull request #\d+ from (?:[^/\s]+)/(?P<source>\S+)"),
+_INTO = r"(?: into '?(?P<target>[^'\s]+)'?)?"
+_OF = r"(?: of \S+)?"
+#: Merge subjects git and the forges write, as (how the source is named, forge, pattern).
+#: Subjects are untrusted text: every pattern is anchored and free of nested repetition.
+_SUBJECTS = (
+    # GitHub, and its older "Merged pull request #12 from owner/x."
+    ("pull-request", "github",
+     re.compile(r"Merged? pull request #(?P<number>\d+) from [^/\s]+/(?P<source>\S+?)\.?")),
+    # Gitea and DagsHub: "Merge pull request 'title' (#7) from feature/x into develop"
+    ("pull-request", "gitea",
+     re.compile(r"Merge pull request '.*' \(#(?P<number>\d+)\) from (?P<source>\S+)"
+                r" into (?P<target>\S+)")),
     # git and GitLab: "Merge branch 'feature/x' [of <url>] [into 'develop'|develop]"
-    re.compile(r"Merge branch '(?P<source>[^']+)'(?: of \S+)?(?: into '?(?P<target>[^'\s]+)'?)?"),
-    # "Merge remote-tracking branch 'origin/feature/x' [into develop]"
-    re.compile(r"Merge remote-tracking branch '(?P<remote_source>[^']+)'"
-               r"(?: into '?(?P<target>[^'\s]+)'?)?"),
+    ("branch", "git", re.compile(r"Merge branch '(?P<source>[^']+)'" + _OF + _INTO)),
+    # "Merge remote-tracking branch 'origin/feature/x'", git before 1.7.3 "Merge remote branch"
+    ("remote-branch", "git",
+     re.compile(r"Merge remote(?:-tracking)? branch '(?P<source>[^']+)'" + _OF + _INTO)),
+    # git-flow AVH's release finish merges the tag back: "Merge tag '1.11.0' into develop"
+    ("tag", "git", re.compile(r"Merge tag '(?P<source>[^']+)'" + _OF + _INTO)),
+    ("commit", "git", re.compile(r"Merge commit '(?P<source>[0-9a-f]{7,64})'" + _INTO)),
+    # Bitbucket: "Merged in feature/x (pull request #12)"
+    ("pull-request", "bitbucket",
+     re.compile(r"Merged in (?P<source>\S+) \(pull request #(?P<number>\d+)\)")),
+    # Azure DevOps: "Merged PR 123: title" (the source branch is not named)
+    ("pull-request", "azure", re.compile(r"Merged PR (?P<number>\d+): .*")),
 )
+_GITLAB_REQUEST = re.compile(r"^See merge request (?P<project>\S+)!(?P<number>\d+)\s*$",
+                             re.MULTILINE)
+_SQUASHED = re.compile(r".*\S \(#(?P<number>\d+)\)")
+#: Longer subjects are not merge subjects any forge writes; cut before matching.
+MAX_SUBJECT = 1000
 
 
 class MergeInfo(NamedTuple):
-    source: str
+    """What a merge commit's message says it merged: a hint, never evidence."""
+
+    source: str | None  # branch, remote-tracking branch, tag or commit; None for Azure's PRs
     target: str | None
     remote: bool  # source is a remote-tracking name such as origin/feature/x
+    via: str = "branch"  # branch | remote-branch | tag | commit | pull-request
+    forge: str = "git"  # git | github | gitlab | gitea | bitbucket | azure
+    number: int | None = None  # the pull or merge request's number, when named
+
+
+def subject_of(message: str) -> str:
+    """The message's first line, stripped and cut to MAX_SUBJECT characters."""
+    return message.lstrip().split("\n", 1)[0].strip()[:MAX_SUBJECT]
 
 
 def parse_merge_message(message: str) -> MergeInfo | None:
-    """The merged branch named on the message's first line, None if it names none."""
-    subject = message.lstrip().split("\n", 1)[0].strip()
-    for pattern in _PATTERNS:
-        match = pattern.match(subject)
-        if match:
-            groups = match.groupdict()
-            remote_source = groups.get("remote_source")
-            source = remote_source or groups["source"]
-            return MergeInfo(source, groups.get("target"), remote_source is not None)
+    """What the message's subject (and GitLab's `See merge request` line) says was merged;
+    None when the subject is not one git or a forge writes."""
+    subject = subject_of(message)
+    for via, forge, pattern in _SUBJECTS:
+        match = pattern.fullmatch(subject)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        number = int(groups["number"]) if groups.get("number") else None
+        if forge == "git" and (request := _GITLAB_REQUEST.search(message[:100_000])):
+            forge, number = "gitlab", int(request["number"])
+        return MergeInfo(groups.get("source"), groups.get("target"), via == "remote-branch",
+                         via, forge, number)
     return None
+
+
+def squashed_request(message: str) -> int | None:
+    """The pull request number of a squash merge's subject (`Title (#12)`), if it has one."""
+    match = _SQUASHED.fullmatch(subject_of(message))
+    return int(match["number"]) if match else None
 
 
 def strip_remote(name: str, remotes: Iterable[str]) -> str:
