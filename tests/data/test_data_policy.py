@@ -7,8 +7,7 @@ import pytest
 import yaml
 
 from flowwarden.core.errors import PolicyError
-from flowwarden.policy.data import DEFAULT_EXEMPT, DEFAULT_PATTERNS, parse_size
-from flowwarden.policy.globs import Matcher
+from flowwarden.policy.data import DEFAULT_EXEMPT, DEFAULT_PATTERNS, Matcher, parse_size
 from flowwarden.policy.model import Policy
 from flowwarden.policy.schema import policies_dir
 from fwkit import Repo
