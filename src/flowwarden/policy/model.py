@@ -2,8 +2,7 @@
 
 Every section is built here from the merged document, so a malformed value is a PolicyError
 at load time (with file:line:col when the document's positions are known), and nothing
-downstream reads the raw document; `data` and `runs` still do, through `section()`, until
-they have typed sections of their own.
+downstream reads the raw document.
 """
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ from flowwarden.adapters.checks import Check
 from flowwarden.core.records import Severity
 from flowwarden.policy import sections
 from flowwarden.policy.data import DEFAULT_DATA, DataPolicy
+from flowwarden.policy.runs import RunSettings, parse_runs
 from flowwarden.policy.schema import did_you_mean
 from flowwarden.policy.sections import (
     CiSettings,
@@ -94,6 +94,7 @@ class Policy(NamedTuple):
     waivers: tuple[PolicyWaiver, ...] = ()
     ci: CiSettings = CiSettings()
     data: DataPolicy = DEFAULT_DATA
+    runs: RunSettings = RunSettings()
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], source: str,
@@ -114,6 +115,7 @@ class Policy(NamedTuple):
             waivers=sections.waivers(document.get("waivers", ()), at),
             ci=sections.ci_settings(document.get("ci", {})),
             data=data,
+            runs=parse_runs(document.get("runs") or {}, at.error),
         )
 
     def kind(self, name: str) -> BranchKind | None:
@@ -180,8 +182,3 @@ class Policy(NamedTuple):
         kind = self.kind_of(target)
         names = {target} | ({kind.name} if kind else set())
         return tuple(c for c in self.checks if names & set(c.targets))
-
-    def section(self, name: str) -> Mapping[str, Any]:
-        """A section not typed yet (`data`, `runs`) as written, {} when absent."""
-        value: Mapping[str, Any] = self.document.get(name) or {}
-        return value
