@@ -83,8 +83,8 @@ def _kind(name: str, spec: Mapping[str, Any], at: Where) -> BranchKind:
 class Policy(NamedTuple):
     """A validated policy after `extends`, as typed sections.
 
-    `document` is the merged YAML as data, for `policy show` and for the sections not typed
-    yet (`section()`); its `data:` section is written out with the defaults filled in."""
+    `document` is the merged YAML as data, for `policy show`; its `data:` section is written
+    out with the defaults filled in."""
 
     document: Mapping[str, Any]
     source: str  # where it came from, for messages
