@@ -2,8 +2,7 @@
 
 Every section is built here from the merged document, so a malformed value is a PolicyError
 at load time (with file:line:col when the document's positions are known), and nothing
-downstream reads the raw document; `data` and `runs` still do, through `section()`, until
-they have typed sections of their own.
+downstream reads the raw document.
 """
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from typing import Any, NamedTuple
 from flowwarden.adapters.checks import Check
 from flowwarden.core.records import Severity
 from flowwarden.policy import sections
+from flowwarden.policy.data import DEFAULT_DATA, DataPolicy
 from flowwarden.policy.runs import RunSettings, parse_runs
 from flowwarden.policy.schema import did_you_mean
 from flowwarden.policy.sections import (
@@ -87,8 +87,8 @@ def _kind(name: str, spec: Mapping[str, Any], at: Where) -> BranchKind:
 class Policy(NamedTuple):
     """A validated policy after `extends`, as typed sections.
 
-    `document` is the merged YAML as data, for `policy show` and for the sections not typed
-    yet (`section()`)."""
+    `document` is the merged YAML as data, for `policy show`; its `data:` section is written
+    out with the defaults filled in."""
 
     document: Mapping[str, Any]
     source: str  # where it came from, for messages
@@ -97,6 +97,7 @@ class Policy(NamedTuple):
     checks: tuple[Check, ...] = ()
     waivers: tuple[PolicyWaiver, ...] = ()
     ci: CiSettings = CiSettings()
+    data: DataPolicy = DEFAULT_DATA
     runs: RunSettings = RunSettings()
     merges: MergeSettings = MergeSettings()
 
@@ -111,12 +112,14 @@ class Policy(NamedTuple):
         def names_a_branch(target: str) -> bool:
             return any(k.matches(target) for k in kinds)
 
+        data = DataPolicy.from_section(document.get("data") or {}, at)
         return cls(
-            document=document, source=source, kinds=kinds,
+            document={**document, "data": data.as_section()}, source=source, kinds=kinds,
             rules=sections.rule_settings(document.get("rules", {})),
             checks=sections.checks(document.get("checks", ()), names_a_branch, kind_names, at),
             waivers=sections.waivers(document.get("waivers", ()), at),
             ci=sections.ci_settings(document.get("ci", {})),
+            data=data,
             runs=parse_runs(document.get("runs") or {}, at.error),
             merges=sections.merge_settings(document.get("merges", {})),
         )
@@ -190,8 +193,3 @@ class Policy(NamedTuple):
         kind = self.kind_of(target)
         names = {target} | ({kind.name} if kind else set())
         return tuple(c for c in self.checks if names & set(c.targets))
-
-    def section(self, name: str) -> Mapping[str, Any]:
-        """A section not typed yet (`data`, `runs`) as written, {} when absent."""
-        value: Mapping[str, Any] = self.document.get(name) or {}
-        return value

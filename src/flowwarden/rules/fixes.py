@@ -1,4 +1,4 @@
-"""Fix lines shared by several rules: a legal branch name, the way to merge elsewhere."""
+"""Fix lines shared by several rules: quoting, a legal branch name, the way to merge elsewhere."""
 from __future__ import annotations
 
 import re
@@ -6,6 +6,13 @@ import shlex
 
 from flowwarden.core.stages import Stage
 from flowwarden.policy.model import BranchKind, Policy
+
+
+def quote(word: str) -> str:
+    """`word` quoted for a fix line a user pastes into a shell."""
+    import shlex  # only once a violation is being written
+
+    return shlex.quote(word)
 
 
 def suggest_name(branch: str, policy: Policy) -> str:
