@@ -112,7 +112,7 @@ def proxy_for(scheme: str, host: str, env: Mapping[str, str]) -> str | None:
 def bypassed(host: str, no_proxy: str) -> bool:
     """curl's no_proxy rules: `*`, or a host name or domain suffix, ports ignored."""
     for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        name = entry.rsplit(":", 1)[0].lstrip(".") if entry.count(":") == 1 else entry
+        name = (entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry).lstrip(".")
         if entry == "*" or (name and (host == name or host.endswith("." + name))):
             return True
     return False
