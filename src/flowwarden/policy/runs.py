@@ -137,7 +137,7 @@ def parse_runs(section: Mapping[str, Any], fail: Fail) -> RunSettings:
             {**base.on_unreachable, **(section.get("on_unreachable") or {})}),
         gate_into=tuple(section.get("gate_into", base.gate_into)),
         gates=tuple(parse_gate(str(k), v, fail) for k, v in metrics.items()),
-        params=tuple(_param_gates(section.get("params") or {})),
+        params=tuple(_param_gates(section.get("params") or {}, fail)),
         tags=_required(section.get("tags") or {}),
         tracking_uri=section.get("tracking_uri") or None,
         timeout=float(section.get("timeout", base.timeout)),
@@ -154,7 +154,7 @@ def parse_gate(metric: str, expression: object, fail: Fail) -> Gate:
     return Gate(metric, match[1], float(match[2]), f"{match[1]} {match[2]}")
 
 
-def _param_gates(value: Mapping[str, Any] | Iterable[str]) -> Iterator[ParamGate]:
+def _param_gates(value: Mapping[str, Any] | Iterable[str], fail: Fail) -> Iterator[ParamGate]:
     """`params:` as a list (present), or a mapping to a value, a number or a threshold."""
     if not isinstance(value, Mapping):
         yield from (ParamGate(str(k), None, None, "present") for k in value)
@@ -163,10 +163,14 @@ def _param_gates(value: Mapping[str, Any] | Iterable[str]) -> Iterator[ParamGate
         if wanted is None:
             yield ParamGate(str(key), None, None, "present")
             continue
-        text = str(wanted).lower() if isinstance(wanted, bool) else str(wanted)
+        text = str(wanted)  # True -> "True": what mlflow.log_param stores for a bool
         match = re.fullmatch(GATE, text) if isinstance(wanted, str) else None
         if match is not None:
             yield ParamGate(str(key), match[1], match[2], f"{match[1]} {match[2]}")
+        elif text.lstrip()[:1] in ("<", ">", "!") or text.lstrip().startswith("=="):
+            raise fail(("runs", "params", key),
+                       f"{wanted!r} is not a threshold; expected an operator and a number, "
+                       "e.g. \"<= 0.01\" (or a value the param must equal)")
         else:
             yield ParamGate(str(key), "==", text, f"= {text}")
 

@@ -82,7 +82,9 @@ hook offers the runs started from the branch since its last commit.
 
     def _missing(self, cfg: RunSettings, scope: Scope, stage: Stage) -> Iterator[Violation]:
         def cites(msg: Message) -> bool:
-            return any(RUN_ID.fullmatch(v) for v in cited_values(msg.text, cfg.trailer))
+            # A logged-model id is reported by _malformed with the run to cite instead.
+            return any(RUN_ID.fullmatch(v) or MODEL_ID.fullmatch(v)
+                       for v in cited_values(msg.text, cfg.trailer))
 
         if cfg.require == "one-per-branch":
             # At commit time the branch may still cite a run later; it must before it leaves.
