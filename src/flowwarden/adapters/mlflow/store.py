@@ -113,6 +113,9 @@ def open_store(uri: str, env: Mapping[str, str], root: Path | None = None,
     if scheme == "file":
         return FileStore(uri, base / unquote(urlsplit(uri).path))
     if scheme == "" or len(scheme) == 1:  # a path or a drive letter
+        if not Path(uri).is_absolute() and not (base / uri).is_dir():
+            raise StoreUnreachable(f"no MLflow file store at {base / uri} ({uri}, relative to "
+                                   f"the repository root); {missing_store_hint(base)}")
         return FileStore(uri, base / uri)
     raise StoreUnreachable(
         f"unsupported tracking URI scheme '{scheme}' in {redact(uri)}: flowwarden reads "
