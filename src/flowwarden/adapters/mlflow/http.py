@@ -71,9 +71,11 @@ class Http:
     def _pool(self, url: str) -> urllib3.PoolManager:
         parts = urlsplit(url)
         proxy = proxy_for(parts.scheme, parts.hostname or "", self.env)
-        key = proxy or ""
+        secure = parts.scheme == "https"
+        key = f"{proxy or ''} {secure}"
         if key not in self._pools:
-            tls = tls_settings(self.env)
+            # Loading the CA store costs more than a loopback request: only for https.
+            tls = tls_settings(self.env) if secure else {}
             if proxy:
                 self._pools[key] = urllib3.ProxyManager(proxy, num_pools=2, **tls)
             else:
