@@ -50,7 +50,7 @@ class Http:
                 headers = {"Accept": "application/json", "User-Agent": "flowwarden"}
                 if body:
                     headers["Content-Type"] = "application/json"
-                if self.auth and _origin(url) == self.origin:
+                if self.auth and _keeps_auth(self.origin, _origin(url)):
                     headers["Authorization"] = self.auth
                 response = self._pool(url).request(
                     method, url, body=body or None, headers=headers, redirect=False,
@@ -124,6 +124,13 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     default = {"http": 80, "https": 443}.get(parts.scheme.lower())
     return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default
+
+
+def _keeps_auth(configured: tuple[str, str, int | None],
+                here: tuple[str, str, int | None]) -> bool:
+    """The configured origin, or its upgrade from http:80 to https:443 (as requests allows)."""
+    upgrade = configured[::2] == ("http", 80) and here[::2] == ("https", 443)
+    return here == configured or (configured[1] == here[1] and upgrade)
 
 
 def _reason(error: BaseException) -> str:
