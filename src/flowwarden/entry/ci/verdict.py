@@ -76,8 +76,19 @@ def verdict(outcome: Outcome) -> str:
 
 
 def describe(request: Request) -> str:
-    """What was judged, for the report's verdict line."""
+    """What was judged, for the report's verdict line, in the forge's words."""
     if isinstance(request, MergeRequest):
-        return f"merge of {request.source} into {request.target}"
-    return f"push to {request.ref.removeprefix('refs/heads/')} " \
-           f"({request.before[:10]}..{request.after[:10]})"
+        what = f"merge of {request.source} into {request.target}"
+        if request.via:
+            noun = "merge request" if request.provider == "gitlab" else "pull request"
+            what += f" ({noun}, {request.via} pipeline)"
+        return what
+    name = request.ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    span = f"({request.before[:10]}..{request.after[:10]})"
+    if request.via == "merge queue":
+        return f"merge queue candidate for {name} {span}"
+    if request.after == ZERO_SHA:
+        return f"deletion of {'tag ' if request.is_tag else ''}{name}"
+    if request.is_tag:
+        return f"tag {name} {span}"
+    return f"push to {name} {span}"
