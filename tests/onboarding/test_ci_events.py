@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ci.cikit import ZERO, Server, _github, gitlab_merge_request, github_push
+from ci.cikit import ZERO, Server, _github, github_push, gitlab_merge_request
 from fwkit import Repo, Result
 
 
