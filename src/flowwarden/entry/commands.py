@@ -106,7 +106,8 @@ def cmd_check(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, s
     ctx = Context(local_policy(repo), repo, Stage.CHECK, env)
     if ns.branch:
         event: Event = BranchQuery(ns.branch)
-        what = f"branch {ns.branch}"
+        kind = ctx.policy.kind_of(ns.branch)
+        what = f"branch {ns.branch} (" + (f"kind {kind.name}" if kind else "no kind") + ")"
     else:
         event = MergeAttempt(ns.merge, ns.into, repo.rev_parse(ns.merge), repo.rev_parse(ns.into))
         what = f"merge of {ns.merge} into {ns.into}"
@@ -152,6 +153,14 @@ def cmd_explain(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str,
         raise UsageError(f"unknown rule '{ns.rule}'{did_you_mean(ns.rule, ids)}; "
                          "`flowwarden rules` lists them")
     stages = ", ".join(sorted(s.value for s in rule.stages))
+    if ns.format == "json":
+        import json
+
+        out.write(json.dumps({"id": rule.id, "summary": rule.summary,
+                              "severity": rule.default_severity.value,
+                              "stages": sorted(s.value for s in rule.stages),
+                              "doc": rule.doc}, indent=2) + "\n")
+        return Exit.OK
     out.write(f"# {rule.id}\n\n{rule.summary}\n\nDefault severity: "
               f"{rule.default_severity.value}. Checked at: {stages}.\n\n{rule.doc}")
     return Exit.OK
@@ -165,18 +174,18 @@ def cmd_policy(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, 
 
         out.write(json.dumps(schema(), indent=2) + "\n")
         return Exit.OK
-    policy = _load_for_command(ns.file)
-    if ns.action == "show":
-        if ns.format == "json":
-            out.write(json.dumps(policy.document, indent=2) + "\n")
-        else:
-            import yaml
+    if ns.action == "validate":
+        from flowwarden.entry.validate import validate_command
 
-            out.write(f"# effective policy from {policy.source}\n")
-            out.write(yaml.safe_dump(dict(policy.document), sort_keys=False))
-        return Exit.OK
-    kinds = ", ".join(k.name for k in policy.kinds)
-    out.write(f"ok: {policy.source} is valid ({len(policy.kinds)} branch kinds: {kinds})\n")
+        return validate_command(ns.file, ns.format, out)
+    policy = _load_for_command(ns.file)  # show
+    if ns.format == "json":
+        out.write(json.dumps(policy.document, indent=2) + "\n")
+    else:
+        import yaml
+
+        out.write(f"# effective policy from {policy.source}\n")
+        out.write(yaml.safe_dump(dict(policy.document), sort_keys=False))
     return Exit.OK
 
 
@@ -200,12 +209,31 @@ def cmd_install(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str,
 
     repo = GitRepo.discover(".")
     lines = uninstall(repo) if ns.uninstall else install(repo)
-    out.write("\n".join(lines) + "\n")
+    if ns.format == "json":
+        import json
+
+        out.write(json.dumps({"changes": lines}, indent=2) + "\n")
+    else:
+        out.write("\n".join(lines) + "\n")
+    return Exit.OK
+
+
+def cmd_init(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
+    from flowwarden.entry.init import init, undo
+
+    repo = GitRepo.discover(".")
+    changes = undo(repo) if ns.undo else init(repo, ns.preset)
+    if ns.format == "json":
+        import json
+
+        out.write(json.dumps({"changes": changes}, indent=2) + "\n")
+    else:
+        out.write("\n".join(changes or ["flowwarden init: nothing to change"]) + "\n")
     return Exit.OK
 
 
 def cmd_demo(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
     from flowwarden.entry.demo import run_demo
 
-    return run_demo(out, env)
+    return run_demo(out, env, ns.format, ns.keep)
 
