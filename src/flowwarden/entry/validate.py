@@ -111,7 +111,8 @@ def _unknown_rules(doc: Any) -> list[Finding]:
 
     known = known_rule_ids()
     rules = doc.data.get("rules")
-    named: list[tuple[tuple[object, ...], Any, bool]] = [(("rules", r), r, True) for r in (rules if isinstance(rules, dict) else ())]
+    named: list[tuple[tuple[object, ...], Any, bool]] = [
+        (("rules", r), r, True) for r in (rules if isinstance(rules, dict) else ())]
     waivers = doc.data.get("waivers")
     named += [(("waivers", i, "rule"), w["rule"], False)
               for i, w in enumerate(waivers if isinstance(waivers, list) else ())
