@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     policy = sub.add_parser("policy", parents=[common],
                             help="validate, show or describe the policy",
                             description="Validate, show or describe the policy.")
-    actions = policy.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = policy.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                    help="what to do with the policy")
     for name, text in (("validate", "report every error and warning of the policy, in line "
                         "order; exit 2 if it has errors"),
                        ("show", "print the effective policy after `extends`")):
