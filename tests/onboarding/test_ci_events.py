@@ -79,6 +79,8 @@ def test_a_gitlab_merge_train_is_judged_as_its_merge_request(
     result = ci(clone, env)
     assert result.code == 1, result.text
     assert "merge-target" in result.out
+    assert "retarget the merge request from feature/x to develop" in result.out
+    assert "pull request" not in result.out + result.err
     assert "merge request" in result.err and "merge train" in result.err
 
 

@@ -47,18 +47,20 @@ into main ships everything unreleased at once.
             target = strip_remote(event.target, ctx.repo.remotes)
         else:
             return
-        violation = self.judge(source or "(unknown)", target, ctx.policy, ctx.stage)
+        request = "merge request" if ctx.env.get("GITLAB_CI") == "true" else "pull request"
+        violation = self.judge(source or "(unknown)", target, ctx.policy, ctx.stage, request)
         if violation is not None:
             yield violation
 
-    def judge(self, source: str, target: str, policy: Policy, stage: Stage) -> Violation | None:
+    def judge(self, source: str, target: str, policy: Policy, stage: Stage,
+              request: str = "pull request") -> Violation | None:
         target_kind = policy.kind_of(target)
         if target_kind is None or source == target:
             return None
         source_kind = policy.kind_of(source)
         if source_kind is not None and policy.merge_allowed(source_kind, target_kind):
             return None
-        fix = merge_fix(source, source_kind, target_kind, policy, stage)
+        fix = merge_fix(source, source_kind, target_kind, policy, stage, request)
         if source_kind is None:
             if not target_kind.protected:
                 return None
