@@ -37,6 +37,8 @@ def run_events(events: list[Event], ctx: Context) -> Outcome:
 
 def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
     stage = detect_stage(ns.stage, ns.args, env)
+    if env.get("PRE_COMMIT") == "1" and env.get("FLOWWARDEN_HOOK_RAN") == stage.value:
+        return Exit.OK  # the shim ran this stage and chained to the framework: check once
     repo = GitRepo.discover(".")
     stdin = b""
     if stage in (Stage.PRE_PUSH, Stage.PRE_RECEIVE) and not sys.stdin.isatty():
@@ -54,8 +56,28 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
     if stage is Stage.POST_CHECKOUT:  # advice only: the checkout already happened
         outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
                           outcome.notes)
-    return emit(outcome, _operation(stage, repo), ns.format, ns.color, err, env, out,
-                local=stage is not Stage.PRE_RECEIVE)
+    terminal = _terminal(outcome, ns.format, env)
+    try:
+        return emit(outcome, _operation(stage, repo), ns.format, ns.color, terminal or err,
+                    env, out, local=stage is not Stage.PRE_RECEIVE)
+    finally:
+        if terminal is not None:
+            terminal.close()
+
+
+def _terminal(outcome: Outcome, fmt: str, env: dict[str, str]) -> TextIO | None:
+    """Under the pre-commit framework, the terminal for what a passing hook has to say.
+
+    pre-commit shows a hook's output only when it fails (or with `verbose: true`, which adds
+    two lines to every run); a waiver or a warning must not be hidden, so it goes straight to
+    the terminal. Without one (a GUI, CI) it goes to stderr, which the framework hides."""
+    if env.get("PRE_COMMIT") != "1" or fmt != "text" or outcome.blocking \
+            or not (outcome.violations or outcome.notes):
+        return None
+    try:
+        return open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115 - closed by the caller
+    except OSError:
+        return None
 
 
 def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
