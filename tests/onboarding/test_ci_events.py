@@ -151,3 +151,15 @@ def test_a_github_delete_event_of_a_protected_branch_fails(server: Server,
     result = ci(clone, env)
     assert result.code == 1, result.text
     assert "branch-delete" in result.out and "develop is protected" in result.out
+
+
+def test_a_github_delete_event_of_a_release_says_what_it_cannot_check(
+        server: Server, tmp_path: Path) -> None:
+    clone = server.clone(tmp_path / "ci")
+    payload = {"ref": "release/1.0.0", "ref_type": "branch", "pusher_type": "user",
+               "repository": {"full_name": "acme/models", "default_branch": "main"}}
+    env = _github(clone.env, tmp_path, "delete", payload,
+                  {"GITHUB_REF": "refs/heads/main", "GITHUB_SHA": clone.sha("origin/main")})
+    result = ci(clone, env)
+    assert result.code == 0, result.text
+    assert "does not say which commit release/1.0.0 pointed at" in result.out

@@ -57,6 +57,14 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
     notes += [change] if change else []
     ctx = Context(policy, repo, Stage.CI, env, progress)
     violations: list[Violation] = []
+    if isinstance(request, PushRange) and request.before == request.after == ZERO_SHA:
+        # A GitHub `delete` event: the ref is gone and the payload does not name its commit.
+        kind = policy.kind_of(request.branch)
+        if kind is None or not kind.protected:
+            notes.append(f"the delete event does not say which commit {request.branch} "
+                         "pointed at, so whether it reached its targets first cannot be "
+                         "checked here; flowwarden's pre-push shim and pre-receive hook check it")
+            return Outcome((), tuple(notes))
     for event in events_for(repo, request, remote):
         outcome = run_rules(event, ctx)
         violations += [v for v in outcome.violations if v not in violations]
