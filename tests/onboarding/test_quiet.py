@@ -2,19 +2,11 @@
 line, a warning still reaches the terminal, and a stage the shim already ran runs once."""
 from __future__ import annotations
 
-import shlex
-
 import pytest
 
-from fwkit import Repo, Result, run
+from fwkit import Repo, in_terminal
 
 pytestmark = pytest.mark.slow
-
-
-def in_terminal(repo: Repo, *git: str) -> Result:
-    """`git ...` under a pseudo-terminal, as a developer types it (`script` gives it one)."""
-    command = shlex.join(["git", *git])
-    return run(["script", "-qec", command, "/dev/null"], repo.path, repo.env)
 
 
 def test_a_passing_commit_prints_one_line_per_hook(pc_repo: Repo) -> None:
