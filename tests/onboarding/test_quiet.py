@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fwkit import Repo, in_terminal
+from fwkit import Repo, in_terminal, pre_commit
 
 pytestmark = pytest.mark.slow
 
@@ -35,3 +35,19 @@ def test_a_stage_the_shim_already_ran_is_not_checked_again(pc_repo: Repo) -> Non
     shim_ran = Repo(pc_repo.path, {**pc_repo.env, "FLOWWARDEN_HOOK_RAN": "pre-commit"})
     once = shim_ran.git("commit", "-qm", "Direct", check=False)
     assert once.code == 0 and "protected-branch" not in once.text, once.text
+
+
+def test_shims_installed_before_the_framework_check_each_stage_once(
+        pc_repo: Repo, env: dict[str, str]) -> None:
+    """`flowwarden install`, then `pre-commit install` (which keeps the shim as its
+    `.legacy` hook): the shim checks, the framework's flowwarden hook does not again."""
+    assert pre_commit(pc_repo, "uninstall").code == 0
+    assert Repo(pc_repo.path, env).fw("install").code == 0
+    assert pre_commit(pc_repo, "install").code == 0
+    assert (pc_repo.path / ".git" / "hooks" / "pre-commit.legacy").exists()
+    pc_repo.git("switch", "-q", "develop")
+    pc_repo.write("model.py", "x = 1\n")
+    pc_repo.git("add", "model.py")
+    refused = pc_repo.git("commit", "-qm", "Direct", check=False)
+    assert refused.code != 0
+    assert refused.text.count("protected-branch:") == 1, refused.text

@@ -37,9 +37,9 @@ def run_events(events: list[Event], ctx: Context) -> Outcome:
 
 def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
     stage = detect_stage(ns.stage, ns.args, env)
-    if env.get("PRE_COMMIT") == "1" and env.get("FLOWWARDEN_HOOK_RAN") == stage.value:
-        return Exit.OK  # the shim ran this stage and chained to the framework: check once
     repo = GitRepo.discover(".")
+    if env.get("PRE_COMMIT") == "1" and _shim_ran(stage, repo, env):
+        return Exit.OK  # flowwarden's shim checks this stage already: check once
     stdin = b""
     if stage in (Stage.PRE_PUSH, Stage.PRE_RECEIVE) and not sys.stdin.isatty():
         stdin = sys.stdin.buffer.read()
@@ -63,6 +63,20 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
     finally:
         if terminal is not None:
             terminal.close()
+
+
+def _shim_ran(stage: Stage, repo: GitRepo, env: dict[str, str]) -> bool:
+    """Under the framework: did flowwarden's own shim run (or will it run) this stage? It
+    says so when it chains to the framework's hook (FLOWWARDEN_HOOK_RAN); when `pre-commit
+    install` came second, the shim is the framework's `<stage>.legacy` hook."""
+    if env.get("FLOWWARDEN_HOOK_RAN") == stage.value:
+        return True
+    from flowwarden.entry.install import MARKER, hooks_dir
+
+    try:
+        return MARKER in (hooks_dir(repo) / f"{stage.value}.legacy").read_text()
+    except OSError:
+        return False
 
 
 def _terminal(outcome: Outcome, fmt: str, env: dict[str, str]) -> TextIO | None:
