@@ -121,3 +121,12 @@ def test_demo_shows_messages_and_fixes_keeps_its_repository_and_answers_json(
     assert repo.git("-C", kept, "rev-parse", "--verify", "develop").code == 0
     text = repo.fw("demo").out
     assert "  fix: dvc init" in text and "kept" not in text
+
+
+@pytest.mark.parametrize("argv", [("audit",), ("policy", "graph"),
+                                  ("export", "github-ruleset")])
+def test_the_global_format_reaches_commands_with_their_own_options(
+        repo: Repo, argv: tuple[str, ...]) -> None:
+    result = repo.fw("--format", "json", *argv)
+    assert result.code == 0, result.text
+    json.loads(result.out)

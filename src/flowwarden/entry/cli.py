@@ -113,10 +113,16 @@ def _dispatch(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str]) ->
     if len(argv) >= 2 and argv[0] == "-C":
         os.chdir(argv[1])
         argv = argv[2:]
+    given, rest = _leading_options(argv)
     for words in (2, 1):
-        if " ".join(argv[:words]) in DELEGATED:
-            module = importlib.import_module(DELEGATED[" ".join(argv[:words])])
-            return int(module.run(argv[words:], env, out, err))
+        if " ".join(rest[:words]) in DELEGATED:
+            if "-C" in given:
+                os.chdir(given["-C"])
+            own = rest[words:]
+            if "--format" in given and not any(a.startswith("--format") for a in own):
+                own = ["--format", given["--format"], *own]  # `flowwarden --format json ci`
+            module = importlib.import_module(DELEGATED[" ".join(rest[:words])])
+            return int(module.run(own, env, out, err))
     ns = _hook_fast_path(argv) or boundary.parse(build_parser(), argv)
     ns.format = getattr(ns, "format", "text")
     ns.color = getattr(ns, "color", "auto")
@@ -125,6 +131,17 @@ def _dispatch(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str]) ->
     handler = getattr(commands, "cmd_" + ns.command.replace("-", "_"))
     code: int = handler(ns, out, err, env)
     return code
+
+
+def _leading_options(argv: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The global options given before the command (`--format json audit`), and the rest."""
+    given: dict[str, str] = {}
+    rest = list(argv)
+    while rest and (rest[0] in ("-C", "--format", "--color") or
+                    rest[0].startswith(("--format=", "--color="))):
+        option, _, value = rest.pop(0).partition("=")
+        given[option] = value or (rest.pop(0) if rest else "")
+    return given, rest
 
 
 def _hook_fast_path(argv: list[str]) -> argparse.Namespace | None:
