@@ -130,3 +130,14 @@ def test_the_global_format_reaches_commands_with_their_own_options(
     result = repo.fw("--format", "json", *argv)
     assert result.code == 0, result.text
     json.loads(result.out)
+
+
+@pytest.mark.parametrize("module", ["ci", "audit", "policy_test", "export", "graph",
+                                    "policy_diff"])
+def test_every_option_of_the_commands_with_their_own_parser_is_described(module: str) -> None:
+    import importlib
+
+    parser = importlib.import_module(f"flowwarden.entry.{module}").parser()
+    assert parser.description, module
+    for action in parser._actions:
+        assert action.help, f"{module}: {action.option_strings or action.dest}"
