@@ -148,6 +148,12 @@ def test_the_github_job_installs_and_judges_a_pull_request(
     assert read_github_env(github_env)["FLOWWARDEN_DVC"] == "dvc"
     assert (venv / "bin" / "flowwarden").exists()
     assert "merge of feature/data into develop: passed" in output
+    # `flowwarden init` pins pre-commit to the very source and rev pip installed
+    init = bash("flowwarden init", dev.path, job_env)
+    assert init.returncode == 0, init.stdout + init.stderr
+    hooks = yaml.safe_load((dev.path / ".pre-commit-config.yaml").read_text())["repos"][0]
+    assert (hooks["repo"], hooks["rev"]) == (job_env["FLOWWARDEN_REPO"],
+                                             job_env["FLOWWARDEN_REV"])
 
 
 @pytest.mark.slow
