@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from flowwarden.adapters.early import DISCOVER, staged_diff
 from flowwarden.core import proc
 from flowwarden.core.errors import NotARepository
 from flowwarden.core.records import ZERO_SHA, StagedFile
@@ -45,8 +46,7 @@ class GitRepo:
                  env: Mapping[str, str] | None = None) -> GitRepo:
         # One process answers all of it; HEAD's line is missing on an unborn branch.
         _, out = proc.run(
-            ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir",
-             "--git-common-dir", "--show-toplevel", "--verify", "-q", "HEAD"],
+            DISCOVER,
             cwd=cwd, env=env, check=False,
         )
         lines = out.decode().splitlines()
@@ -112,7 +112,7 @@ class GitRepo:
 
     def staged_changes(self, head: str | None) -> tuple[StagedFile, ...]:
         """Added, modified and deleted paths of the index (GIT_INDEX_FILE honoured) vs HEAD."""
-        raw = self.git("diff-index", "--cached", "-z", "--no-renames", head or EMPTY_TREE)
+        raw = self.git(*staged_diff(head or EMPTY_TREE)[1:])
         return self.with_sizes(parse_raw_diff(raw))
 
     def with_sizes(self, changes: Sequence[StagedFile]) -> tuple[StagedFile, ...]:
@@ -206,6 +206,25 @@ class GitRepo:
     def remote_branches(self, remote: str) -> dict[str, str]:
         prefix = f"remotes/{remote}/"
         return {k[len(prefix):]: v for k, v in self.branch_tips.items() if k.startswith(prefix)}
+
+    def tags(self) -> dict[str, str]:
+        """Tag name -> the commit it names (annotated tags peeled); tags of other objects
+        left out."""
+        out = self.git("for-each-ref", "--format=%(objectname) %(*objectname) %(objecttype) "
+                       "%(*objecttype) %(refname)", "refs/tags")
+        tags = {}
+        for line in out.decode().splitlines():
+            sha, peeled, kind, peeled_kind, ref = (line.split(" ", 4) + [""] * 5)[:5]
+            if kind == "commit" or peeled_kind == "commit":
+                tags[ref[len("refs/tags/"):]] = peeled if kind == "tag" else sha
+        return tags
+
+    def commit(self, rev: str) -> Commit | None:
+        """One commit's parents and message, None when `rev` names no commit."""
+        code, out = proc.run(["git", "log", "-1", "-z", "--format=%H %P%n%B", "--end-of-options",
+                              rev], cwd=self.cwd, env=self.env, check=False)
+        record = out.decode(errors="replace").strip("\0")
+        return parse_commit(record) if code == 0 and record else None
 
     @property
     def remotes(self) -> tuple[str, ...]:
