@@ -67,7 +67,7 @@ into main ships everything unreleased at once.
                 target, f"{target} is frozen: a {target_kind.name} branch takes no catch-up "
                 f"merges from {source} ({source_kind.name}) once it is cut; it accepts merges "
                 f"from {policy.accepted_sources(target_kind)}",
-                frozen_fix(source, target, stage))
+                frozen_fix(source, target, stage, request))
         fix = merge_fix(source, source_kind, target_kind, policy, stage, request)
         if source_kind is None:
             if not target_kind.protected:
