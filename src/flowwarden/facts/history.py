@@ -53,6 +53,19 @@ class HistoryFacts:
                 tips[update.branch] = update.new
         return tips
 
+    @memoized
+    def tips_before(self, push: Push) -> dict[str, str]:
+        """Branch tips the receiving side holds before `push`; a branch the push creates is
+        left out (a CI clone's origin/<branch> already is the pushed tip)."""
+        if push.remote and push.remote in self.repo.remotes:
+            tips = self.repo.remote_branches(push.remote)
+        else:
+            tips = self.repo.local_branches()
+        for update in push.updates:
+            if update.branch is not None and update.is_create:
+                tips.pop(update.branch, None)
+        return tips
+
     def _known(self, update: RefUpdate) -> list[str]:
         if update.is_create or not self.repo.has_object(update.old):
             return []

@@ -1,7 +1,14 @@
-"""Which committed policy judges a ref update on a server or in CI: never the incoming one."""
+"""Which committed policy judges a ref update on a server or in CI: never the incoming one.
+
+Only the protected branches' policy is trusted: admins write it and it changes only through
+reviewed merges. A protected branch's update is judged by its own tip before the push; every
+other ref (an unprotected branch, new or not, a tag, refs/notes) by the protected branch it
+comes from, never by a policy the pusher wrote.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import NamedTuple
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.records import ZERO_SHA, Push, RefUpdate
@@ -9,41 +16,49 @@ from flowwarden.policy.load import POLICY_FILE, load_policy_at
 from flowwarden.policy.model import Policy
 
 
+class Judge(NamedTuple):
+    """The revision whose committed policy judges a branch, and why."""
+
+    rev: str
+    origin: str | None  # the protected branch it comes from, when that one judges
+    protected: bool  # the branch is itself of a protected kind
+
+
 def origin_of(policy: Policy, branch: str, tips: Mapping[str, str]) -> str | None:
-    """The first existing branch (by name) of a kind `branch` may be created from."""
+    """The first existing protected branch (by name) of a kind `branch` may come from,
+    through unprotected kinds: a feature's develop, an experiment's develop."""
     kind = policy.kind_of(branch)
-    for origin in kind.origins if kind else ():
-        origin_kind = policy.kind(origin)
+    for origin_kind in policy.origin_kinds(kind) if kind else ():
         for name in sorted(tips):
-            if origin_kind is not None and origin_kind.matches(name) and name != branch:
+            if origin_kind.matches(name) and name != branch:
                 return name
     return None
 
 
-def new_branch_judge(repo: GitRepo, branch: str, tips: Mapping[str, str],
-                     home: str) -> tuple[str, str | None]:
-    """(revision whose policy judges a new `branch`, the origin branch it names or None).
-
-    The first long-lived branch whose committed policy knows the new branch's kind says where
-    it must come from (a kind added on develop is known there before a release carries it to
-    main); that origin's tip judges. `home` is the default branch's revision, asked first."""
+def branch_judge(repo: GitRepo, branch: str, tips: Mapping[str, str], home: str) -> Judge:
+    """Who judges `branch`: the first protected branch whose committed policy knows its kind
+    says where it comes from (a kind added on develop is known there before a release carries
+    it to main); that origin's tip judges. `home` is the default branch's revision, asked
+    first, and judges what no protected policy names."""
     base = load_policy_at(repo, home)
     candidates = [home, *(sha for kind in base.protected_kinds
                           for name, sha in sorted(tips.items()) if kind.matches(name))]
     for rev in candidates:
         policy = base if rev == home else load_policy_at(repo, rev)
-        if policy.kind_of(branch) is None:
+        kind = policy.kind_of(branch)
+        if kind is None:
             continue
         origin = origin_of(policy, branch, tips)
-        return (tips[origin], origin) if origin else (rev, None)
-    return home, None
+        return Judge(tips[origin] if origin else rev, origin, kind.protected)
+    return Judge(home, None, False)
 
 
 def judging_rev(repo: GitRepo, update: RefUpdate) -> str:
-    """The target's current tip; for a new branch, see `new_branch_judge`."""
-    if not update.is_create and repo.has_object(update.old):
+    """A protected branch's own tip before the push; for anything else, see `branch_judge`."""
+    judge = branch_judge(repo, update.branch or update.ref, repo.local_branches(), "HEAD")
+    if judge.protected and not update.is_create and repo.has_object(update.old):
         return update.old
-    return new_branch_judge(repo, update.branch or update.ref, repo.local_branches(), "HEAD")[0]
+    return judge.rev
 
 
 def split_by_policy(repo: GitRepo, push: Push) -> Iterator[tuple[Policy, str, Push]]:

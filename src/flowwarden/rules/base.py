@@ -51,8 +51,9 @@ class Rule:
         raise NotImplementedError
 
     def violation(self, subject: str, message: str, fix: str | None = None,
-                  details: tuple[str, ...] = ()) -> Violation:
-        return Violation(self.id, subject, message, fix, self.default_severity, details)
+                  details: tuple[str, ...] = (), commits: tuple[str, ...] = ()) -> Violation:
+        return Violation(self.id, subject, message, fix, self.default_severity, details,
+                         commits=commits)
 
 
 class CommandRule(Rule):
