@@ -94,3 +94,49 @@ def test_a_new_develop_must_start_from_what_main_holds(server: Server) -> None:
     refused(push(dev, "develop"), "protected-branch")
     dev.git("reset", "-q", "--hard", "main")
     accepted(push(dev, "develop"))
+
+
+WAIVABLE = ("extends: gitflow-ml\nrules:\n  protected-history: {waivable: true}\n"
+            "  dvc-untracked-data: {waivable: true}\n")
+
+
+def waivable_server(server: Server) -> Repo:
+    dev = server.dev
+    dev.git("switch", "-q", "develop")
+    dev.write(".flowwarden.yaml", WAIVABLE)
+    dev.git("add", ".flowwarden.yaml")
+    dev.git("commit", "-qm", "Let two rules be waived", "--no-verify")
+    dev.git("push", "-q", "origin", "develop")
+    server.install_pre_receive()
+    return dev
+
+
+def test_a_waiver_on_the_first_of_three_direct_commits_waives_only_that_one(
+        server: Server) -> None:
+    dev = waivable_server(server)
+    dev.commit_file("a.py", "a = 1\n", "One\n\nFlowwarden-Waive: protected-history hotfix\n",
+                    "--no-verify")
+    dev.commit_file("b.py", "b = 1\n", "Two", "--no-verify")
+    dev.commit_file("c.py", "c = 1\n", "Three", "--no-verify")
+    result = push(dev, "develop")
+    refused(result, "protected-history", "waives only its own commit")
+
+
+def test_a_waiver_on_every_direct_commit_waives_them(server: Server) -> None:
+    dev = waivable_server(server)
+    for name in ("a", "b"):
+        dev.commit_file(f"{name}.py", "x = 1\n",
+                        f"Step {name}\n\nFlowwarden-Waive: protected-history hotfix\n",
+                        "--no-verify")
+    accepted(push(dev, "develop"))
+
+
+def test_a_waiver_on_commit_b_does_not_waive_data_committed_in_a(server: Server,
+                                                                 tmp_path: Path) -> None:
+    dev = waivable_server(server)
+    dev.git("switch", "-q", "-c", "feature/data", "develop")
+    add_csv(dev, tmp_path)
+    dev.commit_file("src/b.py", "b = 1\n",
+                    "Unrelated\n\nFlowwarden-Waive: dvc-untracked-data it is small\n",
+                    "--no-verify")
+    refused(push(dev, "feature/data"), "dvc-untracked-data")

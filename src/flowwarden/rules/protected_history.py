@@ -70,7 +70,7 @@ no blocking hook at all: this is where such commits are caught.
             yield self.violation(
                 branch, f"{commit.sha[:10]} on {branch} {what}; {branch} accepts merges from "
                 f"{ctx.policy.accepted_sources(kind)} (\"{commit.subject[:60]}\")",
-                f"{reset} and merge through an allowed branch")
+                f"{reset} and merge through an allowed branch", commits=(commit.sha,))
         if direct:
             first = direct[-1]
             more = f" and {len(direct) - 1} more" if len(direct) > 1 else ""
@@ -81,7 +81,7 @@ no blocking hook at all: this is where such commits are caught.
                 f"a merge (\"{first.subject[:60]}\"): {branch} is protected and changes only "
                 f"through merges (a fast-forward merge or a --no-verify commit?)",
                 f"git switch -c {child}/<topic> {update.new[:10]} && {reset}, then merge "
-                f"{child}/<topic> with --no-ff")
+                f"{child}/<topic> with --no-ff", commits=tuple(c.sha for c in direct))
 
 
 RULE = ProtectedHistory()
