@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from shlex import quote
 
 from flowwarden.core.records import (
     BranchCreated,
@@ -80,7 +81,7 @@ merges into main; a feature cut from main reintroduces what develop already repl
                     f"{other_name} that {'are' if count != 1 else 'is'} not on "
                     f"{' or '.join(o.name for o in origins)}; a {kind.name} branch may come from "
                     f"{', '.join(kind.origins)}",
-                    f"git rebase --onto {origin_name} {other_name} {branch}")
+                    f"git rebase --onto {quote(origin_name)} {quote(other_name)} {quote(branch)}")
 
 
 RULE = BranchOrigin()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from shlex import quote
 
 from flowwarden.core.stages import Stage
 from flowwarden.policy.model import BranchKind, Policy
@@ -26,10 +27,10 @@ def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
     if source_kind is not None and source_kind.into:
         into = source_kind.into[0]
         if stage is Stage.CI:
-            return f"retarget the pull request from {source} to {into}"
-        return f"{abort}git switch {into} && git merge --no-ff {source}"
+            return f"retarget the pull request from {quote(source)} to {quote(into)}"
+        return f"{abort}git switch {quote(into)} && git merge --no-ff {quote(source)}"
     carrier = next((k for k in policy.sources_for(target)
                     if source_kind is not None and source_kind.name in k.origins), None)
     if carrier is not None:
-        return f"{abort}git switch -c {carrier.name}/<name> {source}"
+        return f"{abort}git switch -c {quote(f'{carrier.name}/<name>')} {quote(source)}"
     return f"{abort}merge a {policy.accepted_sources(target)} branch instead"

@@ -2,8 +2,8 @@
 unreviewed work."""
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator
+from shlex import quote
 
 from flowwarden.core.records import (
     CommitAttempt,
@@ -54,7 +54,7 @@ on them has a branch, a review and a test run behind it.
         yield self.violation(
             event.branch or "", f"{event.branch} is protected ({kind.name}): direct commits are "
             f"not allowed; commit on a {child.name if child else 'topic'} branch and merge it",
-            f"git switch -c {shlex.quote(new)} && git commit")
+            f"git switch -c {quote(new)} && git commit")
 
     def _created(self, update: RefUpdate, push: Push, ctx: Context) -> Iterator[Violation]:
         branch = update.branch
@@ -73,8 +73,8 @@ on them has a branch, a review and a test run behind it.
             branch, f"{branch} would be a new {kind.name} branch at {update.new[:12]}, which no "
             f"{kinds} branch holds ({', '.join(sorted(holders))}): a protected branch starts "
             "only from reviewed history",
-            f"git push {shlex.quote(push.remote or 'origin')} "
-            f"{shlex.quote(f'{holder}:refs/heads/{branch}')}", commits=(update.new,))
+            f"git push {quote(push.remote or 'origin')} "
+            f"{quote(f'{holder}:refs/heads/{branch}')}", commits=(update.new,))
 
 
 RULE = ProtectedBranch()

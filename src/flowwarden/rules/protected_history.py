@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from shlex import quote
 
 from flowwarden.adapters.git.messages import parse_merge_message
 from flowwarden.core.records import (
@@ -49,8 +50,8 @@ no blocking hook at all: this is where such commits are caught.
     def _check_update(self, update: RefUpdate, kind: BranchKind, remote: str, push: Push,
                       ctx: Context) -> Iterator[Violation]:
         branch = update.branch or ""
-        reset = (f"git branch -f {branch} {remote}/{branch}"
-                 if ctx.stage is Stage.PRE_PUSH else f"reset {branch} to the server's tip")
+        reset = (f"git branch -f {quote(branch)} {quote(f'{remote}/{branch}')}"
+                 if ctx.stage is Stage.PRE_PUSH else f"reset {quote(branch)} to the server's tip")
         direct = []
         for commit in ctx.facts.history.branch_additions(update, push):
             if not commit.parents:
@@ -80,8 +81,9 @@ no blocking hook at all: this is where such commits are caught.
                 branch, f"{first.sha[:10]}{more} on {branch} {'is' if not more else 'are'} not "
                 f"a merge (\"{first.subject[:60]}\"): {branch} is protected and changes only "
                 f"through merges (a fast-forward merge or a --no-verify commit?)",
-                f"git switch -c {child}/<topic> {update.new[:10]} && {reset}, then merge "
-                f"{child}/<topic> with --no-ff", commits=tuple(c.sha for c in direct))
+                f"git switch -c {quote(f'{child}/<topic>')} {update.new[:10]} && {reset}, then "
+                f"merge {quote(f'{child}/<topic>')} with --no-ff",
+                commits=tuple(c.sha for c in direct))
 
 
 RULE = ProtectedHistory()
