@@ -69,3 +69,21 @@ def test_flowwarden_skip_lets_the_merge_through_without_running_the_checks(
         assert "checked [" not in result.text, "the skipped check ran"
         assert "not run: FLOWWARDEN_SKIP skips tests-before-merge" in result.text
         shim_repo.git("reset", "-q", "--hard", before)
+
+
+def test_a_merge_runs_the_targets_checks_never_the_incoming_branchs(shim_repo: Repo) -> None:
+    """The incoming branch rewrites `checks:` to run its own command; the merge into develop
+    runs develop's committed checks, and the incoming command never runs."""
+    with_checks(shim_repo)
+    shim_repo.git("switch", "-q", "-c", "feature/evil", "develop")
+    shim_repo.write(".flowwarden.yaml",
+                    "version: 1\nextends: gitflow-ml\nchecks:\n  - name: unit tests\n"
+                    "    run: [sh, -c, 'touch PWNED']\n    before_merge_into: [develop]\n")
+    shim_repo.commit_file("src/evil.py", "x = 1\n", "Add evil", "--no-verify")
+    shim_repo.git("add", "-A")
+    shim_repo.git("commit", "-qm", "Own checks", "--no-verify")
+    shim_repo.git("switch", "-q", "develop")
+    result = shim_repo.git("merge", "--no-ff", "feature/evil", "-m",
+                           "Merge branch 'feature/evil' into develop", check=False)
+    assert not (shim_repo.path / "PWNED").exists(), result.text
+    assert "checked ['evil.py', 'model.py']" in result.text, result.text

@@ -14,7 +14,7 @@ from flowwarden.core.stages import Stage
 from flowwarden.engine.evaluate import evaluate
 from flowwarden.entry.hook import HookCall, build_events, detect_stage, message_source
 from flowwarden.entry.output import emit
-from flowwarden.policy.load import load_policy, load_policy_file
+from flowwarden.policy.load import load_policy, load_policy_at, load_policy_file
 from flowwarden.policy.model import Policy
 from flowwarden.rules import Context, all_rules, rule_by_id
 
@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 
 def local_policy(repo: GitRepo) -> Policy:
     return load_policy(repo.root, repo.common_dir / "flowwarden")
+
+
+def commands_policy(stage: Stage, repo: GitRepo) -> Policy | None:
+    """At a local merge the work tree holds the incoming branch's policy: the checks that run
+    come from the target's committed one (HEAD, before the merge commit) instead."""
+    if stage not in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) or repo.head() is None:
+        return None
+    if stage is Stage.PRE_COMMIT and repo.merge_head() is None:
+        return None
+    return load_policy_at(repo, "HEAD")
 
 
 def combine(outcomes: list[Outcome]) -> Outcome:
@@ -50,7 +60,8 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
     if stage is Stage.PRE_RECEIVE:
         outcome = _receive(events, repo, env)
     else:  # the policy's checks stream to stderr: git shows it, and stdout stays for --format
-        outcome = run_events(events, Context(local_policy(repo), repo, stage, env, err))
+        outcome = run_events(events, Context(local_policy(repo), repo, stage, env, err,
+                                             commands_policy(stage, repo)))
     if stage is Stage.POST_CHECKOUT:  # advice only: the checkout already happened
         outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
                           outcome.notes)

@@ -24,9 +24,11 @@ class Facts:
     """Everything a rule may ask about the repository in one run, each answered once."""
 
     def __init__(self, repo: GitRepo, policy: Policy, stage: Stage,
-                 env: Mapping[str, str] | None = None, progress: TextIO | None = None) -> None:
+                 env: Mapping[str, str] | None = None, progress: TextIO | None = None,
+                 commands: Policy | None = None) -> None:
         self.repo = repo
         self.policy = policy
+        self.commands = commands or policy  # the policy whose checks may run commands
         self.stage = stage
         self.env = env or {}
         self.progress = progress  # where commands run for a fact stream their output
@@ -45,7 +47,7 @@ class Facts:
 
     @cached_property
     def checks(self) -> CheckFacts:
-        return CheckFacts(self.repo, self.policy, self.env, self.progress)
+        return CheckFacts(self.repo, self.commands, self.env, self.progress)
 
     @memoized
     def merged_branch(self, name: str | None, sha: str | None) -> str | None:
