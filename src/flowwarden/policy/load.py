@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowwarden import __version__
 from flowwarden.core.errors import PolicyError
+from flowwarden.policy.locate import POLICY_FILE, check_revision, check_worktree
 from flowwarden.policy.model import Policy
 from flowwarden.policy.schema import did_you_mean, known_rule_ids, policies_dir
 from flowwarden.policy.sections import Merged
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from flowwarden.adapters.git import GitRepo
     from flowwarden.policy.yamlmarks import Located
 
-POLICY_FILE = ".flowwarden.yaml"
+__all__ = ["POLICY_FILE", "load_policy", "load_policy_at", "load_policy_file", "presets"]
 DEFAULT_PRESET = "gitflow-ml"
 Reader = Callable[[str], "bytes | None"]  # repository-relative posix path -> content
 # What building a document that skipped validation may raise: a bad cache entry.
@@ -56,11 +57,14 @@ def load_policy(root: Path | None, cache_dir: Path | None = None) -> Policy:
         except IsADirectoryError:
             raise PolicyError(rel, 1, 1, (), "is a directory; expected a YAML policy file"
                               ) from None
+    if root is not None:
+        check_worktree(root)
     return _load(_Source(read, ""), cache_dir)
 
 
 def load_policy_at(repo: GitRepo, rev: str) -> Policy:
     """The policy committed in `rev`'s tree (the preset if it has none)."""
+    check_revision(repo, rev)
     return _load(_Source(lambda rel: repo.read_blob(f"{rev}:{rel}"), f"{rev}:"),
                  repo.common_dir / "flowwarden")
 

@@ -136,6 +136,15 @@ class GitRepo:
                              env=self.env, check=False)
         return out if code == 0 else None
 
+    def tree_modes(self, rev: str, paths: Sequence[str]) -> dict[str, str]:
+        """path -> git file mode (100644, 100755, 120000 for a symlink) of the `paths` that
+        exist at the top of `rev`'s tree; {} when `rev` does not exist."""
+        code, out = proc.run(["git", "ls-tree", "-z", rev, "--", *paths], cwd=self.cwd,
+                             env=self.env, check=False)
+        entries = (e.decode("utf-8", "surrogateescape") for e in out.split(b"\0") if e)
+        return {path: meta.split()[0] for meta, _, path in (e.partition("\t") for e in entries)
+                } if code == 0 else {}
+
     # --- history --------------------------------------------------------------------
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
