@@ -84,3 +84,24 @@ def test_a_backtracking_pattern_runs_in_linear_time_on_a_pushers_name(
                      repo.path, repo.env, timeout=20)
     assert result.code == 1, result.text
     assert "branch-name" in result.text, result.text
+
+
+def test_an_impossible_expiry_date_is_a_located_policy_error(repo: Repo) -> None:
+    code, out = validate(repo, "extends: gitflow-ml\nrules:\n  protected-history: "
+                               "{waivable: true}\nwaivers:\n  - rule: protected-history\n"
+                               "    reason: import\n    expires: \"2027-13-45\"\n")
+    assert code == 2 and ".flowwarden.yaml:7:" in out, out
+
+
+@pytest.mark.parametrize("garbage", ["[]", "{\"deps\": 1}", "not json", "{\"deps\": {}, "
+                                     "\"document\": {\"branches\": 5}}"])
+def test_a_corrupt_policy_cache_heals_itself(repo: Repo, garbage: str) -> None:
+    repo.write(".flowwarden.yaml", "extends: gitflow-ml\n")
+    assert repo.fw("check", "--branch", "feature/x").code == 0
+    entries = list((repo.path / ".git" / "flowwarden").glob("policy-*.json"))
+    assert entries
+    for entry in entries:
+        entry.write_text(garbage)
+    result = repo.fw("check", "--branch", "feature/x")
+    assert result.code == 0, result.text
+    assert repo.fw("check", "--branch", "feature/x").code == 0
