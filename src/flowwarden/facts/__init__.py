@@ -35,7 +35,11 @@ class Facts:
 
     @cached_property
     def history(self) -> HistoryFacts:
-        return HistoryFacts(self.repo, self.stage)
+        return HistoryFacts(self.repo, self.stage, self._protected)
+
+    def _protected(self, branch: str) -> bool:
+        kind = self.policy.kind_of(branch)
+        return kind is not None and kind.protected
 
     @cached_property
     def data(self) -> DataFacts:

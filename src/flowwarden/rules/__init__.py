@@ -19,6 +19,7 @@ from flowwarden.rules import (
     mlflow_run_unknown,
     protected_branch,
     protected_history,
+    ref_object,
     tests_before_merge,
 )
 from flowwarden.rules.base import Context, Rule
@@ -29,6 +30,7 @@ __all__ = ["RULES", "Context", "Rule", "all_rules", "rule_by_id"]
 RULES: tuple[Rule, ...] = (
     branch_name.RULE, branch_origin.RULE, branch_delete.RULE,
     protected_branch.RULE, merge_target.RULE, force_push.RULE, protected_history.RULE,
+    ref_object.RULE,
     mlflow_run_id.RULE, mlflow_run_unknown.RULE, mlflow_run_status.RULE,
     mlflow_metric_gate.RULE, mlflow_run_provenance.RULE,
     dvc_untracked_data.RULE, dvc_missing_cache.RULE, dvc_not_ignored.RULE,
