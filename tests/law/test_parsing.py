@@ -105,3 +105,30 @@ def test_a_corrupt_policy_cache_heals_itself(repo: Repo, garbage: str) -> None:
     result = repo.fw("check", "--branch", "feature/x")
     assert result.code == 0, result.text
     assert repo.fw("check", "--branch", "feature/x").code == 0
+
+
+REFUSED_BY_RE2 = ["feature/(?=x).*", "feature/(?!x).*", "(?<=a)b", "(?<!a)b", "(a)\\1",
+                  "(?P<n>a)(?P=n)", "a{1001}"]
+ACCEPTED = ["feature/[a-z0-9][a-z0-9._-]*", "(?i)main|master", "release/(?P<v>[0-9.]+)",
+            "hotfix/\\w+", "(feature/)?(a|a)+c", "x{2,1000}"]
+
+
+@pytest.mark.parametrize("pattern", REFUSED_BY_RE2)
+def test_re2_refuses_lookaround_backreferences_and_huge_counts(pattern: str) -> None:
+    """The syntax RE2 refuses, each a pattern error (a policy error once placed in a file)."""
+    from flowwarden.policy.patterns import PatternError, compile_pattern
+
+    with pytest.raises(PatternError, match="backtracking"):
+        compile_pattern(pattern)
+
+
+@pytest.mark.parametrize("pattern", ACCEPTED)
+def test_re2_keeps_pythons_fullmatch_for_the_patterns_policies_use(pattern: str) -> None:
+    import re
+
+    from flowwarden.policy.patterns import compile_pattern
+
+    compiled = compile_pattern(pattern)
+    for name in ("feature/x", "main", "MASTER", "release/1.2", "hotfix/a_b", "aac", "xx",
+                 "feature/x\n", "feature/"):
+        assert (compiled.fullmatch(name) is None) == (re.fullmatch(pattern, name) is None), name

@@ -54,8 +54,11 @@ def branch_judge(repo: GitRepo, branch: str, tips: Mapping[str, str], home: str)
 
 
 def judging_rev(repo: GitRepo, update: RefUpdate) -> str:
-    """A protected branch's own tip before the push; for anything else, see `branch_judge`."""
-    judge = branch_judge(repo, update.branch or update.ref, repo.local_branches(), "HEAD")
+    """A protected branch's own tip before the push; a tag or another ref: the default
+    branch; any other branch: see `branch_judge`."""
+    if update.branch is None:
+        return "HEAD"
+    judge = branch_judge(repo, update.branch, repo.local_branches(), "HEAD")
     if judge.protected and not update.is_create and repo.has_object(update.old):
         return update.old
     return judge.rev
