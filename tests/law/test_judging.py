@@ -17,10 +17,15 @@ LOOSE = "extends: gitflow-ml\nrules:\n  dvc-untracked-data: {severity: off}\n"
 def loosen_on_feature(dev: Repo) -> None:
     """Push 1: feature/x changes its own policy; develop's policy judges it, and it passes."""
     dev.git("switch", "-q", "-c", "feature/x", "develop")
+    dev.commit_file("src/x.py", "x = 1\n", "Start feature x", "--no-verify")
+    accepted(push(dev, "feature/x"))
     dev.write(".flowwarden.yaml", LOOSE)
     dev.git("add", ".flowwarden.yaml")
     dev.git("commit", "-qm", "Loosen the data rules", "--no-verify")
-    accepted(push(dev, "feature/x"))
+    result = push(dev, "feature/x")
+    accepted(result)
+    assert f"judged by the policy committed at {dev.sha('develop')[:12]}" in result.err, \
+        result.text
 
 
 def add_csv(dev: Repo, tmp: Path) -> None:

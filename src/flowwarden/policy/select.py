@@ -73,16 +73,21 @@ def split_by_policy(repo: GitRepo, push: Push) -> Iterator[tuple[Policy, str, Pu
         yield load_policy_at(repo, rev), rev, Push(tuple(updates), push.remote, push.url)
 
 
-def policy_change_note(repo: GitRepo, base: str | None, tip: str | None) -> str | None:
+def policy_change_note(repo: GitRepo, base: str | None, tip: str | None,
+                       judge: str | None = None) -> str | None:
     """A note when the commits from `base` to `tip` edit the policy file, which does not
-    judge them."""
+    judge them (the policy committed at `judge`, `base` by default, does)."""
     if not base or not tip or tip == ZERO_SHA or base == ZERO_SHA:
         return None
     out = repo.git("diff", "--name-only", "-z", base, tip, "--", POLICY_FILE, check=False)
     if not out.strip(b"\0"):
         return None
+    if judge is None:
+        judge = base
+    else:
+        judge = repo.rev_parse(judge) or judge
     return (f"the incoming commits change {POLICY_FILE}; they are judged by the policy "
-            f"committed at {base[:12]}, and the change applies once it is merged")
+            f"committed at {judge[:12]}, and the change applies once it is merged")
 
 
 def policy_changes(repo: GitRepo, push: Push) -> list[str]:
@@ -91,7 +96,7 @@ def policy_changes(repo: GitRepo, push: Push) -> list[str]:
     for update in push.updates:
         if update.is_delete or not repo.has_object(update.old):
             continue
-        note = policy_change_note(repo, update.old, update.new)
+        note = policy_change_note(repo, update.old, update.new, judging_rev(repo, update))
         if note:
             notes.append(f"{update.ref}: {note}")
     return notes
