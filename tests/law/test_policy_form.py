@@ -66,3 +66,29 @@ def test_a_yml_next_to_the_yaml_is_reported_too(repo: Repo) -> None:
     repo.write(".flowwarden.yml", "extends: gitflow-ml\nrules: {}\n")
     code, out = validate(repo)
     assert code == 2 and "alone is read" in out, out
+
+
+def test_an_extends_file_behind_a_symlink_is_not_followed(repo: Repo, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "team.yaml").write_text("extends: gitflow-ml\n")
+    os.symlink(outside, repo.path / "policies")
+    repo.write(".flowwarden.yaml", "extends: policies/team.yaml\n")
+    code, out = validate(repo)
+    assert code == 2 and "symbolic link" in out and "policies/team.yaml" in out, out
+
+
+def test_a_symlinked_extends_file_on_the_server_is_the_same_policy_error(
+        server: Server) -> None:
+    dev = server.dev
+    dev.git("switch", "-q", "develop")
+    dev.write("policies/base.yaml", "extends: gitflow-ml\n")
+    os.symlink("base.yaml", dev.path / "policies" / "team.yaml")
+    dev.write(".flowwarden.yaml", "extends: policies/team.yaml\n")
+    dev.git("add", "-A")
+    dev.git("commit", "-qm", "Policy through a link", "--no-verify")
+    dev.git("push", "-q", "origin", "develop")
+    server.install_pre_receive()
+    dev.git("switch", "-q", "-c", "feature/x", "develop")
+    dev.commit_file("src/a.py", "a = 1\n", "Work")
+    refused(push(dev, "feature/x"), "policies/team.yaml", "symbolic link")

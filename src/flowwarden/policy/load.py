@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowwarden import __version__
 from flowwarden.core.errors import PolicyError
-from flowwarden.policy.locate import POLICY_FILE, check_revision, check_worktree
+from flowwarden.policy.locate import (
+    POLICY_FILE,
+    check_revision,
+    check_revision_file,
+    check_worktree,
+    check_worktree_file,
+)
 from flowwarden.policy.model import Policy
 from flowwarden.policy.schema import did_you_mean, known_rule_ids, policies_dir
 from flowwarden.policy.sections import Merged
@@ -50,6 +56,8 @@ def load_policy(root: Path | None, cache_dir: Path | None = None) -> Policy:
     def read(rel: str) -> bytes | None:
         if root is None:
             return None
+        if rel != POLICY_FILE:  # the policy file itself is checked once, below
+            check_worktree_file(root, rel)
         try:
             return (root / rel).read_bytes()
         except (FileNotFoundError, NotADirectoryError):
@@ -65,8 +73,12 @@ def load_policy(root: Path | None, cache_dir: Path | None = None) -> Policy:
 def load_policy_at(repo: GitRepo, rev: str) -> Policy:
     """The policy committed in `rev`'s tree (the preset if it has none)."""
     check_revision(repo, rev)
-    return _load(_Source(lambda rel: repo.read_blob(f"{rev}:{rel}"), f"{rev}:"),
-                 repo.common_dir / "flowwarden")
+
+    def read(rel: str) -> bytes | None:
+        if rel != POLICY_FILE:  # the policy file itself is checked once, above
+            check_revision_file(repo, rev, rel)
+        return repo.read_blob(f"{rev}:{rel}")
+    return _load(_Source(read, f"{rev}:"), repo.common_dir / "flowwarden")
 
 
 def load_policy_file(path: Path) -> Policy:

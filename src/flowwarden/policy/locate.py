@@ -35,6 +35,25 @@ def check_form(modes: Mapping[str, str], label: str = "") -> None:
                           f"{POLICY_FILE} (or git rm {ALTERNATE})")
 
 
+def _link_error(label: str) -> PolicyError:
+    return PolicyError(label, 1, 1, (), "is a symbolic link, or lies under one; expected a "
+                       "regular file inside the repository")
+
+
+def check_worktree_file(root: Path, rel: str) -> None:
+    """An `extends` file must be a regular file inside the repository, reached through no
+    symbolic link: a link could point anywhere on the machine."""
+    path = root / rel
+    if path.is_symlink() or (path.exists() and not path.resolve().is_relative_to(
+            root.resolve())):
+        raise _link_error(rel)
+
+
+def check_revision_file(repo: GitRepo, rev: str, rel: str) -> None:
+    if repo.tree_modes(rev, (rel,)).get(rel) == _SYMLINK:
+        raise _link_error(f"{rev}:{rel}")
+
+
 def check_worktree(root: Path) -> None:
     modes = {}
     for path in (POLICY_FILE, ALTERNATE):
