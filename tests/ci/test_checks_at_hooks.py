@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from fwkit import Repo
 
@@ -87,3 +88,26 @@ def test_a_merge_runs_the_targets_checks_never_the_incoming_branchs(shim_repo: R
                            "Merge branch 'feature/evil' into develop", check=False)
     assert not (shim_repo.path / "PWNED").exists(), result.text
     assert "checked ['evil.py', 'model.py']" in result.text, result.text
+
+
+def test_a_push_runs_the_checks_the_remote_holds_not_a_merged_in_policy(
+        shim_repo: Repo, tmp_path: Path) -> None:
+    """develop merged (with --no-verify) a branch that rewrote `checks:`; pushing develop runs
+    the checks of develop as the remote holds it, never the merged-in command."""
+    with_checks(shim_repo)
+    remote = tmp_path / "remote.git"
+    shim_repo.git("init", "-q", "--bare", str(remote))
+    shim_repo.git("remote", "add", "origin", remote.as_uri())
+    shim_repo.git("push", "-q", "--no-verify", "origin", "main", "develop")
+    shim_repo.git("switch", "-q", "-c", "feature/evil", "develop")
+    shim_repo.write(".flowwarden.yaml",
+                    "version: 1\nextends: gitflow-ml\nchecks:\n  - name: unit tests\n"
+                    "    run: [sh, -c, 'touch PWNED']\n    before_merge_into: [develop]\n")
+    shim_repo.git("add", "-A")
+    shim_repo.git("commit", "-qm", "Own checks", "--no-verify")
+    shim_repo.git("switch", "-q", "develop")
+    shim_repo.git("merge", "-q", "--no-ff", "--no-verify", "-m",
+                  "Merge branch 'feature/evil' into develop", "feature/evil")
+    result = shim_repo.git("push", "origin", "develop", check=False)
+    assert not (shim_repo.path / "PWNED").exists(), result.text
+    assert "checked ['model.py']" in result.text, result.text

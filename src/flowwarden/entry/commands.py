@@ -26,14 +26,35 @@ def local_policy(repo: GitRepo) -> Policy:
     return load_policy(repo.root, repo.common_dir / "flowwarden")
 
 
-def commands_policy(stage: Stage, repo: GitRepo) -> Policy | None:
+def commands_policy(stage: Stage, repo: GitRepo, events: list[Event]) -> Policy | None:
     """At a local merge the work tree holds the incoming branch's policy: the checks that run
-    come from the target's committed one (HEAD, before the merge commit) instead."""
+    come from the target's committed one (HEAD, before the merge commit) instead. At a push,
+    from what the remote holds for the pushed branch (for an unprotected one, for the
+    protected branch it comes from)."""
+    if stage is Stage.PRE_PUSH:
+        return _pushed_commands(repo, events)
     if stage not in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) or repo.head() is None:
         return None
     if stage is Stage.PRE_COMMIT and repo.merge_head() is None:
         return None
     return load_policy_at(repo, "HEAD")
+
+
+def _pushed_commands(repo: GitRepo, events: list[Event]) -> Policy | None:
+    from flowwarden.policy.select import branch_judge
+
+    push = next((e for e in events if isinstance(e, Push)), None)
+    branch = next((u.branch for u in push.updates if u.branch and not u.is_delete), None) \
+        if push is not None else None
+    if push is None or not push.remote or branch is None:
+        return None
+    tips = repo.remote_branches(push.remote)
+    home = next((tips[name] for name in ("main", "master", "develop") if name in tips), None)
+    if home is None:
+        return None
+    judge = branch_judge(repo, branch, tips, home)
+    return load_policy_at(repo, tips[branch] if judge.protected and branch in tips
+                          else judge.rev)
 
 
 def combine(outcomes: list[Outcome]) -> Outcome:
@@ -60,8 +81,9 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
     if stage is Stage.PRE_RECEIVE:
         outcome = _receive(events, repo, env)
     else:  # the policy's checks stream to stderr: git shows it, and stdout stays for --format
-        outcome = run_events(events, Context(local_policy(repo), repo, stage, env, err,
-                                             commands_policy(stage, repo)))
+        policy = local_policy(repo)  # with no checks of its own it runs no command at all
+        commands = commands_policy(stage, repo, events) if policy.checks else None
+        outcome = run_events(events, Context(policy, repo, stage, env, err, commands))
     if stage is Stage.POST_CHECKOUT:  # advice only: the checkout already happened
         outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
                           outcome.notes)
