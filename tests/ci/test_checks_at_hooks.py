@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from fwkit import Repo
 
@@ -69,3 +70,44 @@ def test_flowwarden_skip_lets_the_merge_through_without_running_the_checks(
         assert "checked [" not in result.text, "the skipped check ran"
         assert "not run: FLOWWARDEN_SKIP skips tests-before-merge" in result.text
         shim_repo.git("reset", "-q", "--hard", before)
+
+
+def test_a_merge_runs_the_targets_checks_never_the_incoming_branchs(shim_repo: Repo) -> None:
+    """The incoming branch rewrites `checks:` to run its own command; the merge into develop
+    runs develop's committed checks, and the incoming command never runs."""
+    with_checks(shim_repo)
+    shim_repo.git("switch", "-q", "-c", "feature/evil", "develop")
+    shim_repo.write(".flowwarden.yaml",
+                    "version: 1\nextends: gitflow-ml\nchecks:\n  - name: unit tests\n"
+                    "    run: [sh, -c, 'touch PWNED']\n    before_merge_into: [develop]\n")
+    shim_repo.commit_file("src/evil.py", "x = 1\n", "Add evil", "--no-verify")
+    shim_repo.git("add", "-A")
+    shim_repo.git("commit", "-qm", "Own checks", "--no-verify")
+    shim_repo.git("switch", "-q", "develop")
+    result = shim_repo.git("merge", "--no-ff", "feature/evil", "-m",
+                           "Merge branch 'feature/evil' into develop", check=False)
+    assert not (shim_repo.path / "PWNED").exists(), result.text
+    assert "checked ['evil.py', 'model.py']" in result.text, result.text
+
+
+def test_a_push_runs_the_checks_the_remote_holds_not_a_merged_in_policy(
+        shim_repo: Repo, tmp_path: Path) -> None:
+    """develop merged (with --no-verify) a branch that rewrote `checks:`; pushing develop runs
+    the checks of develop as the remote holds it, never the merged-in command."""
+    with_checks(shim_repo)
+    remote = tmp_path / "remote.git"
+    shim_repo.git("init", "-q", "--bare", str(remote))
+    shim_repo.git("remote", "add", "origin", remote.as_uri())
+    shim_repo.git("push", "-q", "--no-verify", "origin", "main", "develop")
+    shim_repo.git("switch", "-q", "-c", "feature/evil", "develop")
+    shim_repo.write(".flowwarden.yaml",
+                    "version: 1\nextends: gitflow-ml\nchecks:\n  - name: unit tests\n"
+                    "    run: [sh, -c, 'touch PWNED']\n    before_merge_into: [develop]\n")
+    shim_repo.git("add", "-A")
+    shim_repo.git("commit", "-qm", "Own checks", "--no-verify")
+    shim_repo.git("switch", "-q", "develop")
+    shim_repo.git("merge", "-q", "--no-ff", "--no-verify", "-m",
+                  "Merge branch 'feature/evil' into develop", "feature/evil")
+    result = shim_repo.git("push", "origin", "develop", check=False)
+    assert not (shim_repo.path / "PWNED").exists(), result.text
+    assert "checked ['model.py']" in result.text, result.text

@@ -27,8 +27,10 @@ def context(repo: Repo, rules: dict[str, Any] | None = None,
 WAIVABLE = {"protected-history": {"waivable": True}}
 
 
-def violation(rule: str = "protected-history", subject: str = "develop") -> Violation:
-    return Violation(rule, subject, f"{subject}: direct commit", "git revert HEAD")
+def violation(rule: str = "protected-history", subject: str = "develop",
+              commits: tuple[str, ...] = ()) -> Violation:
+    return Violation(rule, subject, f"{subject}: direct commit", "git revert HEAD",
+                     commits=commits)
 
 
 def feature_commits(repo: Repo, *messages: str) -> list[str]:
@@ -54,7 +56,7 @@ def test_a_violation_about_one_commit_needs_that_commits_trailer(repo: Repo) -> 
         repo, "One", "Two\n\nFlowwarden-Waive: protected-history agreed in review\n")
     event = MergeAttempt("feature/x", "develop")
     about_first, about_second = apply(
-        (violation(subject=first[:7]), violation(subject=second[:7])), event,
+        (violation(commits=(first,)), violation(commits=(second,))), event,
         context(repo, WAIVABLE))
     assert about_first.waived_by is None
     assert about_second.waived_by is not None
@@ -122,11 +124,11 @@ def test_a_policy_waiver_with_an_impossible_date_does_not_build() -> None:
 
 def test_a_policy_waiver_names_a_commit_by_any_abbreviation(repo: Repo) -> None:
     """The schema says a waiver's subject may be an abbreviated commit sha: a violation about
-    that commit (named by ten digits in its message) is covered by 7 digits or all 40."""
+    that commit (`Violation.commits`) is covered by 7 digits or all 40."""
     sha = feature_commits(repo, "One")[0]
     event = CommitMessage("develop", "Tweak\n")
     about = Violation("protected-history", "develop", f"{sha[:10]} on develop is not a merge",
-                      "git revert HEAD")
+                      "git revert HEAD", commits=(sha,))
     for written in (sha[:7], sha):
         only = [{"rule": "protected-history", "reason": "import", "subject": written}]
         (v,) = apply((about,), event, context(repo, WAIVABLE, only))

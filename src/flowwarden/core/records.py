@@ -113,6 +113,7 @@ class Violation(NamedTuple):
     details: tuple[str, ...] = ()
     waived_by: str | None = None  # set when a waiver or FLOWWARDEN_SKIP turned it off
     path: str | None = None  # the repository file the finding is about, if it is about one
+    commits: tuple[str, ...] = ()  # the commits it is about (full shas), for waiver trailers
 
     def with_severity(self, severity: Severity) -> Violation:
         return self._replace(severity=severity)

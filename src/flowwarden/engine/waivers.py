@@ -1,10 +1,13 @@
 """Waivers: a `Flowwarden-Waive: <rule> <reason>` trailer or a policy entry turns a violation
 into a reported waiver, never a silent one, and only for rules the policy lets be waived.
 
-The trailer is read from git's trailer block only, like every trailer flowwarden reads."""
+The trailer is read from git's trailer block only, like every trailer flowwarden reads. A
+trailer covers only its own commit: a violation says which commits it is about
+(`Violation.commits`), and one about several commits is waived only when each of them waives
+it. A violation that names no commit is waived by a trailer only when the event brings that
+one commit."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -108,7 +111,16 @@ def apply(violations: tuple[Violation, ...], event: Event,
     trailers = relevant_waivers(event, ctx)
     listed = policy_waivers(ctx.policy.waivers)
     today = dt.datetime.now(dt.timezone.utc).date()
-    return tuple(_judge(v, trailers, listed, ctx, today) for v in violations)
+    sole = _sole_commit(event, ctx)
+    return tuple(_judge(v, trailers, listed, ctx, today, sole) for v in violations)
+
+
+def _sole_commit(event: Event, ctx: Context) -> str | None:
+    """The one commit a multi-commit event brings ("" for a message being written), or None."""
+    if isinstance(event, (CommitMessage, CommitAttempt)):
+        return ""
+    shas = {sha for sha, _ in _incoming_messages(event, ctx)}
+    return shas.pop() if len(shas) == 1 else None
 
 
 def waivable(rule: str, ctx: Context) -> bool:
@@ -116,11 +128,14 @@ def waivable(rule: str, ctx: Context) -> bool:
 
 
 def _judge(v: Violation, trailers: list[Waiver], listed: list[Waiver], ctx: Context,
-           today: dt.date) -> Violation:
+           today: dt.date, sole: str | None) -> Violation:
     if v.severity is Severity.OFF or v.waived_by is not None:
         return v
     said: list[str] = []
-    candidates = [w for w in _covering(v, trailers) if w.rule == v.rule]
+    candidates = _covering(v, [w for w in trailers if w.rule == v.rule], sole)
+    said += [f"{TRAILER} in {w.origin} ignored: a trailer waives only its own commit, and "
+             f"this is about {_about(v)}" for w in trailers
+             if w.rule == v.rule and w not in candidates]
     candidates += [w for w in listed if w.rule == v.rule
                    and (w.subject is None or _names_subject(w.subject, v))]
     for w in candidates:
@@ -138,28 +153,30 @@ def _judge(v: Violation, trailers: list[Waiver], listed: list[Waiver], ctx: Cont
     return _with_details(v, said)
 
 
-def _covering(v: Violation, trailers: list[Waiver]) -> list[Waiver]:
-    """A violation about one commit is waived only by that commit's own trailer."""
-    token = _commit_token(v.subject) or _commit_token(v.message)
-    if token is None:
+def _covering(v: Violation, trailers: list[Waiver], sole: str | None) -> list[Waiver]:
+    """The trailers (for v's rule) that may waive `v`: each of its commits must carry one."""
+    if v.commits:
+        own = [w for w in trailers if w.commit in v.commits]
+        carried = {w.commit for w in own}
+        return own if all(c in carried for c in v.commits) else []
+    if sole == "":
         return trailers
-    return [w for w in trailers if w.commit is not None and w.commit.startswith(token)]
+    return [w for w in trailers if sole is not None and w.commit == sole]
+
+
+def _about(v: Violation) -> str:
+    if not v.commits:
+        return "commits it does not name"
+    return "commit" + ("s " if len(v.commits) > 1 else " ") + ", ".join(c[:7] for c in v.commits)
 
 
 def _names_subject(subject: str, v: Violation) -> bool:
-    """A policy waiver's subject: the violation's subject, or the commit it is about by any
-    abbreviation of its sha (violations name commits by 7 to 10 hex digits)."""
+    """A policy waiver's subject: the violation's subject, or a commit it is about by any
+    abbreviation of its sha (at least 7 hex digits)."""
     if subject == v.subject:
         return True
-    token = _commit_token(v.subject) or _commit_token(v.message)
-    return token is not None and _commit_token(subject) == subject \
-        and (token.startswith(subject) or subject.startswith(token))
-
-
-def _commit_token(text: str) -> str | None:
-    """The abbreviated sha a subject or message starts with (`1a2b3c4 on develop`), if any."""
-    token = text.split(maxsplit=1)[0] if text.strip() else ""
-    return token if re.fullmatch(r"[0-9a-f]{7,40}", token) else None
+    return len(subject) >= 7 and all(c in "0123456789abcdef" for c in subject) \
+        and any(c.startswith(subject) for c in v.commits)
 
 
 def _with_details(v: Violation, said: list[str]) -> Violation:

@@ -17,6 +17,7 @@ from flowwarden.entry.output import emit
 from flowwarden.entry.quiet import planned_policy
 from flowwarden.policy.load import load_policy, load_policy_file
 from flowwarden.policy.model import Policy
+from flowwarden.policy.select import commands_policy
 from flowwarden.rules import Context, all_rules, rule_by_id
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
     if stage is Stage.PRE_RECEIVE:
         outcome = _receive(events, repo, env)
     else:  # the policy's checks stream to stderr: git shows it, and stdout stays for --format
-        outcome = run_events(events, Context(planned_policy(repo, stage), repo, stage, env, err))
+        policy = planned_policy(repo, stage)  # with no checks of its own it runs no command
+        commands = commands_policy(stage, repo, events) if policy.checks else None
+        outcome = run_events(events, Context(policy, repo, stage, env, err, commands))
     if stage is Stage.POST_CHECKOUT:  # advice only: the checkout already happened
         outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
                           outcome.notes)

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple, TextIO
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.errors import Exit, NotARepository, PolicyError, UsageError, format_path
 from flowwarden.policy.load import POLICY_FILE, load_policy, load_policy_file
+from flowwarden.policy.locate import check_worktree
 from flowwarden.policy.model import BranchKind, Policy
 
 _SAMPLES = 4  # names derived per pattern, one per alternative where it has several
@@ -76,6 +77,7 @@ def _policy_path(file: str | None) -> Path | None:
         root = GitRepo.discover(".").root or Path(".")
     except NotARepository:
         root = Path(".")
+    check_worktree(root)  # a symlinked or misnamed policy file is an error, not the preset
     return root / POLICY_FILE if (root / POLICY_FILE).is_file() else None
 
 

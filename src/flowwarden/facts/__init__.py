@@ -25,16 +25,22 @@ class Facts:
     """Everything a rule may ask about the repository in one run, each answered once."""
 
     def __init__(self, repo: GitRepo, policy: Policy, stage: Stage,
-                 env: Mapping[str, str] | None = None, progress: TextIO | None = None) -> None:
+                 env: Mapping[str, str] | None = None, progress: TextIO | None = None,
+                 commands: Policy | None = None) -> None:
         self.repo = repo
         self.policy = policy
+        self.commands = commands or policy  # the policy whose checks may run commands
         self.stage = stage
         self.env = env or {}
         self.progress = progress  # where commands run for a fact stream their output
 
     @cached_property
     def history(self) -> HistoryFacts:
-        return HistoryFacts(self.repo, self.stage)
+        return HistoryFacts(self.repo, self.stage, self._protected)
+
+    def _protected(self, branch: str) -> bool:
+        kind = self.policy.kind_of(branch)
+        return kind is not None and kind.protected
 
     @cached_property
     def provenance(self) -> ProvenanceFacts:
@@ -51,7 +57,7 @@ class Facts:
 
     @cached_property
     def checks(self) -> CheckFacts:
-        return CheckFacts(self.repo, self.policy, self.env, self.progress)
+        return CheckFacts(self.repo, self.commands, self.env, self.progress)
 
     @memoized
     def merged_branch(self, name: str | None, sha: str | None) -> str | None:

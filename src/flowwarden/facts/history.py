@@ -1,6 +1,8 @@
 """Facts about history: what a push adds, to which first-parent line, and the tips after it."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flowwarden.adapters.git import Commit, GitRepo
 from flowwarden.core.records import ZERO_SHA, Push, RefUpdate
 from flowwarden.core.stages import Stage
@@ -10,9 +12,11 @@ from flowwarden.facts.memo import memoized
 class HistoryFacts:
     """Commit walks for one run, each asked of git once."""
 
-    def __init__(self, repo: GitRepo, stage: Stage) -> None:
+    def __init__(self, repo: GitRepo, stage: Stage,
+                 protected: Callable[[str], bool] = lambda _: True) -> None:
         self.repo = repo
         self.stage = stage
+        self.protected = protected  # branch name -> of a protected kind
 
     @memoized
     def new_commits(self, update: RefUpdate, push: Push) -> tuple[Commit, ...]:
@@ -53,6 +57,19 @@ class HistoryFacts:
                 tips[update.branch] = update.new
         return tips
 
+    @memoized
+    def tips_before(self, push: Push) -> dict[str, str]:
+        """Branch tips the receiving side holds before `push`; a branch the push creates is
+        left out (a CI clone's origin/<branch> already is the pushed tip)."""
+        if push.remote and push.remote in self.repo.remotes:
+            tips = self.repo.remote_branches(push.remote)
+        else:
+            tips = self.repo.local_branches()
+        for update in push.updates:
+            if update.branch is not None and update.is_create:
+                tips.pop(update.branch, None)
+        return tips
+
     def _known(self, update: RefUpdate) -> list[str]:
         if update.is_create or not self.repo.has_object(update.old):
             return []
@@ -63,7 +80,18 @@ class HistoryFacts:
         if self.stage is Stage.PRE_RECEIVE:
             return ("--branches",)
         if push.remote and push.remote in self.repo.remotes:
+            if self.stage is Stage.CI:
+                return self._protected_tips(push)
             # In a CI clone origin/<branch> already is the pushed tip: it cannot count as known.
             own = tuple(f"--exclude={push.remote}/{u.branch}" for u in push.updates if u.branch)
             return (*own, f"--remotes={push.remote}")
         return ()
+
+    def _protected_tips(self, push: Push) -> tuple[str, ...]:
+        """In CI, what the protected branches hold, never whatever other branches the runner
+        fetched: a commit on an unjudged branch is still judged when it arrives."""
+        pushed = {u.branch for u in push.updates}
+        remote = push.remote or ""
+        return tuple(f"refs/remotes/{remote}/{name}"
+                     for name in sorted(self.repo.remote_branches(remote))
+                     if name not in pushed and self.protected(name))

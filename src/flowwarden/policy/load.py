@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowwarden import __version__
 from flowwarden.core.errors import PolicyError
+from flowwarden.policy.locate import (
+    POLICY_FILE,
+    check_revision,
+    check_revision_file,
+    check_worktree,
+    check_worktree_file,
+)
 from flowwarden.policy.model import Policy
 from flowwarden.policy.schema import did_you_mean, known_rule_ids, policies_dir
 from flowwarden.policy.sections import Merged
@@ -25,7 +32,7 @@ if TYPE_CHECKING:
     from flowwarden.adapters.git import GitRepo
     from flowwarden.policy.yamlmarks import Located
 
-POLICY_FILE = ".flowwarden.yaml"
+__all__ = ["POLICY_FILE", "load_policy", "load_policy_at", "load_policy_file", "presets"]
 DEFAULT_PRESET = "gitflow-ml"
 Reader = Callable[[str], "bytes | None"]  # repository-relative posix path -> content
 # What building a document that skipped validation may raise: a bad cache entry.
@@ -52,6 +59,8 @@ def load_policy(root: Path | None, cache_dir: Path | None = None,
     def read(rel: str) -> bytes | None:
         if root is None:
             return None
+        if rel != POLICY_FILE:  # the policy file itself is checked once, below
+            check_worktree_file(root, rel)
         try:
             data: bytes | None = (root / rel).read_bytes()
         except (FileNotFoundError, NotADirectoryError):
@@ -62,13 +71,20 @@ def load_policy(root: Path | None, cache_dir: Path | None = None,
         if seen is not None:
             seen[rel] = data
         return data
+    if root is not None:
+        check_worktree(root)
     return _load(_Source(read, ""), cache_dir)
 
 
 def load_policy_at(repo: GitRepo, rev: str) -> Policy:
     """The policy committed in `rev`'s tree (the preset if it has none)."""
-    return _load(_Source(lambda rel: repo.read_blob(f"{rev}:{rel}"), f"{rev}:"),
-                 repo.common_dir / "flowwarden")
+    check_revision(repo, rev)
+
+    def read(rel: str) -> bytes | None:
+        if rel != POLICY_FILE:  # the policy file itself is checked once, above
+            check_revision_file(repo, rev, rel)
+        return repo.read_blob(f"{rev}:{rel}")
+    return _load(_Source(read, f"{rev}:"), repo.common_dir / "flowwarden")
 
 
 def load_policy_file(path: Path) -> Policy:
@@ -76,6 +92,8 @@ def load_policy_file(path: Path) -> Policy:
     base = path.resolve().parent
 
     def read(rel: str) -> bytes | None:
+        if rel != path.name:  # an `extends` file: never through a symbolic link
+            check_worktree_file(base, rel)
         try:
             return (base / rel).read_bytes()
         except OSError:

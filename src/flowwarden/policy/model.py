@@ -15,6 +15,7 @@ from flowwarden.adapters.checks import Check
 from flowwarden.core.records import Severity
 from flowwarden.policy import sections
 from flowwarden.policy.data import DEFAULT_DATA, DataPolicy
+from flowwarden.policy.patterns import Pattern, PatternError, compile_pattern
 from flowwarden.policy.runs import RunSettings, parse_runs
 from flowwarden.policy.schema import did_you_mean
 from flowwarden.policy.sections import (
@@ -35,7 +36,7 @@ class BranchKind(NamedTuple):
 
     name: str
     pattern: str
-    regex: re.Pattern[str]
+    regex: Pattern
     protected: bool = False  # no direct commits, force pushes or deletion
     origins: tuple[str, ...] = ()  # `from:` kinds
     into: tuple[str, ...] = ()
@@ -74,10 +75,9 @@ def _kind(name: str, spec: Mapping[str, Any], at: Where) -> BranchKind:
                        "(a regular expression for its branch names)")
     pattern = str(spec["pattern"])
     try:
-        regex = re.compile(pattern)
-    except re.error as exc:
-        raise at.error(path + ("pattern",),
-                       f"invalid regular expression {pattern!r}: {exc}") from None
+        regex = compile_pattern(pattern)
+    except PatternError as exc:
+        raise at.error(path + ("pattern",), str(exc)) from None
     return BranchKind(name, pattern, regex, **sections.given(spec, {
         "protected": ("protected", bool), "from": ("origins", tuple), "into": ("into", tuple),
         "reach_before_delete": ("reach_before_delete", bool),

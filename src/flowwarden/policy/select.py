@@ -1,49 +1,68 @@
-"""Which committed policy judges a ref update on a server or in CI: never the incoming one."""
+"""Which committed policy judges a ref update on a server or in CI: never the incoming one.
+
+Only the protected branches' policy is trusted: admins write it and it changes only through
+reviewed merges. A protected branch's update is judged by its own tip before the push; every
+other ref (an unprotected branch, new or not, a tag, refs/notes) by the protected branch it
+comes from, never by a policy the pusher wrote.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import NamedTuple
 
 from flowwarden.adapters.git import GitRepo
-from flowwarden.core.records import ZERO_SHA, Push, RefUpdate
+from flowwarden.core.records import ZERO_SHA, Event, Push, RefUpdate
+from flowwarden.core.stages import Stage
 from flowwarden.policy.load import POLICY_FILE, load_policy_at
 from flowwarden.policy.model import Policy
 
 
+class Judge(NamedTuple):
+    """The revision whose committed policy judges a branch, and why."""
+
+    rev: str
+    origin: str | None  # the protected branch it comes from, when that one judges
+    protected: bool  # the branch is itself of a protected kind
+
+
 def origin_of(policy: Policy, branch: str, tips: Mapping[str, str]) -> str | None:
-    """The first existing branch (by name) of a kind `branch` may be created from."""
+    """The first existing protected branch (by name) of a kind `branch` may come from,
+    through unprotected kinds: a feature's develop, an experiment's develop."""
     kind = policy.kind_of(branch)
-    for origin in kind.origins if kind else ():
-        origin_kind = policy.kind(origin)
+    for origin_kind in policy.origin_kinds(kind) if kind else ():
         for name in sorted(tips):
-            if origin_kind is not None and origin_kind.matches(name) and name != branch:
+            if origin_kind.matches(name) and name != branch:
                 return name
     return None
 
 
-def new_branch_judge(repo: GitRepo, branch: str, tips: Mapping[str, str],
-                     home: str) -> tuple[str, str | None]:
-    """(revision whose policy judges a new `branch`, the origin branch it names or None).
-
-    The first long-lived branch whose committed policy knows the new branch's kind says where
-    it must come from (a kind added on develop is known there before a release carries it to
-    main); that origin's tip judges. `home` is the default branch's revision, asked first."""
+def branch_judge(repo: GitRepo, branch: str, tips: Mapping[str, str], home: str) -> Judge:
+    """Who judges `branch`: the first protected branch whose committed policy knows its kind
+    says where it comes from (a kind added on develop is known there before a release carries
+    it to main); that origin's tip judges. `home` is the default branch's revision, asked
+    first, and judges what no protected policy names."""
     base = load_policy_at(repo, home)
     candidates = [home, *(sha for kind in base.protected_kinds
                           for name, sha in sorted(tips.items()) if kind.matches(name))]
     for rev in candidates:
         policy = base if rev == home else load_policy_at(repo, rev)
-        if policy.kind_of(branch) is None:
+        kind = policy.kind_of(branch)
+        if kind is None:
             continue
         origin = origin_of(policy, branch, tips)
-        return (tips[origin], origin) if origin else (rev, None)
-    return home, None
+        return Judge(tips[origin] if origin else rev, origin, kind.protected)
+    return Judge(home, None, False)
 
 
 def judging_rev(repo: GitRepo, update: RefUpdate) -> str:
-    """The target's current tip; for a new branch, see `new_branch_judge`."""
-    if not update.is_create and repo.has_object(update.old):
+    """A protected branch's own tip before the push; a tag or another ref: the default
+    branch; any other branch: see `branch_judge`."""
+    if update.branch is None:
+        return "HEAD"
+    judge = branch_judge(repo, update.branch, repo.local_branches(), "HEAD")
+    if judge.protected and not update.is_create and repo.has_object(update.old):
         return update.old
-    return new_branch_judge(repo, update.branch or update.ref, repo.local_branches(), "HEAD")[0]
+    return judge.rev
 
 
 def split_by_policy(repo: GitRepo, push: Push) -> Iterator[tuple[Policy, str, Push]]:
@@ -65,16 +84,21 @@ def split_by_policy(repo: GitRepo, push: Push) -> Iterator[tuple[Policy, str, Pu
         yield policy, rev, Push(tuple(updates), push.remote, push.url)
 
 
-def policy_change_note(repo: GitRepo, base: str | None, tip: str | None) -> str | None:
+def policy_change_note(repo: GitRepo, base: str | None, tip: str | None,
+                       judge: str | None = None) -> str | None:
     """A note when the commits from `base` to `tip` edit the policy file, which does not
-    judge them."""
+    judge them (the policy committed at `judge`, `base` by default, does)."""
     if not base or not tip or tip == ZERO_SHA or base == ZERO_SHA:
         return None
     out = repo.git("diff", "--name-only", "-z", base, tip, "--", POLICY_FILE, check=False)
     if not out.strip(b"\0"):
         return None
+    if judge is None:
+        judge = base
+    else:
+        judge = repo.rev_parse(judge) or judge
     return (f"the incoming commits change {POLICY_FILE}; they are judged by the policy "
-            f"committed at {base[:12]}, and the change applies once it is merged")
+            f"committed at {judge[:12]}, and the change applies once it is merged")
 
 
 def policy_changes(repo: GitRepo, push: Push) -> list[str]:
@@ -83,7 +107,36 @@ def policy_changes(repo: GitRepo, push: Push) -> list[str]:
     for update in push.updates:
         if update.is_delete or not repo.has_object(update.old):
             continue
-        note = policy_change_note(repo, update.old, update.new)
+        note = policy_change_note(repo, update.old, update.new, judging_rev(repo, update))
         if note:
             notes.append(f"{update.ref}: {note}")
     return notes
+
+
+def commands_policy(stage: Stage, repo: GitRepo, events: list[Event]) -> Policy | None:
+    """At a local merge the work tree holds the incoming branch's policy: the checks that run
+    come from the target's committed one (HEAD, before the merge commit) instead. At a push,
+    from what the remote holds for the pushed branch (for an unprotected one, for the
+    protected branch it comes from)."""
+    if stage is Stage.PRE_PUSH:
+        return _pushed_commands(repo, events)
+    if stage not in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) or repo.head() is None:
+        return None
+    if stage is Stage.PRE_COMMIT and repo.merge_head() is None:
+        return None
+    return load_policy_at(repo, "HEAD")
+
+
+def _pushed_commands(repo: GitRepo, events: list[Event]) -> Policy | None:
+    push = next((e for e in events if isinstance(e, Push)), None)
+    branch = next((u.branch for u in push.updates if u.branch and not u.is_delete), None) \
+        if push is not None else None
+    if push is None or not push.remote or branch is None:
+        return None
+    tips = repo.remote_branches(push.remote)
+    home = next((tips[name] for name in ("main", "master", "develop") if name in tips), None)
+    if home is None:
+        return None
+    judge = branch_judge(repo, branch, tips, home)
+    return load_policy_at(repo, tips[branch] if judge.protected and branch in tips
+                          else judge.rev)

@@ -6,6 +6,7 @@ import json
 
 from flowwarden.core.records import Outcome, Severity, Violation
 from flowwarden.report import Report
+from flowwarden.report.escape import terminal
 from flowwarden.report.markdown import headline
 
 _SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor"}
@@ -21,7 +22,7 @@ def issue(v: Violation, path: str) -> dict[str, object]:
         description += f" [waived: {v.waived_by}]"
     key = "\0".join((v.rule, v.subject, v.message)).encode()
     return {
-        "description": description,
+        "description": terminal(description),
         "check_name": v.rule,
         "fingerprint": hashlib.sha256(key).hexdigest()[:32],
         "severity": "info" if v.waived_by is not None else _SEVERITY[v.severity],

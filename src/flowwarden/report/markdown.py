@@ -5,6 +5,7 @@ from collections import Counter
 
 from flowwarden.core.records import Outcome, Severity, Violation
 from flowwarden.report import Report
+from flowwarden.report.escape import code_span, markdown
 
 
 def headline(v: Violation) -> str:
@@ -29,13 +30,14 @@ def counts(outcome: Outcome) -> dict[str, Counter[str]]:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Untrusted prose as literal markdown (no HTML, links, mentions; `|` kept in tables)."""
+    return markdown(text)
 
 
 def render(outcome: Outcome, title: str = "flowwarden") -> str:
     blocking = len(outcome.blocking)
     verdict = "failed" if blocking else "passed"
-    lines = [f"## {title}: {verdict}", ""]
+    lines = [f"## {_cell(title)}: {verdict}", ""]
     table = counts(outcome)
     if table:
         lines += ["| rule | errors | warnings | waived |", "|---|---:|---:|---:|"]
@@ -53,7 +55,7 @@ def render(outcome: Outcome, title: str = "flowwarden") -> str:
         if v.waived_by is not None:
             lines.append(f"  - waived by: {_cell(v.waived_by)}")
         if v.fix:
-            lines.append(f"  - fix: `{_cell(v.fix)}`")
+            lines.append(f"  - fix: {code_span(v.fix)}")
     if outcome.notes:
         lines += ["", "**Notes**", ""]
         lines += [f"- {_cell(note)}" for note in outcome.notes]

@@ -15,20 +15,25 @@ from flowwarden.policy.model import Policy
 class Context:
     """What a rule may consult besides the event: the policy, the stage, the environment, and
     the facts of this run (which alone ask the repository). `progress` is where commands
-    this run executes (the policy's checks) stream their output; None: it runs none."""
+    this run executes (the policy's checks) stream their output; None: it runs none.
+    `commands` is the policy whose checks may run, when it is not `policy` (at a local merge,
+    the target's committed policy: the work tree holds the incoming branch's)."""
 
     def __init__(self, policy: Policy, repo: GitRepo, stage: Stage,
-                 env: Mapping[str, str], progress: TextIO | None = None) -> None:
+                 env: Mapping[str, str], progress: TextIO | None = None,
+                 commands: Policy | None = None) -> None:
         self.policy = policy
         self.repo = repo
         self.stage = stage
         self.env = env
         self.progress = progress
+        self.commands = commands or policy
         self.cache: dict[str, Any] = {}
 
     @cached_property
     def facts(self) -> Facts:
-        return Facts(self.repo, self.policy, self.stage, self.env, self.progress)
+        return Facts(self.repo, self.policy, self.stage, self.env, self.progress,
+                     self.commands)
 
 
 class Rule:
@@ -55,10 +60,12 @@ class Rule:
         return ()
 
     def violation(self, subject: str, message: str, fix: str | None = None,
-                  details: tuple[str, ...] = (), path: str | None = None) -> Violation:
-        """`path`: the repository file the finding is about (reports point at it)."""
+                  details: tuple[str, ...] = (), path: str | None = None,
+                  commits: tuple[str, ...] = ()) -> Violation:
+        """`path`: the repository file the finding is about (reports point at it); `commits`:
+        the commits it is about (full shas), which alone may waive it by trailer."""
         return Violation(self.id, subject, message, fix, self.default_severity, details,
-                         path=path)
+                         path=path, commits=commits)
 
 
 class CommandRule(Rule):

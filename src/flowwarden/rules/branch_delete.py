@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from shlex import quote
 
 from flowwarden.core.records import (
     Event,
@@ -72,7 +73,8 @@ was merged back into develop silently drops its fixes from the next release.
             yield self.violation(
                 branch, f"{branch} has not reached {into} yet; a {kind.name} branch must be "
                 f"merged into {' and '.join(kind.into)} before it is deleted",
-                f"git switch {into} && git merge --no-ff {branch} && git push {remote} {into}")
+                f"git switch {quote(into)} && git merge --no-ff {quote(branch)} && "
+                f"git push {quote(remote)} {quote(into)}")
 
 
 RULE = BranchDelete()

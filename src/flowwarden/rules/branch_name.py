@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from shlex import quote
 
 from flowwarden.core.records import (
     BranchCreated,
@@ -41,7 +42,7 @@ its merges cannot be judged, and teammates cannot tell what it is for.
                 yield self.violation(
                     branch, f"{branch} matches no branch kind; expected one of: "
                     f"{ctx.policy.kinds_summary()}",
-                    f"git branch -m {branch} {suggest_name(branch, ctx.policy)}")
+                    f"git branch -m {quote(branch)} {quote(suggest_name(branch, ctx.policy))}")
 
     @staticmethod
     def _branches(event: Event) -> list[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterator, Mapping
+from shlex import quote
 
 from flowwarden.core.records import (
     BranchCreated,
@@ -95,7 +96,7 @@ a release after its cut).
                     f"{other_name} that {'are' if count != 1 else 'is'} not on "
                     f"{' or '.join(o.name for o in origins)}; a {kind.name} branch may come from "
                     f"{', '.join(kind.origins)}",
-                    f"git rebase --onto {origin_name} {other_name} {branch}")
+                    f"git rebase --onto {quote(origin_name)} {quote(other_name)} {quote(branch)}")
 
     def _catch_up(self, update: RefUpdate, push: Push, ctx: Context) -> Iterator[Violation]:
         """A frozen branch (a release once cut) that merged one of its origins since."""

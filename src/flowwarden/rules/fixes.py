@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 
 from flowwarden.core.stages import Stage
 from flowwarden.policy.model import BranchKind, Policy
@@ -35,12 +34,12 @@ def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
     if source_kind is not None and source_kind.into:
         into = source_kind.into[0]
         if stage is Stage.CI:
-            return f"retarget the {request} from {source} to {into}"
-        return f"{abort}git switch {into} && git merge --no-ff {source}"
+            return f"retarget the {request} from {quote(source)} to {quote(into)}"
+        return f"{abort}git switch {quote(into)} && git merge --no-ff {quote(source)}"
     carrier = next((k for k in policy.sources_for(target)
                     if source_kind is not None and source_kind.name in k.origins), None)
     if carrier is not None:
-        return f"{abort}git switch -c {carrier.name}/<name> {source}"
+        return f"{abort}git switch -c {quote(f'{carrier.name}/<name>')} {quote(source)}"
     return f"{abort}merge a {policy.accepted_sources(target)} branch instead"
 
 
@@ -50,5 +49,5 @@ def frozen_fix(source: str, target: str, stage: Stage, request: str = "pull requ
         return f"close this {request}; bring the change to {target} through a hotfix branch"
     abort = "git merge --abort && " if stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) \
         else ""
-    return (f"{abort}git switch {shlex.quote(target)}  # and take only the fix, e.g. "
-            f"git cherry-pick -x <sha> from {shlex.quote(source)}")
+    return (f"{abort}git switch {quote(target)}  # and take only the fix, e.g. "
+            f"git cherry-pick -x <sha> from {quote(source)}")

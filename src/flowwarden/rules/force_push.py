@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from shlex import quote
 
 from flowwarden.core.records import (
     Event,
@@ -47,11 +48,12 @@ without `--force`.
                 what = f"would lose {lost} commit{'s' if lost != 1 else ''} it already has"
             else:
                 what = "would lose commits it has that this repository has never fetched"
+            branch = update.branch or ""
             yield self.violation(
-                update.branch or "", f"{update.branch} is protected ({kind.name}): this "
+                branch, f"{branch} is protected ({kind.name}): this "
                 f"non-fast-forward update {what}",
-                f"git pull --no-rebase {remote} {update.branch} && git push {remote} "
-                f"{update.branch} (without --force)")
+                f"git pull --no-rebase {quote(remote)} {quote(branch)} && git push {quote(remote)} "
+                f"{quote(branch)}  # without --force")
 
 
 RULE = ForcePush()

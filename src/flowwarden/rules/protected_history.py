@@ -1,8 +1,8 @@
 """protected-history: every commit a push adds to a protected branch is an allowed merge."""
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator
+from shlex import quote
 
 from flowwarden.adapters.git import Commit
 from flowwarden.adapters.git.messages import squashed_request
@@ -57,8 +57,8 @@ are caught.
                       ctx: Context) -> Iterator[Violation]:
         branch = update.branch or ""
         remote = push.remote or "origin"
-        reset = (f"git branch -f {shlex.quote(branch)} {shlex.quote(f'{remote}/{branch}')}"
-                 if ctx.stage is Stage.PRE_PUSH else f"reset {branch} to the server's tip")
+        reset = (f"git branch -f {quote(branch)} {quote(f'{remote}/{branch}')}"
+                 if ctx.stage is Stage.PRE_PUSH else f"reset {quote(branch)} to the server's tip")
         direct: list[Commit] = []
         for commit in ctx.facts.history.branch_additions(update, push):
             if not commit.parents:
@@ -66,7 +66,7 @@ are caught.
             if commit.is_merge:
                 found = self._merge(commit, branch, kind, push, ctx, reset)
                 if found is not None:
-                    yield found
+                    yield found._replace(commits=(commit.sha,))
                 continue
             number = squashed_request(commit.message)
             if number is not None and "squash" in kind.merge_methods:
@@ -77,7 +77,8 @@ are caught.
                     branch, f"{commit.sha[:10]} on {branch} is a squash merge of pull request "
                     f"#{number} ({_quoted(commit)}), not accepted here: {branch} accepts "
                     f"{_methods(kind)}", f"{reset}, then merge the pull request with a merge "
-                    f"commit (or add squash to {kind.name}'s merge_methods in the policy)")
+                    f"commit (or add squash to {kind.name}'s merge_methods in the policy)",
+                    commits=(commit.sha,))
             elif "rebase" not in kind.merge_methods:
                 direct.append(commit)
         if direct:
@@ -89,8 +90,9 @@ are caught.
                 branch, f"{first.sha[:10]}{more} on {branch} {'is' if not more else 'are'} not "
                 f"a merge ({_quoted(first)}): {branch} is protected and changes only "
                 f"through merges (a fast-forward merge or a --no-verify commit?)",
-                f"git switch -c {child}/topic {update.new[:10]} && {reset}, then merge "
-                f"{child}/topic with --no-ff")
+                f"git switch -c {quote(f'{child}/topic')} {update.new[:10]} && {reset}, then "
+                f"merge {quote(f'{child}/topic')} with --no-ff",
+                commits=tuple(c.sha for c in direct))
 
     def _merge(self, commit: Commit, branch: str, kind: BranchKind, push: Push, ctx: Context,
                reset: str) -> Violation | None:
@@ -153,10 +155,10 @@ def _missing(evidence: Evidence, kind: BranchKind, ctx: Context) -> str:
 def _push_first(commit: Commit, evidence: Evidence, remote: str) -> str:
     parent = commit.parents[1]
     if evidence.branch is None:
-        return (f"push the merged branch under its name first (git push {shlex.quote(remote)} "
+        return (f"push the merged branch under its name first (git push {quote(remote)} "
                 f"{parent[:12]}:refs/heads/<branch>), then push again")
-    target = shlex.quote(f"{parent}:refs/heads/{evidence.branch}")
-    return f"git push {shlex.quote(remote)} {target}  # the merged branch first, then push again"
+    target = quote(f"{parent}:refs/heads/{evidence.branch}")
+    return f"git push {quote(remote)} {target}  # the merged branch first, then push again"
 
 
 def _quoted(commit: Commit) -> str:

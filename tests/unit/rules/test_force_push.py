@@ -19,7 +19,7 @@ def test_rewriting_main_is_refused(repo: Repo) -> None:
     violation = assert_one(found, ID, "main", "main is protected (main)", "non-fast-forward",
                            "would lose 1 commit it already has")
     assert violation.fix == "git pull --no-rebase origin main && git push origin main " \
-                            "(without --force)"
+                            " # without --force"
 
 
 def test_over_a_tip_never_fetched_is_refused(repo: Repo) -> None:

@@ -115,17 +115,16 @@ def trailer_block(raw: str) -> list[tuple[str, str]]:
     paragraphs = [p for p in re.split(r"\n\s*\n", message_text(raw)) if p.strip()]
     if len(paragraphs) < 2:
         return []
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, list[str]]] = []  # continuation lines joined once, at the end
     for line in paragraphs[-1].splitlines():
         match = TRAILER_LINE.fullmatch(line)
         if match:
-            pairs.append((match[1], match[2].strip()))
+            pairs.append((match[1], [match[2].strip()]))
         elif line[:1] in (" ", "\t") and pairs:
-            key, value = pairs[-1]
-            pairs[-1] = (key, f"{value} {line.strip()}")
+            pairs[-1][1].append(line.strip())
         else:
             return []
-    return pairs
+    return [(key, " ".join(parts)) for key, parts in pairs]
 
 
 def cited_values(raw: str, key: str) -> list[str]:

@@ -136,6 +136,27 @@ class GitRepo:
                              env=self.env, check=False)
         return out if code == 0 else None
 
+    def peeled_types(self, shas: Iterable[str]) -> dict[str, str]:
+        """sha -> the type of the object it names once annotated tags are peeled (commit,
+        tree, blob), in one git process; unknown objects are left out."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        stdin = "".join(f"{sha}^{{}}\n" for sha in wanted).encode()
+        out = self.git("cat-file", "--batch-check=%(objecttype)", stdin=stdin, check=False)
+        kinds = out.decode(errors="replace").splitlines()
+        return {sha: kind for sha, kind in zip(wanted, kinds, strict=False)
+                if not kind.endswith("missing")}
+
+    def tree_modes(self, rev: str, paths: Sequence[str]) -> dict[str, str]:
+        """path -> git file mode (100644, 100755, 120000 for a symlink) of the `paths` that
+        exist at the top of `rev`'s tree; {} when `rev` does not exist."""
+        code, out = proc.run(["git", "ls-tree", "-z", rev, "--", *paths], cwd=self.cwd,
+                             env=self.env, check=False)
+        entries = (e.decode("utf-8", "surrogateescape") for e in out.split(b"\0") if e)
+        return {path: meta.split()[0] for meta, _, path in (e.partition("\t") for e in entries)
+                } if code == 0 else {}
+
     # --- history --------------------------------------------------------------------
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:

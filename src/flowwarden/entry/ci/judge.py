@@ -6,7 +6,7 @@ from flowwarden.adapters.git import GitRepo
 from flowwarden.core.records import ZERO_SHA
 from flowwarden.entry.ci.history import resolve
 from flowwarden.entry.ci.platform import MergeRequest, Request
-from flowwarden.policy.select import new_branch_judge
+from flowwarden.policy.select import branch_judge
 
 
 def default_branch(repo: GitRepo, remote: str) -> str | None:
@@ -20,18 +20,24 @@ def default_branch(repo: GitRepo, remote: str) -> str | None:
 
 def judge(repo: GitRepo, request: Request, remote: str) -> tuple[str | None, str]:
     """(revision whose committed policy judges, how to name it in the output)."""
-    if isinstance(request, MergeRequest):
-        return request.target_sha, f"the target branch {request.target}"
-    if request.before != ZERO_SHA:
-        return request.before, f"{request.branch} before the push"
+    """(revision whose committed policy judges, how to name it in the output).
+
+    A protected branch judges itself (a request's target as it is, a push's branch before
+    it); any other branch is judged by the protected branch it comes from."""
+    branch = request.target if isinstance(request, MergeRequest) else request.branch
+    own = request.target_sha if isinstance(request, MergeRequest) else request.before
     home = default_branch(repo, remote)
     home_sha = resolve(repo, home, remote) if home else None
     if home_sha is None:
-        return None, "the gitflow-ml preset (no branch to take a policy from)"
+        return None, "the gitflow-ml preset (no protected branch to take a policy from)"
     tips = {**repo.remote_branches(remote), **repo.local_branches()}
-    rev, origin = new_branch_judge(repo, request.branch, tips, home_sha)
-    if origin is not None:
-        return rev, f"{origin}, the branch {request.branch} comes from"
-    if rev == home_sha:
-        return rev, f"the default branch {home}"
-    return rev, f"the long-lived branch at {rev[:12]} whose policy defines {request.branch}"
+    judge = branch_judge(repo, branch, tips, home_sha)
+    if judge.protected and own and own != ZERO_SHA and repo.has_object(own):
+        if isinstance(request, MergeRequest):
+            return own, f"the target branch {branch}"
+        return own, f"{branch} before the push"
+    if judge.origin is not None:
+        return judge.rev, f"{judge.origin}, the branch {branch} comes from"
+    if judge.rev == home_sha:
+        return judge.rev, f"the default branch {home}"
+    return judge.rev, f"the long-lived branch at {judge.rev[:12]} whose policy defines {branch}"
