@@ -4,27 +4,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
+from flowwarden.adapters.git.diffs import parse_diff_trees
+from flowwarden.adapters.git.diffs import parse_raw_diff as parse_raw_diff
+from flowwarden.adapters.git.graph import Commit as Commit
+from flowwarden.adapters.git.graph import CommitGraph, parse_commit
 from flowwarden.core import proc
 from flowwarden.core.errors import NotARepository
 from flowwarden.core.records import ZERO_SHA, StagedFile
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
-
-class Commit(NamedTuple):
-    sha: str
-    parents: tuple[str, ...]
-    message: str
-
-    @property
-    def is_merge(self) -> bool:
-        return len(self.parents) > 1
-
-    @property
-    def subject(self) -> str:
-        return self.message.split("\n", 1)[0]
+#: The size of a blob a partial clone lacks: asking would fetch it, so nobody asks.
+UNKNOWN_SIZE = -1
 
 
 class GitRepo:
@@ -39,6 +30,10 @@ class GitRepo:
         self._tips: dict[str, str] | None = None
         self._head: str | None | bool = False  # False: not read yet
         self._remotes: tuple[str, ...] | None = None
+        #: Loaded by an audit: ancestry questions about its commits are answered in memory.
+        self.graph: CommitGraph | None = None
+        self._changes: dict[str, tuple[StagedFile, ...]] = {}
+        self._expected: dict[str, None] = {}  # commits whose changes will be asked for
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] = ".",
@@ -116,19 +111,59 @@ class GitRepo:
         return self.with_sizes(parse_raw_diff(raw))
 
     def with_sizes(self, changes: Sequence[StagedFile]) -> tuple[StagedFile, ...]:
-        """Fill in blob sizes with one `cat-file --batch-check` for all of them."""
-        wanted = [c.blob for c in changes if c.blob != ZERO_SHA and c.mode != "160000"]
+        """Fill in blob sizes with one `cat-file --batch-check` for all of them; a blob a
+        partial clone lacks gets UNKNOWN_SIZE and is not fetched."""
+        wanted = list(dict.fromkeys(c.blob for c in changes
+                                    if c.blob != ZERO_SHA and c.mode != "160000"))
         if not wanted:
             return tuple(changes)
-        out = self.git("cat-file", "--batch-check=%(objectname) %(objectsize)",
-                       stdin="\n".join(wanted).encode() + b"\n")
-        sizes = {}
-        for line in out.decode().splitlines():
-            sha, _, size = line.partition(" ")
-            if size.isdigit():
-                sizes[sha] = int(size)
-        return tuple(StagedFile(c.path, c.status, c.blob, sizes.get(c.blob, 0), c.mode)
+        sizes = dict.fromkeys(wanted, UNKNOWN_SIZE)
+        present = self.present_objects(wanted) if self.is_partial_clone else wanted
+        if present:
+            out = self.git("cat-file", "--batch-check=%(objectname) %(objectsize)",
+                           stdin="\n".join(present).encode() + b"\n")
+            for line in out.decode().splitlines():
+                sha, _, size = line.partition(" ")
+                if size.isdigit():
+                    sizes[sha] = int(size)
+        return tuple(c if c.blob not in sizes else c._replace(size=sizes[c.blob])
                      for c in changes)
+
+    @property
+    def is_partial_clone(self) -> bool:
+        """A clone made with `--filter`: its packs from the promisor remote say so."""
+        return any((self.common_dir / "objects" / "pack").glob("*.promisor"))
+
+    def present_objects(self, shas: Sequence[str]) -> list[str]:
+        """Those of `shas` this repository holds, asked without a lazy fetch (git 2.39 has no
+        GIT_NO_LAZY_FETCH; `rev-list --missing` turns fetching off and --ignore-missing skips
+        what is absent)."""
+        out = self.git("rev-list", "--objects", "--no-walk", "--ignore-missing",
+                       "--missing=print", "--stdin", stdin="".join(f"{s}\n" for s in shas).encode())
+        found = {line.split(" ", 1)[0] for line in out.decode().splitlines()}
+        return [s for s in shas if s in found]
+
+    def expect_changes(self, shas: Iterable[str]) -> None:
+        """Say whose changes will be asked for, so the first question reads them all."""
+        self._expected.update(dict.fromkeys(shas))
+
+    def changes(self, shas: Iterable[str]) -> Mapping[str, tuple[StagedFile, ...]]:
+        """Each non-merge commit's changes against its parent (a root's against nothing), sized:
+        one `diff-tree --stdin` and one size query for all the commits not asked before
+        (and all those expected, when one of them is asked)."""
+        wanted = [s for s in dict.fromkeys(shas) if s not in self._changes]
+        if wanted and any(s in self._expected for s in wanted):
+            wanted = list(dict.fromkeys([*wanted, *(s for s in self._expected
+                                                     if s not in self._changes)]))
+            self._expected = {}
+        if wanted:
+            raw = self.git("diff-tree", "--stdin", "-r", "-z", "--no-renames", "--root",
+                           stdin="".join(s + "\n" for s in wanted).encode())
+            found = parse_diff_trees(raw)
+            sized = iter(self.with_sizes([f for s in wanted for f in found.get(s, ())]))
+            for sha in wanted:
+                self._changes[sha] = tuple(next(sized) for _ in found.get(sha, ()))
+        return self._changes
 
     def read_blob(self, rev_path: str) -> bytes | None:
         """`rev:path` (or a blob sha) as bytes, None when it does not exist."""
@@ -139,12 +174,23 @@ class GitRepo:
     # --- history --------------------------------------------------------------------
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        known = self.graph.is_ancestor(ancestor, descendant) if self.graph else None
+        if known is not None:
+            return known
         return self.git_ok("merge-base", "--is-ancestor", ancestor, descendant)
 
     def merge_bases(self, a: str, b: str) -> tuple[str, ...]:
         code, out = proc.run(["git", "merge-base", "--all", a, b], cwd=self.cwd,
                              env=self.env, check=False)
         return tuple(out.decode().split()) if code == 0 else ()
+
+    def load_graph(self, tips: Iterable[str], exclude: Iterable[str] = ()) -> CommitGraph:
+        """Read every commit reachable from `tips` and from none of `exclude` once; from now
+        on ancestry questions about them are answered in memory."""
+        self.graph = CommitGraph.load(str(self.cwd), dict(self.env) if self.env else None,
+                                      [t for t in tips if t != ZERO_SHA],
+                                      [x for x in exclude if x != ZERO_SHA])
+        return self.graph
 
     def missing_objects(self, shas: Iterable[str]) -> list[str]:
         """Those of `shas` that name no object here (a pushed tag is an object, not a commit),
@@ -158,6 +204,8 @@ class GitRepo:
         return [s for s in wanted if s not in found]
 
     def has_object(self, sha: str) -> bool:
+        if self.graph is not None and sha in self.graph:
+            return True
         return self.git_ok("cat-file", "-e", sha + "^{commit}")
 
     def commits(self, include: Iterable[str], exclude: Iterable[str] = (),
@@ -167,17 +215,26 @@ class GitRepo:
         tips = [r for r in include if r != ZERO_SHA]
         if not tips:
             return []
+        stops = [r for r in exclude if r != ZERO_SHA]
+        if self.graph is not None and not exclude_refs:
+            known = self.graph.difference(tips, stops, first_parent)
+            if known is not None:
+                return known
         args = ["log", "-z", "--format=%H %P%n%B"]
         if first_parent:
             args.append("--first-parent")
         if exclude_refs:
             args += ["--not", *exclude_refs, "--not"]
-        stdin = "\n".join([*tips, *("^" + r for r in exclude if r != ZERO_SHA)]) + "\n"
+        stdin = "\n".join([*tips, *("^" + r for r in stops)]) + "\n"
         out = self.git(*args, "--stdin", stdin=stdin.encode())
         return [parse_commit(record) for record in out.decode(errors="replace").split("\0")
                 if record]
 
     def count(self, include: Iterable[str], exclude: Iterable[str] = ()) -> int:
+        if self.graph is not None:
+            known = self.graph.difference(list(include), list(exclude))
+            if known is not None:
+                return len(known)
         stdin = "\n".join([*include, *("^" + r for r in exclude)]) + "\n"
         return int(self.git("rev-list", "--count", "--stdin", stdin=stdin.encode()).strip())
 
@@ -217,24 +274,3 @@ class GitRepo:
 def looks_like_sha(text: str) -> bool:
     """A full object name, SHA-1 or SHA-256, as git prints it."""
     return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
-
-
-def parse_raw_diff(raw: bytes) -> list[StagedFile]:
-    """Parse `git diff-index/diff-tree --raw -z` (no renames) into StagedFile records."""
-    fields = raw.decode("utf-8", "surrogateescape").split("\0")
-    changes = []
-    i = 0
-    while i + 1 < len(fields):
-        meta, path = fields[i], fields[i + 1]
-        i += 2
-        if not meta.startswith(":"):
-            continue
-        _old_mode, new_mode, _old_sha, new_sha, status = meta[1:].split(" ")
-        changes.append(StagedFile(path, status[0], new_sha, 0, new_mode))
-    return changes
-
-
-def parse_commit(record: str) -> Commit:
-    header, _, message = record.partition("\n")
-    sha, *parents = header.split(" ")
-    return Commit(sha, tuple(p for p in parents if p), message)
