@@ -31,6 +31,9 @@ class Shape(NamedTuple):
     seed: int = 7
 
 
+SMALL = Shape()
+
+
 class Built(NamedTuple):
     path: Path
     commits: int  # every commit written
@@ -74,7 +77,7 @@ class _Writer:
                        b"data %d" % len(raw), raw]
 
 
-def build(path: Path, shape: Shape = Shape(), env: Mapping[str, str] | None = None) -> Built:
+def build(path: Path, shape: Shape = SMALL, env: Mapping[str, str] | None = None) -> Built:
     """A repository at `path` whose main and develop follow `shape`."""
     rng = random.Random(shape.seed)
     w = _Writer()

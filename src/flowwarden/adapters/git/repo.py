@@ -34,6 +34,7 @@ class GitRepo:
         self.graph: CommitGraph | None = None
         self._changes: dict[str, tuple[StagedFile, ...]] = {}
         self._expected: dict[str, None] = {}  # commits whose changes will be asked for
+        self._has: dict[str, bool] = {}
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] = ".",
@@ -204,9 +205,13 @@ class GitRepo:
         return [s for s in wanted if s not in found]
 
     def has_object(self, sha: str) -> bool:
+        """Whether `sha` names a commit here; asked of git once per run (several rules and
+        facts ask it of every ref update)."""
         if self.graph is not None and sha in self.graph:
             return True
-        return self.git_ok("cat-file", "-e", sha + "^{commit}")
+        if sha not in self._has:
+            self._has[sha] = self.git_ok("cat-file", "-e", sha + "^{commit}")
+        return self._has[sha]
 
     def commits(self, include: Iterable[str], exclude: Iterable[str] = (),
                 first_parent: bool = False, exclude_refs: Sequence[str] = ()) -> list[Commit]:
