@@ -98,9 +98,8 @@ class CommitGraph:
                    first_parent: bool = False) -> list[Commit] | None:
         """Commits reachable from `include` and not from `exclude`, in loaded order (newest
         first); None when the loaded commits cannot tell. Walks by generation, as git does,
-        so the cost follows the answer, not the graph."""
-        if not self.closed:
-            return None
+        so the cost follows the answer, not the graph. Commits below a lower bound are
+        ancestors of it only, so they matter only when the answer would reach them."""
         heads, stops = list(include), list(exclude)
         if any(s not in self.by_sha for s in heads + stops):
             return None
@@ -130,6 +129,9 @@ class CommitGraph:
             live -= not excluded
             parents = self.by_sha[sha].parents
             for parent in parents[:1] if first_parent and not excluded else parents:
-                push(parent, excluded)
+                if parent in self.by_sha:
+                    push(parent, excluded)
+                elif not excluded:
+                    return None  # the answer goes below what was loaded
         found = sorted((s for s in done if not mark[s]), key=self.order.__getitem__)
         return [self.by_sha[s] for s in found]
