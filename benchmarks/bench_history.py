@@ -47,19 +47,17 @@ class Run:
         proc = subprocess.Popen(cmd, cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
         deadline = start + timeout
-        status, usage = 0, None
-        while time.perf_counter() < deadline:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        pid, status, usage = 0, 0, None
+        while not pid and time.perf_counter() < deadline:
             time.sleep(0.01)
-        else:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if not pid:
             proc.kill()
             proc.wait()
         self.seconds = time.perf_counter() - start
-        self.finished = usage is not None
-        self.code = os.waitstatus_to_exitcode(status) if usage is not None else None
-        self.rss_mb = usage.ru_maxrss / 1024 if usage is not None else 0.0  # the largest
+        self.finished = bool(pid)
+        self.code = os.waitstatus_to_exitcode(status) if pid else None
+        self.rss_mb = usage.ru_maxrss / 1024 if pid and usage else 0.0  # the largest
         self.processes = len(count.read_text().splitlines())
 
 
