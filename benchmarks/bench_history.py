@@ -45,7 +45,7 @@ class Run:
         count.write_text("")
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+                                stderr=subprocess.DEVNULL)
         deadline = start + timeout
         pid, status, usage = 0, 0, None
         while not pid and time.perf_counter() < deadline:
