@@ -72,8 +72,7 @@ class HistoryFacts:
     def adopt(self, steps: Iterable[Step]) -> None:
         """Answer for these steps from an audit's walk instead of asking git."""
         self._steps.update(((s.parent, s.commit.sha), s) for s in steps)
-        self.repo.expect_changes(c.sha for s in self._steps.values() for c in s.brought
-                                 if not c.is_merge)
+        self.repo.expect_changes(c.sha for s in self._steps.values() for c in s.brought)
 
     @memoized
     def new_commits(self, update: RefUpdate, push: Push) -> tuple[Commit, ...]:

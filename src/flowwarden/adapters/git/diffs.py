@@ -5,7 +5,9 @@ from flowwarden.core.records import StagedFile
 
 
 def parse_raw_diff(raw: bytes) -> list[StagedFile]:
-    """Parse `git diff-index/diff-tree --raw -z` (no renames) into StagedFile records."""
+    """Parse `git diff-index/diff-tree --raw -z` (no renames) into StagedFile records; a
+    merge's combined lines (`-c`: one colon, mode and sha per parent) give the merge's own
+    changes, those that match none of its parents."""
     fields = raw.decode("utf-8", "surrogateescape").split("\0")
     changes = []
     i = 0
@@ -14,7 +16,11 @@ def parse_raw_diff(raw: bytes) -> list[StagedFile]:
         i += 2
         if not meta.startswith(":"):
             continue
-        _old_mode, new_mode, _old_sha, new_sha, status = meta[1:].split(" ")
+        parents = len(meta) - len(meta.lstrip(":"))
+        parts = meta[parents:].split(" ")
+        new_mode, new_sha, status = parts[parents], parts[2 * parents + 1], parts[-1]
+        if parents > 1:
+            status = "D" if set(new_sha) == {"0"} else "A" if set(status) == {"A"} else "M"
         changes.append(StagedFile(path, status[0], new_sha, 0, new_mode))
     return changes
 

@@ -149,16 +149,17 @@ class GitRepo:
         self._expected.update(dict.fromkeys(shas))
 
     def changes(self, shas: Iterable[str]) -> Mapping[str, tuple[StagedFile, ...]]:
-        """Each non-merge commit's changes against its parent (a root's against nothing), sized:
-        one `diff-tree --stdin` and one size query for all the commits not asked before
-        (and all those expected, when one of them is asked)."""
+        """Each commit's changes, sized: a commit's against its parent (a root's against
+        nothing), a merge's own (what matches none of its parents: an evil or forged merge's
+        files). One `diff-tree --stdin -c` and one size query for all the commits not asked
+        before (and all those expected, when one of them is asked)."""
         wanted = [s for s in dict.fromkeys(shas) if s not in self._changes]
         if wanted and any(s in self._expected for s in wanted):
             wanted = list(dict.fromkeys([*wanted, *(s for s in self._expected
                                                      if s not in self._changes)]))
             self._expected = {}
         if wanted:
-            raw = self.git("diff-tree", "--stdin", "-r", "-z", "--no-renames", "--root",
+            raw = self.git("diff-tree", "--stdin", "-r", "-z", "-c", "--no-renames", "--root",
                            stdin="".join(s + "\n" for s in wanted).encode())
             found = parse_diff_trees(raw)
             sized = iter(self.with_sizes([f for s in wanted for f in found.get(s, ())]))
