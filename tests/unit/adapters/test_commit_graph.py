@@ -23,8 +23,11 @@ def shas(repo: GitRepo, *args: str) -> list[str]:
 
 def test_graph_answers_ancestry_and_ranges_as_git_does(history: GitRepo) -> None:
     every = shas(history, "--branches")
+    tips = list(history.branch_tips.values())
     pairs = random.Random(3).sample([(a, b) for a in every for b in every], 150)
+    pairs += [(a, b) for a in tips for b in tips]
     by_git = {pair: history.is_ancestor(*pair) for pair in pairs}
+    bases = {pair: sorted(history.merge_bases(*pair)) for pair in pairs}
     ranges = {pair: [c.sha for c in history.commits([pair[1]], [pair[0]])] for pair in pairs}
     first_parent = {pair: [c.sha for c in history.commits([pair[1]], [pair[0]], True)]
                     for pair in pairs}
@@ -32,6 +35,7 @@ def test_graph_answers_ancestry_and_ranges_as_git_does(history: GitRepo) -> None
     assert graph.closed and len(graph) == len(every)
     for pair in pairs:
         assert graph.is_ancestor(*pair) is by_git[pair], pair
+        assert sorted(graph.merge_bases(*pair) or ()) == bases[pair], pair
         found = graph.difference([pair[1]], [pair[0]])
         assert found is not None
         assert sorted(c.sha for c in found) == sorted(ranges[pair]), pair

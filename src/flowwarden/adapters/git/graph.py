@@ -135,3 +135,46 @@ class CommitGraph:
                     return None  # the answer goes below what was loaded
         found = sorted((s for s in done if not mark[s]), key=self.order.__getitem__)
         return [self.by_sha[s] for s in found]
+
+    def merge_bases(self, a: str, b: str) -> tuple[str, ...] | None:
+        """The best common ancestors of `a` and `b`, as `git merge-base --all` finds them;
+        None when the loaded commits cannot tell."""
+        if not self.closed or a not in self.by_sha or b not in self.by_sha:
+            return None
+        if a == b:
+            return (a,)
+        left, right, stale = 1, 2, 4
+        flags: dict[str, int] = {}
+        queue: list[tuple[int, str]] = []
+        live = 0  # queued commits not yet stale: the walk ends at zero
+
+        def paint(sha: str, mark: int) -> None:
+            nonlocal live
+            before = flags.get(sha, 0)
+            if before & mark != mark:
+                flags[sha] = before | mark
+                # a parent is painted before it is popped: never after (generations fall)
+                if not before and not mark & stale:
+                    live += 1
+                elif before and not before & stale and mark & stale:
+                    live -= 1
+                heapq.heappush(queue, (-self.generation[sha], sha))
+
+        done: set[str] = set()
+        paint(a, left)
+        paint(b, right)
+        found: list[str] = []
+        while queue and live:
+            _, sha = heapq.heappop(queue)
+            if sha in done:
+                continue
+            done.add(sha)
+            mark = flags[sha]
+            live -= not mark & stale
+            if mark & (left | right) == left | right and not mark & stale:
+                found.append(sha)
+                mark |= stale
+            for parent in self.by_sha[sha].parents:
+                paint(parent, mark)
+        return tuple(s for s in found
+                     if not any(o != s and self.is_ancestor(s, o) for o in found))

@@ -182,6 +182,9 @@ class GitRepo:
         return self.git_ok("merge-base", "--is-ancestor", ancestor, descendant)
 
     def merge_bases(self, a: str, b: str) -> tuple[str, ...]:
+        known = self.graph.merge_bases(a, b) if self.graph else None
+        if known is not None:
+            return known
         code, out = proc.run(["git", "merge-base", "--all", a, b], cwd=self.cwd,
                              env=self.env, check=False)
         return tuple(out.decode().split()) if code == 0 else ()
@@ -235,6 +238,15 @@ class GitRepo:
         out = self.git(*args, "--stdin", stdin=stdin.encode())
         return [parse_commit(record) for record in out.decode(errors="replace").split("\0")
                 if record]
+
+    def commit(self, rev: str) -> Commit | None:
+        """One commit's parents and message, None when `rev` names no commit."""
+        if self.graph is not None and rev in self.graph:
+            return self.graph.by_sha[rev]
+        code, out = proc.run(["git", "log", "-1", "-z", "--format=%H %P%n%B", "--end-of-options",
+                              rev], cwd=self.cwd, env=self.env, check=False)
+        record = out.decode(errors="replace").strip("\0")
+        return parse_commit(record) if code == 0 and record else None
 
     def count(self, include: Iterable[str], exclude: Iterable[str] = ()) -> int:
         if self.graph is not None:
