@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from flowwarden.adapters.git import GitRepo
+from flowwarden.adapters.git.objects import is_partial_clone
 from histories import Shape, build
 
 
@@ -74,7 +75,7 @@ def test_sizes_in_a_partial_clone_are_unknown_and_nothing_is_fetched(tmp_path: P
     origin.git("clone", "-q", "--bare", "--filter=blob:none", f"file://{source}",
                str(tmp_path / "partial.git"))
     partial = GitRepo.discover(tmp_path / "partial.git")
-    assert partial.is_partial_clone
+    assert is_partial_clone(partial.common_dir)
     head = partial.rev_parse("develop")
     assert head is not None
     [added] = partial.changes([head])[head]

@@ -9,13 +9,13 @@ from flowwarden.adapters.git.diffs import parse_diff_trees
 from flowwarden.adapters.git.diffs import parse_raw_diff as parse_raw_diff
 from flowwarden.adapters.git.graph import Commit as Commit
 from flowwarden.adapters.git.graph import CommitGraph, parse_commit
+from flowwarden.adapters.git.objects import UNKNOWN_SIZE as UNKNOWN_SIZE
+from flowwarden.adapters.git.objects import blob_sizes, is_partial_clone
 from flowwarden.core import proc
 from flowwarden.core.errors import NotARepository
 from flowwarden.core.records import ZERO_SHA, StagedFile
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-#: The size of a blob a partial clone lacks: asking would fetch it, so nobody asks.
-UNKNOWN_SIZE = -1
 
 
 class GitRepo:
@@ -112,37 +112,13 @@ class GitRepo:
         return self.with_sizes(parse_raw_diff(raw))
 
     def with_sizes(self, changes: Sequence[StagedFile]) -> tuple[StagedFile, ...]:
-        """Fill in blob sizes with one `cat-file --batch-check` for all of them; a blob a
-        partial clone lacks gets UNKNOWN_SIZE and is not fetched."""
-        wanted = list(dict.fromkeys(c.blob for c in changes
-                                    if c.blob != ZERO_SHA and c.mode != "160000"))
-        if not wanted:
-            return tuple(changes)
-        sizes = dict.fromkeys(wanted, UNKNOWN_SIZE)
-        present = self.present_objects(wanted) if self.is_partial_clone else wanted
-        if present:
-            out = self.git("cat-file", "--batch-check=%(objectname) %(objectsize)",
-                           stdin="\n".join(present).encode() + b"\n")
-            for line in out.decode().splitlines():
-                sha, _, size = line.partition(" ")
-                if size.isdigit():
-                    sizes[sha] = int(size)
+        """Fill in blob sizes with one size query for all of them; a blob a partial clone
+        lacks gets UNKNOWN_SIZE and is not fetched."""
+        sizes = blob_sizes(self.git, [c.blob for c in changes
+                                      if c.blob != ZERO_SHA and c.mode != "160000"],
+                           is_partial_clone(self.common_dir))
         return tuple(c if c.blob not in sizes else c._replace(size=sizes[c.blob])
                      for c in changes)
-
-    @property
-    def is_partial_clone(self) -> bool:
-        """A clone made with `--filter`: its packs from the promisor remote say so."""
-        return any((self.common_dir / "objects" / "pack").glob("*.promisor"))
-
-    def present_objects(self, shas: Sequence[str]) -> list[str]:
-        """Those of `shas` this repository holds, asked without a lazy fetch (git 2.39 has no
-        GIT_NO_LAZY_FETCH; `rev-list --missing` turns fetching off and --ignore-missing skips
-        what is absent)."""
-        out = self.git("rev-list", "--objects", "--no-walk", "--ignore-missing",
-                       "--missing=print", "--stdin", stdin="".join(f"{s}\n" for s in shas).encode())
-        found = {line.split(" ", 1)[0] for line in out.decode().splitlines()}
-        return [s for s in shas if s in found]
 
     def expect_changes(self, shas: Iterable[str]) -> None:
         """Say whose changes will be asked for, so the first question reads them all."""
