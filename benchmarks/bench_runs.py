@@ -6,20 +6,22 @@ one finished run over its REST API, then times in the same run:
 - `flowwarden hook commit-msg` with the run verified over REST against the warm server,
 - the same with `runs.verify: false` (trailer syntax only),
 - `gitlint --msg-filename` on the same message,
-- `python -c pass`, the floor any Python hook pays (site imports included).
+- `python -c pass`, the floor any Python hook pays (site imports included),
+- with `--baseline DIR`, the first two again from another checkout's `DIR/src` (e.g. an
+  earlier commit unpacked with `git archive`), each in a repository of its own.
 
 Each command runs as git runs a hook: a fresh process per call. Not a test; prints a table.
-Usage: python benchmarks/bench_runs.py [--rounds 30]
+Usage: python benchmarks/bench_runs.py [--rounds 30] [--baseline DIR]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,31 +37,42 @@ BRANCH = "experiment/bench"
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# uvicorn (MLflow 3) and gunicorn (MLflow 2) each log the address they bound.
+LISTENING = re.compile(r"(?:Uvicorn running on|Listening at:) (http://127\.0\.0\.1:[1-9][0-9]*)")
 
 
 def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+    """A server on a port of its own choosing (port 0), read back from its log."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}",
-         "--default-artifact-root", str(work / "artifacts")],
-        cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-        start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    log = work / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", "0",
+             "--workers", "1", "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}",
+             "--default-artifact-root", str(work / "artifacts")],
+            cwd=work, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
+        bound = LISTENING.search(log.read_text(errors="replace"))
         try:
-            with NO_PROXY.open(f"{url}/health", timeout=2):
-                return proc, url
+            if bound:
+                with NO_PROXY.open(f"{bound[1]}/health", timeout=2):
+                    return proc, bound[1]
         except OSError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("mlflow server did not become healthy in 120 s")
+    raise SystemExit(f"mlflow server did not become healthy in 120 s:\n{log.read_text()[-2000:]}")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """End the server's process group; a loaded machine may need more than a polite ask."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 def rest(url: str, endpoint: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,7 +106,7 @@ def make_repo(root: Path, policy: str, env: Mapping[str, str]) -> Path:
 Samples = tuple[list[float], list[float]]  # wall seconds, CPU seconds (user + sys)
 
 
-Case = tuple[str, Sequence[str], Path]  # label, command, working directory
+Case = tuple[str, Sequence[str], Path, Mapping[str, str]]  # label, command, directory, env
 
 
 def once(cmd: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[float, float]:
@@ -107,9 +120,9 @@ def once(cmd: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[float, 
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def measure(cases: list[Case], env: Mapping[str, str], rounds: int) -> list[tuple[str, Samples]]:
+def measure(cases: list[Case], rounds: int) -> list[tuple[str, Samples]]:
     """Each round runs every case once, so a busy moment of the machine hits them all."""
-    for _label, cmd, cwd in cases:
+    for _label, cmd, cwd, env in cases:
         result = subprocess.run(list(cmd), cwd=cwd, env=dict(env), capture_output=True,
                                 text=True)
         if result.returncode != 0:  # the message is valid: every tool must accept it
@@ -117,16 +130,17 @@ def measure(cases: list[Case], env: Mapping[str, str], rounds: int) -> list[tupl
                              f"{result.stderr}")
     samples: list[Samples] = [([], []) for _ in cases]
     for _ in range(rounds):
-        for (_label, cmd, cwd), (walls, cpus) in zip(cases, samples):
+        for (_label, cmd, cwd, env), (walls, cpus) in zip(cases, samples, strict=True):
             wall, cpu = once(cmd, cwd, env)
             walls.append(wall)
             cpus.append(cpu)
-    return [(label, sample) for (label, _cmd, _cwd), sample in zip(cases, samples)]
+    return [(case[0], sample) for case, sample in zip(cases, samples, strict=True)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--baseline", type=Path, help="another checkout to time alongside")
     ns = parser.parse_args(argv)
     gitlint = shutil.which("gitlint")
     if gitlint is None:
@@ -150,22 +164,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             message.write_text(f"Train a wider encoder\n\nWider layers, same data.\n\n"
                                f"MLflow-Run-Id: {run_id}\n")
             policy = f"extends: gitflow-ml\nruns:\n  tracking_uri: {url}\n"
-            verified = make_repo(work / "verified", policy, env)
-            offline = make_repo(work / "offline", policy + "  verify: false\n", env)
             hook = [sys.executable, "-m", "flowwarden", "hook", "commit-msg", str(message)]
-            subprocess.run(hook, cwd=verified, env=env, check=True)  # warm the policy cache
-            subprocess.run(hook, cwd=offline, env=env, check=True)
-            rows = measure([
-                ("gitlint --msg-filename", [gitlint, "--msg-filename", str(message)],
-                 verified),
-                ("flowwarden commit-msg, run verified over REST", hook, verified),
-                ("flowwarden commit-msg, verify: false", hook, offline),
-                ("python -c pass (the interpreter's floor)", [sys.executable, "-c", "pass"],
-                 offline),
-            ], env, ns.rounds)
+            lint = [gitlint, "--msg-filename", str(message)]
+            cases: list[Case] = [("gitlint --msg-filename", lint, work / "verified0", env)]
+            trees = [("", env)]
+            if ns.baseline is not None:
+                trees.append((f" [{ns.baseline.name}]",
+                              {**env, "PYTHONPATH": str(ns.baseline.resolve() / "src")}))
+            for n, (tag, tree_env) in enumerate(trees):
+                verified = make_repo(work / f"verified{n}", policy, tree_env)
+                offline = make_repo(work / f"offline{n}", policy + "  verify: false\n", tree_env)
+                for repo in (verified, offline):  # warm the policy cache
+                    subprocess.run(hook, cwd=repo, env=tree_env, check=True)
+                cases += [(f"flowwarden commit-msg, run verified over REST{tag}", hook, verified,
+                           tree_env),
+                          (f"flowwarden commit-msg, verify: false{tag}", hook, offline, tree_env)]
+            cases.append(("python -c pass (the interpreter's floor)",
+                          [sys.executable, "-c", "pass"], work / "verified0", env))
+            rows = measure(cases, ns.rounds)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(15)
+            stop(server)
     report(rows, ns.rounds)
     return 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import signal
 import socket
 import ssl
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runkit import AuthProxy, Runs, free_port, mlflow_client, populate
+from runkit import AuthProxy, Runs, mlflow_client, populate
 
 
 def _server_env() -> dict[str, str]:
@@ -35,20 +36,21 @@ def _server_env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a real `mlflow server` on 127.0.0.1, sqlite backend, killed at the end."""
+    """The URL of a real `mlflow server` on 127.0.0.1, sqlite backend, killed at the end.
+
+    It binds port 0 and the test reads the port it got from its log: a port picked free
+    beforehand could be taken by another process before the server binds it.
+    """
     work = tmp_path_factory.mktemp("mlflow-server")
-    port = free_port()
     log = (work / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", "0",
          "--workers", "1", "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}",
          "--default-artifact-root", str(work / "artifacts")],
         cwd=work, stdout=log, stderr=subprocess.STDOUT, env=_server_env(),
         start_new_session=True)  # its own process group: uvicorn's children die with it
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, work / "server.log")
-        yield url
+        yield _wait_healthy(proc, work / "server.log")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -59,16 +61,23 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+# uvicorn (MLflow 3) and gunicorn (MLflow 2) each log the address they bound.
+LISTENING = re.compile(r"(?:Uvicorn running on|Listening at:) (http://127\.0\.0\.1:[1-9][0-9]*)")
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], log: Path) -> str:
+    """The server's URL once it answers /health."""
     deadline = time.monotonic() + 120
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"mlflow server exited {proc.returncode}:\n{log.read_text()[-3000:]}")
+        bound = LISTENING.search(log.read_text(errors="replace"))
         try:
-            with opener.open(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
+            if bound:
+                with opener.open(f"{bound[1]}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return bound[1]
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.5)
@@ -217,9 +226,18 @@ def tls_proxy(mlflow_server: str, self_signed: Path) -> Iterator[AuthProxy]:
 
 
 @pytest.fixture
-def closed_port_uri() -> str:
-    """A loopback URL where nothing listens: connections are refused at once."""
-    return f"http://127.0.0.1:{free_port()}"
+def closed_port_uri() -> Iterator[str]:
+    """A loopback URL where nothing listens: connections are refused at once.
+
+    The port stays bound (without listening) for the test, so no other process can take it
+    and answer.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
 
 
 @pytest.fixture
@@ -232,7 +250,3 @@ def silent_uri() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         sock.close()
-
-
-
-

@@ -1,7 +1,6 @@
 """Helpers for the run-rule tests: run sets, contexts, and calling the rules directly."""
 from __future__ import annotations
 
-import socket
 import sys
 import uuid
 from collections.abc import Mapping
@@ -16,7 +15,15 @@ if str(PROJECT / "src") not in sys.path:  # the package is not installed: test t
     sys.path.insert(0, str(PROJECT / "src"))
 
 from flowwarden.adapters.git import GitRepo  # noqa: E402
-from flowwarden.core.records import Event, Severity, Violation
+from flowwarden.core.records import (  # noqa: E402
+    ZERO_SHA,
+    CommitMessage,
+    Event,
+    Push,
+    RefUpdate,
+    Severity,
+    Violation,
+)
 from flowwarden.core.stages import Stage  # noqa: E402
 from flowwarden.policy.model import Policy  # noqa: E402
 from flowwarden.rules import RULES as ALL_RULES  # noqa: E402
@@ -26,13 +33,6 @@ RULES = tuple(r for r in ALL_RULES if r.id.startswith("mlflow-"))
 
 PRESET = PROJECT / "policies" / "gitflow-ml.yaml"
 BRANCH = "experiment/wide-encoder"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,23 @@ def populate(client: Any, uri: str, branch: str = BRANCH, commit: str = "a" * 40
     deleted = run("FINISHED", {"val_accuracy": [0.99]})
     client.delete_run(deleted)
     return Runs(uri, good, weak, failed, running, deleted, experiment)
+
+
+def head_time_ms(repo: Any) -> int:
+    """HEAD's commit time in milliseconds: prepare-commit-msg offers runs started since."""
+    return int(repo.git("log", "-1", "--format=%ct").out) * 1000
+
+
+def branch_run(client: Any, experiment: str, branch: str, start_ms: int,
+               status: str | None = "FINISHED", commit: str = "b" * 40) -> str:
+    """A run of `branch` that started at `start_ms`: no test depends on the clock."""
+    run = client.create_run(experiment, start_time=start_ms,
+                            tags={"mlflow.source.git.branch": branch,
+                                  "mlflow.source.git.commit": commit})
+    run_id: str = run.info.run_id
+    if status:
+        client.set_terminated(run_id, status)
+    return run_id
 
 
 def mlflow_client(uri: str) -> Any:
@@ -121,3 +138,37 @@ def violations(event: Event, ctx: Context) -> list[Violation]:
 
 def ids(found: list[Violation]) -> list[str]:
     return [v.rule for v in found]
+
+
+# --- calling the run rules on the test repository ----------------------------------------
+
+UNKNOWN = "0123456789abcdef0123456789abcdef"
+GATE = {"metrics": {"val_accuracy": ">= 0.90", "val_loss": "< 0.4"}}
+
+
+def msg(subject: str, *run_ids: str, key: str = "MLflow-Run-Id") -> str:
+    """A commit message citing `run_ids` in its trailer block."""
+    trailers = "".join(f"{key}: {r}\n" for r in run_ids)
+    return f"{subject}\n\nWhy we tried it.\n" + (f"\n{trailers}" if trailers else "")
+
+
+def at_commit(repo: Any, message: str, branch: str = BRANCH, runs: dict[str, Any] | None = None,
+              env: dict[str, str] | None = None, is_merge: bool = False) -> list[Any]:
+    ctx = make_ctx(repo, Stage.COMMIT_MSG, runs, env)
+    return violations(CommitMessage(branch, message, is_merge=is_merge), ctx)
+
+
+def server(runs: Runs, **extra: Any) -> dict[str, Any]:
+    return {"tracking_uri": runs.uri, **extra}
+
+
+def experiment_branch(repo: Any, *messages: str, branch: str = BRANCH) -> str:
+    repo.git("switch", "-qc", branch, "develop")
+    for n, message in enumerate(messages):
+        repo.commit_file(f"exp{n}.py", f"print({n})\n", message)
+    return repo.sha(branch)
+
+
+def push_of(repo: Any, branch: str, old: str = ZERO_SHA) -> Push:
+    return Push((RefUpdate(f"refs/heads/{branch}", old, repo.sha(branch),
+                           f"refs/heads/{branch}"),), "origin", "file:///nowhere")

@@ -1,14 +1,17 @@
 """End to end: real `git commit`, `git merge` and `git push` through flowwarden's hook shims,
-with the policy's tracking store a real `mlflow server` on 127.0.0.1."""
+with the policy's tracking store a real `mlflow server` on 127.0.0.1.
+
+The server is shared by the session, and prepare-commit-msg offers any finished run tagged
+with the branch: each test works on a branch of its own, so no other test's runs are offered.
+"""
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
 import pytest
-from runkit import PROJECT, Runs
+from runkit import PROJECT, Runs, branch_run, head_time_ms
 
-BRANCH = "experiment/wide-encoder"
 UNKNOWN = "0123456789abcdef0123456789abcdef"
 
 
@@ -20,11 +23,17 @@ def policy(uri: str, extra: str = "") -> str:
 
 
 @pytest.fixture
-def hooked(repo: Any, server_runs: Runs) -> Any:
-    """The test repository with a policy naming the server, and the shims as its hooks."""
+def branch() -> str:
+    """An experiment branch no run on the shared server is tagged with."""
+    return f"experiment/wide-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def hooked(repo: Any, server_runs: Runs, branch: str) -> Any:
+    """The test repository on `branch`, a policy naming the server, the shims as its hooks."""
     repo.write(".flowwarden.yaml", policy(server_runs.uri))
     repo.install_shims()
-    repo.git("switch", "-qc", BRANCH, "develop")
+    repo.git("switch", "-qc", branch, "develop")
     return repo
 
 
@@ -38,11 +47,11 @@ def cite(subject: str, run_id: str) -> str:
     return f"{subject}\n\nMLflow-Run-Id: {run_id}\n"
 
 
-def test_experiment_commit_without_a_run_id_is_refused(hooked: Any) -> None:
+def test_experiment_commit_without_a_run_id_is_refused(branch: str, hooked: Any) -> None:
     result = commit(hooked, "Try a wider encoder")
 
     assert result.code == 1
-    assert f"error: mlflow-run-id: the commit message on {BRANCH} cites no run" in result.err
+    assert f"error: mlflow-run-id: the commit message on {branch} cites no run" in result.err
     assert 'fix: git commit --trailer "MLflow-Run-Id: <run id>"' in result.err
     assert hooked.git("rev-list", "--count", "develop..HEAD").out.strip() == "0"
 
@@ -89,34 +98,35 @@ def test_an_unreachable_store_warns_at_commit_and_lets_it_through(hooked: Any,
     assert "did not answer" in result.err and "on_unreachable.commit: warn" in result.err
 
 
-def merge_into_develop(repo: Any) -> Any:
+def merge_into_develop(repo: Any, branch: str) -> Any:
     repo.git("switch", "-q", "develop")
-    return repo.git("merge", "--no-ff", "-m", f"Merge branch '{BRANCH}' into develop", BRANCH,
+    return repo.git("merge", "--no-ff", "-m", f"Merge branch '{branch}' into develop", branch,
                     check=False)
 
 
-def test_a_merge_into_develop_below_the_gate_is_refused(hooked: Any, server_runs: Runs) -> None:
+def test_a_merge_into_develop_below_the_gate_is_refused(branch: str, hooked: Any,
+                                                        server_runs: Runs) -> None:
     assert commit(hooked, cite("Train", server_runs.weak)).code == 0
-    result = merge_into_develop(hooked)
+    result = merge_into_develop(hooked, branch)
 
     assert result.code != 0
-    assert f"mlflow-metric-gate: {BRANCH} may merge into develop only with a cited run" \
+    assert f"mlflow-metric-gate: {branch} may merge into develop only with a cited run" \
         in result.err
     assert "val_accuracy 0.85 (needs >= 0.90), val_loss 0.35 (needs < 0.4, ok)" in result.err
     hooked.git("merge", "--abort")
 
 
-def test_a_merge_into_develop_meeting_the_gate_goes_through(hooked: Any,
+def test_a_merge_into_develop_meeting_the_gate_goes_through(branch: str, hooked: Any,
                                                             server_runs: Runs) -> None:
     assert commit(hooked, cite("Train", server_runs.weak)).code == 0
     assert commit(hooked, cite("Train longer", server_runs.good), "more.py").code == 0
-    result = merge_into_develop(hooked)
+    result = merge_into_develop(hooked, branch)
 
     assert result.code == 0, result.text
     assert hooked.git("rev-list", "--parents", "-1", "develop").out.count(" ") == 2
 
 
-def test_a_push_of_an_uncited_commit_is_refused(hooked: Any, tmp_path: Any) -> None:
+def test_a_push_of_an_uncited_commit_is_refused(branch: str, hooked: Any, tmp_path: Any) -> None:
     remote = tmp_path / "remote.git"
     hooked.git("init", "-q", "--bare", str(remote))
     hooked.git("remote", "add", "origin", str(remote))
@@ -124,37 +134,33 @@ def test_a_push_of_an_uncited_commit_is_refused(hooked: Any, tmp_path: Any) -> N
     hooked.write("train.py", "# unverified\n")
     hooked.git("add", "train.py")
     hooked.git("commit", "-qm", "Skipped the hook", "--no-verify")  # local hooks are optional
-    result = hooked.git("push", "origin", BRANCH, check=False)
+    result = hooked.git("push", "origin", branch, check=False)
 
     assert result.code != 0
     assert "mlflow-run-id" in result.err and "('Skipped the hook') cites no run" in result.err
     assert "git commit --amend --no-edit --trailer" in result.err
 
 
-def test_prepare_commit_msg_offers_the_run_just_made(hooked: Any, client: Any,
+def test_prepare_commit_msg_offers_the_run_just_made(branch: str, hooked: Any, client: Any,
                                                      server_runs: Runs) -> None:
-    branch = f"experiment/offer-{uuid.uuid4().hex[:8]}"  # no other test's runs on it
-    hooked.git("switch", "-qc", branch, "develop")
-    run = client.create_run(server_runs.experiment,
-                            tags={"mlflow.source.git.branch": branch,
-                                  "mlflow.source.git.commit": hooked.sha()})
-    client.set_terminated(run.info.run_id, "FINISHED")
+    run_id = branch_run(client, server_runs.experiment, branch, head_time_ms(hooked) + 1000,
+                        commit=hooked.sha())
     result = commit(hooked, "Train without copying the id")
 
     assert result.code == 0, result.text
-    assert run.info.run_id in result.text
+    assert run_id in result.text
     assert hooked.git("log", "-1", "--format=%(trailers:key=MLflow-Run-Id,valueonly)") \
-        .out.strip() == run.info.run_id
+        .out.strip() == run_id
 
 
-def test_concluding_a_conflicted_merge_below_the_gate_is_refused(hooked: Any,
+def test_concluding_a_conflicted_merge_below_the_gate_is_refused(branch: str, hooked: Any,
                                                                  server_runs: Runs) -> None:
     assert commit(hooked, cite("Train", server_runs.weak)).code == 0
     hooked.git("switch", "-q", "develop")
     hooked.write("train.py", "# develop's version\n")
     hooked.git("add", "train.py")
     hooked.git("commit", "-qm", "Develop edits train.py", "--no-verify")
-    conflicted = merge_into_develop(hooked)
+    conflicted = merge_into_develop(hooked, branch)
     assert conflicted.code == 1 and "CONFLICT" in conflicted.out
     hooked.write("train.py", "# resolved\n")
     hooked.git("add", "train.py")
@@ -164,7 +170,7 @@ def test_concluding_a_conflicted_merge_below_the_gate_is_refused(hooked: Any,
     assert "mlflow-metric-gate" in result.err and "val_accuracy 0.85 (needs >= 0.90)" in result.err
 
 
-def test_the_server_refuses_what_local_hooks_never_saw(repo: Any, tmp_path: Any,
+def test_the_server_refuses_what_local_hooks_never_saw(branch: str, repo: Any, tmp_path: Any,
                                                        server_runs: Runs) -> None:
     """pre-receive judges with the policy committed on develop; no local hooks at all."""
     repo.write(".flowwarden.yaml", policy(server_runs.uri))
@@ -176,25 +182,25 @@ def test_the_server_refuses_what_local_hooks_never_saw(repo: Any, tmp_path: Any,
     repo.git("remote", "add", "origin", str(server))
     repo.git("push", "-q", "origin", "main", "develop")
     repo.git("-C", str(server), "config", "core.hooksPath", str(PROJECT / "hooks"))
-    repo.git("switch", "-qc", BRANCH, "develop")
+    repo.git("switch", "-qc", branch, "develop")
     repo.commit_file("train.py", "# v1\n", cite("Train", server_runs.failed))
 
-    refused = repo.git("push", "origin", BRANCH, check=False)
+    refused = repo.git("push", "origin", branch, check=False)
     assert refused.code != 0
     assert "mlflow-run-status" in refused.err and "is FAILED, expected FINISHED" in refused.err
 
     repo.git("commit", "-q", "--amend", "-m", cite("Train", server_runs.good))
-    accepted = repo.git("push", "origin", BRANCH, check=False)
+    accepted = repo.git("push", "origin", branch, check=False)
     assert accepted.code == 0, accepted.text
 
 
-def test_check_merge_reports_the_gate_before_anyone_merges(hooked: Any,
+def test_check_merge_reports_the_gate_before_anyone_merges(branch: str, hooked: Any,
                                                            server_runs: Runs) -> None:
     assert commit(hooked, cite("Train", server_runs.weak)).code == 0
-    refused = hooked.fw("check", "--merge", BRANCH, "--into", "develop")
+    refused = hooked.fw("check", "--merge", branch, "--into", "develop")
     assert refused.code == 1
     assert "mlflow-metric-gate" in refused.text and "val_accuracy 0.85" in refused.text
 
     assert commit(hooked, cite("Train longer", server_runs.good), "more.py").code == 0
-    allowed = hooked.fw("check", "--merge", BRANCH, "--into", "develop")
+    allowed = hooked.fw("check", "--merge", branch, "--into", "develop")
     assert allowed.code == 0, allowed.text

@@ -4,10 +4,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from runkit import PROJECT  # noqa: F401  (puts this checkout's src on sys.path)
+
+from flowwarden.core.errors import PolicyError
+from flowwarden.policy.model import Policy
 
 
 @pytest.mark.parametrize("section, where, words", [
     ('  metrics: {val_accuracy: "=> 0.9"}\n', "runs.metrics.val_accuracy", "'=> 0.9'"),
+    ('  metrics: {acc: "about 0.9"}\n', "runs.metrics.acc", "'about 0.9' is not a threshold"),
+    ("  metrics: {acc: 0.9}\n", "runs.metrics.acc", "expected string"),
     ("  require: sometimes\n", "runs.require", "every-commit, one-per-branch"),
     ("  on_unreachable: {commit: shrug}\n", "runs.on_unreachable.commit", "warn, block"),
     ("  statuses: [DONE]\n", "runs.statuses", "FINISHED"),
@@ -45,3 +51,31 @@ runs:
     result = repo.fw("policy", "validate")
     assert result.code == 0, result.text
     assert "is valid" in result.out
+
+
+def test_a_bad_gate_is_located_in_the_file_that_wrote_it(repo: Any) -> None:
+    repo.write("policy/team.yaml", 'extends: gitflow-ml\nruns:\n  metrics:\n'
+               '    val_loss: "< 0.4"\n    acc: "about 0.9"\n')
+    repo.write(".flowwarden.yaml", "extends: policy/team.yaml\nruns:\n  timeout: 2\n")
+    result = repo.fw("policy", "validate")
+
+    assert result.code == 2
+    assert "policy/team.yaml:5:10: runs.metrics.acc: 'about 0.9' is not a threshold" \
+        in result.err
+
+
+def test_a_bad_gate_fails_closed_at_the_hook(repo: Any) -> None:
+    repo.write(".flowwarden.yaml", 'extends: gitflow-ml\nruns:\n  metrics: {acc: "high"}\n')
+    repo.git("switch", "-qc", "experiment/x", "develop")
+    repo.install_shims()
+    repo.write("train.py", "fit()\n")
+    repo.git("add", "train.py")
+    result = repo.git("commit", "-m", "Train", check=False)
+
+    assert result.code != 0
+    assert ".flowwarden.yaml:3:18: runs.metrics.acc: 'high' is not a threshold" in result.err
+
+
+def test_a_policy_built_from_data_names_the_bad_key() -> None:
+    with pytest.raises(PolicyError, match=r"^test: runs\.metrics\.acc: 'about 0\.9' is not"):
+        Policy.from_document({"runs": {"metrics": {"acc": "about 0.9"}}}, "test")

@@ -1,12 +1,15 @@
-"""prepare-commit-msg: the runs a branch just made are offered as trailers."""
+"""prepare-commit-msg: the runs a branch just made are offered as trailers.
+
+Each test has a branch of its own on the shared server, and every run it makes has an explicit
+start time relative to HEAD's commit: nothing depends on the clock or on other tests' runs.
+"""
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from runkit import Runs, make_ctx
+from runkit import Runs, branch_run, head_time_ms, make_ctx
 
 from flowwarden.core.stages import Stage
 from flowwarden.entry.prepare import prepare_message, with_trailers
@@ -17,15 +20,6 @@ TEMPLATE = ("\n# Please enter the commit message for your changes. Lines startin
 
 def new_branch() -> str:
     return f"experiment/prep-{uuid.uuid4().hex[:8]}"
-
-
-def run_on(client: Any, experiment: str, branch: str, status: str | None = "FINISHED") -> str:
-    run = client.create_run(experiment, tags={"mlflow.source.git.branch": branch,
-                                              "mlflow.source.git.commit": "b" * 40})
-    if status:
-        client.set_terminated(run.info.run_id, status)
-    run_id: str = run.info.run_id
-    return run_id
 
 
 def prepare(repo: Any, runs: Runs, text: str, source: str | None = "message",
@@ -41,15 +35,14 @@ def test_offers_the_finished_runs_of_this_branch_since_its_last_commit(
         repo: Any, client: Any, server_runs: Runs) -> None:
     branch = new_branch()
     repo.git("switch", "-qc", branch, "develop")
-    before = run_on(client, server_runs.experiment, branch)
-    future = int(time.time()) + 2  # HEAD is younger than `before`, older than the next runs
-    repo.git("commit", "-q", "--allow-empty", "-m", "Start",
-             env={"GIT_COMMITTER_DATE": f"{future} +0000"})
-    time.sleep(max(0.0, future - time.time()) + 0.05)
-    first = run_on(client, server_runs.experiment, branch)
-    failed = run_on(client, server_runs.experiment, branch, "FAILED")
-    second = run_on(client, server_runs.experiment, branch)
-    run_on(client, server_runs.experiment, "experiment/someone-else")
+    repo.git("commit", "-q", "--allow-empty", "-m", "Start")
+    head = head_time_ms(repo)
+    experiment = server_runs.experiment
+    before = branch_run(client, experiment, branch, head - 60_000)
+    first = branch_run(client, experiment, branch, head + 1_000)
+    failed = branch_run(client, experiment, branch, head + 2_000, "FAILED")
+    second = branch_run(client, experiment, branch, head + 3_000)
+    branch_run(client, experiment, "experiment/someone-else", head + 4_000)
 
     note, text = prepare(repo, server_runs, "Try a wider encoder\n")
 
@@ -60,12 +53,25 @@ def test_offers_the_finished_runs_of_this_branch_since_its_last_commit(
     assert f"not offered, status is not FINISHED: {failed} (FAILED)" in note
 
 
+def test_a_run_started_in_the_second_of_the_last_commit_is_offered(
+        repo: Any, client: Any, server_runs: Runs) -> None:
+    # git records whole seconds: a run started later in that second is new to the branch.
+    branch = new_branch()
+    repo.git("switch", "-qc", branch, "develop")
+    head = head_time_ms(repo)
+    same_second = branch_run(client, server_runs.experiment, branch, head + 999)
+    earlier = branch_run(client, server_runs.experiment, branch, head - 1)
+
+    _note, text = prepare(repo, server_runs, "Subject\n")
+    assert same_second in text and earlier not in text
+
+
 def test_ids_already_in_the_message_are_not_repeated(repo: Any, client: Any,
                                                      server_runs: Runs) -> None:
     branch = new_branch()
     repo.git("switch", "-qc", branch, "develop")
-    run_id = run_on(client, server_runs.experiment, branch)
-    other = run_on(client, server_runs.experiment, branch)
+    run_id = branch_run(client, server_runs.experiment, branch, head_time_ms(repo) + 1_000)
+    other = branch_run(client, server_runs.experiment, branch, head_time_ms(repo) + 2_000)
     note, text = prepare(repo, server_runs, f"Subject\n\nMLflow-Run-Id: {run_id}\n")
 
     assert text == f"Subject\n\nMLflow-Run-Id: {run_id}\nMLflow-Run-Id: {other}\n"
@@ -76,7 +82,7 @@ def test_editor_template_gets_a_free_subject_line_and_keeps_its_comments(
         repo: Any, client: Any, server_runs: Runs) -> None:
     branch = new_branch()
     repo.git("switch", "-qc", branch, "develop")
-    run_id = run_on(client, server_runs.experiment, branch)
+    run_id = branch_run(client, server_runs.experiment, branch, head_time_ms(repo) + 1_000)
     _note, text = prepare(repo, server_runs, TEMPLATE, source=None)
 
     assert text == f"\n\nMLflow-Run-Id: {run_id}\n\n" + TEMPLATE.lstrip("\n")
@@ -95,12 +101,12 @@ def test_trailers_go_above_the_scissors_line() -> None:
 def test_nothing_happens_off_experiment_branches_or_for_merges(repo: Any, client: Any,
                                                                server_runs: Runs) -> None:
     repo.git("switch", "-qc", "feature/login", "develop")
-    run_on(client, server_runs.experiment, "feature/login")
+    branch_run(client, server_runs.experiment, "feature/login", head_time_ms(repo) + 1_000)
     assert prepare(repo, server_runs, "Subject\n") == (None, "Subject\n")
 
     branch = new_branch()
     repo.git("switch", "-qc", branch, "develop")
-    run_on(client, server_runs.experiment, branch)
+    branch_run(client, server_runs.experiment, branch, head_time_ms(repo) + 1_000)
     merge_msg = "Merge branch 'develop' into " + branch + "\n"
     assert prepare(repo, server_runs, merge_msg, source="merge") == (None, merge_msg)
 
@@ -111,7 +117,7 @@ def test_an_unborn_branch_offers_every_run_of_the_branch(repo: Any, tmp_path: Pa
     fresh = type(repo)(tmp_path / "unborn", repo.env)
     fresh.path.mkdir()
     fresh.git("init", "-q", "-b", branch)
-    run_id = run_on(client, server_runs.experiment, branch)
+    run_id = branch_run(client, server_runs.experiment, branch, 1_000)  # any time at all
     note, text = prepare(fresh, server_runs, "First\n")
 
     assert text == f"First\n\nMLflow-Run-Id: {run_id}\n" and note is not None

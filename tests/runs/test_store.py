@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from runkit import BRANCH, AuthProxy, Runs
 
-from flowwarden.adapters.mlflow import StoreUnreachable, open_store, resolve_uri
+from flowwarden.adapters.mlflow import DEFAULT_TIMEOUT, StoreUnreachable
+from flowwarden.adapters.mlflow.store import open_store, resolve_uri
 
 
 @pytest.fixture(params=["server", "sqlite", "file"])
@@ -163,15 +164,18 @@ def test_redirects_are_followed_and_credentials_stay_with_their_host(
 def test_closed_port_is_unreachable_at_once(closed_port_uri: str) -> None:
     started = time.monotonic()
     with pytest.raises(StoreUnreachable, match="did not answer.*refused"):
-        open_store(closed_port_uri, {}).get_run("0" * 32)
-    assert time.monotonic() - started < 1.0
+        open_store(closed_port_uri, {}, timeout=30).get_run("0" * 32)
+    assert time.monotonic() - started < 15  # a refusal, not a wait for the timeout
 
 
 def test_a_silent_server_times_out_after_the_configured_timeout(silent_uri: str) -> None:
+    # Longer than the default, so only the configured timeout explains the wait; lower
+    # bounds hold on any machine, however loaded.
+    configured = DEFAULT_TIMEOUT + 0.5
     started = time.monotonic()
     with pytest.raises(StoreUnreachable, match="did not answer.*timed out"):
-        open_store(silent_uri, {}, timeout=0.5).get_run("0" * 32)
-    assert 0.4 < time.monotonic() - started < 2.0
+        open_store(silent_uri, {}, timeout=configured).get_run("0" * 32)
+    assert time.monotonic() - started > DEFAULT_TIMEOUT
 
 
 def test_a_proxy_from_the_environment_is_used_for_other_hosts(auth_proxy: AuthProxy,

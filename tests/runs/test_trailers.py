@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runkit import PROJECT  # noqa: F401  (puts this checkout's src on sys.path)
 
-from flowwarden.adapters.git.messages import cited_values, message_text
+from flowwarden.adapters.git.messages import cited_values, message_text, trailer_block
 from flowwarden.entry.prepare import with_trailers
 
 KEY = "MLflow-Run-Id"
@@ -53,3 +53,19 @@ def test_flowwarden_reads_trailers_as_git_does(body: str, own_paragraph: bool) -
     # In the body's last paragraph the line is a trailer only if every other line is one too.
     text = body + ("\n\n" if own_paragraph else "\n") + f"{KEY}: {RUN}\n"
     assert (RUN in cited_values(text, KEY)) == (RUN in git_trailers(text))
+
+
+def test_trailers_are_the_last_paragraph_never_the_subject() -> None:
+    assert trailer_block("MLflow-Run-Id: abc") == []
+    assert cited_values("Subject\n\nMLflow-Run-Id: a\nmlflow-run-id:b\n", "MLflow-Run-Id") \
+        == ["a", "b"]
+    assert cited_values("Subject\n\nMLflow-Run-Id: a\n\nA closing remark.\n",
+                        "MLflow-Run-Id") == []
+    assert cited_values("Subject\n\nBody text\nMLflow-Run-Id: a\n", "MLflow-Run-Id") == []
+
+
+def test_comments_and_the_scissors_diff_are_not_the_message() -> None:
+    raw = ("Subject\n\nMLflow-Run-Id: a\n# Please enter the commit message\n"
+           "# ------------------------ >8 ------------------------\n"
+           "diff --git a/x b/x\nKey: not a trailer\n")
+    assert trailer_block(raw) == [("MLflow-Run-Id", "a")]

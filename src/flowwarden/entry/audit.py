@@ -14,17 +14,19 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from flowwarden.adapters.git import GitRepo
-from flowwarden.core.errors import UsageError
+from flowwarden.core.errors import Exit, UsageError
 from flowwarden.core.records import Outcome, Push, Severity, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.engine.evaluate import evaluate
+from flowwarden.entry import policy_change
 from flowwarden.entry.boundary import parse
 from flowwarden.entry.output import exit_for
 from flowwarden.facts.history import walk
-from flowwarden.policy.load import load_policy
+from flowwarden.policy.load import load_policy, load_policy_file
 from flowwarden.policy.model import Policy
 from flowwarden.report import json as json_report
 from flowwarden.report import markdown, text
@@ -113,6 +115,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--remote", default="origin",
                    help="whose branches to audit when there are no local ones")
+    p.add_argument("--policy", metavar="FILE",
+                   help="dry-run this policy: what it would newly refuse or allow")
     return p
 
 
@@ -128,6 +132,15 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -
         if since is None:
             raise UsageError(f"--since {start} is not a commit",
                              "flowwarden audit --since <tag, branch or sha>")
+    if args.policy:  # a dry run of a policy change (docs/authoring.md)
+        if not Path(args.policy).is_file():
+            raise UsageError(f"--policy {args.policy}: no such policy file")
+        proposed = load_policy_file(Path(args.policy))
+        before, after = (run_audit(repo, p, env, since, args.remote) for p in (policy, proposed))
+        change = policy_change.compare(before.outcome, after.outcome, policy.source,
+                                       proposed.source, after.steps)
+        out.write(policy_change.render(change, args.format))
+        return Exit.OK
     audit = run_audit(repo, policy, env, since, args.remote)
     out.write(render(audit, args.format))
     return exit_for(audit.outcome)

@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     policy = sub.add_parser("policy", parents=[common],
                             help="validate, show or describe the policy")
-    policy.add_argument("action", choices=("validate", "show", "schema"))
+    policy.add_argument("action", choices=("validate", "show", "schema", "graph", "diff"),
+                        help="graph and diff take their own options (`policy graph --help`)")
     policy.add_argument("--file", help="policy file to read (default: .flowwarden.yaml)")
 
     install = sub.add_parser("install", parents=[common],
@@ -55,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="judge a pull/merge request or a pushed range in CI (see `ci --help`)")
     sub.add_parser("audit", add_help=False,
                    help="every violation in the protected branches' history (`audit --help`)")
+    sub.add_parser("test", add_help=False,
+                   help="run a policy's test cases (`test --help`)")
+    sub.add_parser("export", add_help=False,
+                   help="what GitHub or GitLab can enforce natively (`export --help`)")
     return parser
 
 
@@ -68,16 +73,20 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
 
 
 # These parse their own options, and are imported only when asked for.
-DELEGATED = {"ci": "flowwarden.entry.ci", "audit": "flowwarden.entry.audit"}
+DELEGATED = {"ci": "flowwarden.entry.ci", "audit": "flowwarden.entry.audit",
+             "test": "flowwarden.entry.policy_test", "export": "flowwarden.entry.export",
+             "policy graph": "flowwarden.entry.graph",
+             "policy diff": "flowwarden.entry.policy_diff"}
 
 
 def _dispatch(argv: list[str], out: TextIO, err: TextIO, env: dict[str, str]) -> int:
     if len(argv) >= 2 and argv[0] == "-C":
         os.chdir(argv[1])
         argv = argv[2:]
-    if argv and argv[0] in DELEGATED:
-        module = importlib.import_module(DELEGATED[argv[0]])
-        return int(module.run(argv[1:], env, out, err))
+    for words in (2, 1):
+        if " ".join(argv[:words]) in DELEGATED:
+            module = importlib.import_module(DELEGATED[" ".join(argv[:words])])
+            return int(module.run(argv[words:], env, out, err))
     ns = _hook_fast_path(argv) or boundary.parse(build_parser(), argv)
     ns.format = getattr(ns, "format", "text")
     ns.color = getattr(ns, "color", "auto")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from flowwarden.adapters.git.messages import SCISSORS, trailer_block
 from flowwarden.adapters.mlflow import RUN_ID, Run, StoreUnreachable
+from flowwarden.policy.runs import RunSettings
 from flowwarden.rules.base import Context
-from flowwarden.rules.runs import RunSettings, settings, store
 
 # git's own sources for a message it wrote itself; those are left alone.
 SKIPPED_SOURCES = frozenset({"merge", "squash"})
@@ -19,14 +19,14 @@ SKIPPED_SOURCES = frozenset({"merge", "squash"})
 
 def prepare_message(ctx: Context, message_path: Path, source: str | None) -> str | None:
     """Append trailers for this branch's new runs to the message file; a note to print."""
-    cfg = settings(ctx)
+    cfg = ctx.policy.runs
     branch = ctx.repo.current_branch()
     kind = ctx.policy.kind_of(branch)
     if branch is None or kind is None or kind.name not in cfg.kinds \
             or source in SKIPPED_SOURCES:
         return None
     try:
-        runs = store(ctx).search_runs(branch, _last_commit_ms(ctx))
+        runs = ctx.facts.runs.runs_since_last_commit(branch)
     except StoreUnreachable as error:
         return f"flowwarden: could not offer MLflow runs for {branch}: {error}"
     text = message_path.read_text(encoding="utf-8", errors="surrogateescape")
@@ -37,12 +37,6 @@ def prepare_message(ctx: Context, message_path: Path, source: str | None) -> str
         message_path.write_text(with_trailers(text, [f"{cfg.trailer}: {r.id}" for r in offered]),
                                 encoding="utf-8", errors="surrogateescape")
     return _note(cfg, branch, offered, [r for r in fresh if r not in offered])
-
-
-def _last_commit_ms(ctx: Context) -> int | None:
-    """HEAD's commit time in milliseconds; None on an unborn branch (every run counts)."""
-    out = ctx.repo.git("log", "-1", "--format=%ct", "HEAD", "--", check=False).strip()
-    return int(out) * 1000 if out.isdigit() else None
 
 
 def with_trailers(text: str, trailers: list[str]) -> str:

@@ -41,7 +41,8 @@ class Facts:
 
     @cached_property
     def runs(self) -> RunFacts:
-        return RunFacts(self.repo, self.policy, self.stage, self.history)
+        return RunFacts(self.repo, self.policy, self.stage, self.env, self.history,
+                        self.merged_branch)
 
     @cached_property
     def checks(self) -> CheckFacts:

@@ -41,7 +41,8 @@ class _Source(NamedTuple):
 
 
 def presets() -> list[str]:
-    return sorted(p.stem for p in policies_dir().glob("*.yaml"))
+    return sorted(p.stem for p in policies_dir().glob("*.yaml")
+                  if not p.name.endswith(".cases.yaml"))  # a preset's test cases
 
 
 def load_policy(root: Path | None, cache_dir: Path | None = None) -> Policy:

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from flowwarden.adapters.checks import Check
 from flowwarden.core.records import Severity
 from flowwarden.policy import sections
+from flowwarden.policy.runs import RunSettings, parse_runs
 from flowwarden.policy.schema import did_you_mean
 from flowwarden.policy.sections import (
     CiSettings,
@@ -92,6 +93,7 @@ class Policy(NamedTuple):
     checks: tuple[Check, ...] = ()
     waivers: tuple[PolicyWaiver, ...] = ()
     ci: CiSettings = CiSettings()
+    runs: RunSettings = RunSettings()
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], source: str,
@@ -110,6 +112,7 @@ class Policy(NamedTuple):
             checks=sections.checks(document.get("checks", ()), names_a_branch, kind_names, at),
             waivers=sections.waivers(document.get("waivers", ()), at),
             ci=sections.ci_settings(document.get("ci", {})),
+            runs=parse_runs(document.get("runs") or {}, at.error),
         )
 
     def kind(self, name: str) -> BranchKind | None:

@@ -1,6 +1,154 @@
-"""Transitional: the rule moves here from rules/runs.py."""
+"""mlflow-metric-gate: an experiment merges into develop only with a cited run meeting the gate."""
 from __future__ import annotations
 
-from flowwarden.rules.runs import MlflowMetricGate
+from collections.abc import Iterator
+
+from flowwarden.adapters.mlflow import Run, StoreUnreachable
+from flowwarden.core.records import (
+    CommitAttempt,
+    Event,
+    MergeAttempt,
+    Push,
+    RefUpdate,
+    Violation,
+)
+from flowwarden.core.stages import CONCLUDED_MERGE_STAGES, MERGE_STAGES, PUSH_STAGES, Stage
+from flowwarden.facts.runs import Message, citations
+from flowwarden.policy.runs import RunSettings
+from flowwarden.rules.base import Context
+from flowwarden.rules.cited_runs import RunRule, unreachable
+
+Merge = tuple[str, str, tuple[Message, ...]]  # source, target, the source's commits
+
+
+class MlflowMetricGate(RunRule):
+    id = "mlflow-metric-gate"
+    summary = "An experiment merges into develop only with a cited run that meets the gates."
+    stages = MERGE_STAGES | CONCLUDED_MERGE_STAGES | PUSH_STAGES
+    events = (CommitAttempt, MergeAttempt, Push)
+    doc = """\
+**What it does.** When a branch of a `runs.branches` kind merges into a kind listed in
+`runs.gate_into` (default: `develop`) — at pre-merge-commit, when a conflicted merge is
+concluded, at pre-push and pre-receive of the target, and in CI — at least one run cited
+on the branch must have a passing status and meet every threshold in `runs.metrics`
+(`val_accuracy: ">= 0.90"`; operators `>= > <= < == !=`), carry every param in
+`runs.params` and every tag in `runs.tags` (a list: must be present; a mapping: must have
+that value). Metrics are each run's latest value. Nothing is gated when no thresholds,
+params or tags are set.
+
+**Why.** `develop` is what the next release ships; an experiment reaches it only with
+evidence that it worked.
+
+**Example.**
+```
+$ git switch develop && git merge --no-ff experiment/wide
+error: mlflow-metric-gate: experiment/wide may merge into develop only with a cited run
+    that meets the gate: run e3db954babba4d19b65efca9c1111c46 val_accuracy 0.85
+    (needs >= 0.90), val_loss 0.35 (needs < 0.4, ok)
+  fix: improve the model, then cite a run that meets the gate: git merge --abort &&
+    git switch experiment/wide && git commit --allow-empty -m "Record run" --trailer
+    "MLflow-Run-Id: <run id>"
+```
+
+**Fix.** Train until a run meets the thresholds, cite it on the branch (an empty commit
+with the trailer is enough), and merge again.
+"""
+
+    def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
+        cfg = ctx.policy.runs
+        if not cfg.has_gate:
+            return
+        for source, target, messages in self._merges(event, ctx, cfg):
+            yield from self._gate(ctx, cfg, source, target, messages)
+
+    def _merges(self, event: Event, ctx: Context, cfg: RunSettings) -> Iterator[Merge]:
+        """(source, target, the source's commits) for each gated merge the event makes."""
+        runs = ctx.facts.runs
+        merge = runs.merge(event)
+        if merge is not None:
+            if runs.kind_name(merge.target) in cfg.gate_into:
+                for scope in runs.scopes(event):
+                    yield scope.branch, merge.target, scope.whole
+        elif isinstance(event, Push):
+            for update in event.updates:
+                target = update.branch
+                if target and not update.is_delete and runs.kind_name(target) in cfg.gate_into:
+                    yield from self._pushed_merges(ctx, cfg, update, event, target)
+
+    def _pushed_merges(self, ctx: Context, cfg: RunSettings, update: RefUpdate, push: Push,
+                       target: str) -> Iterator[Merge]:
+        # A push to develop brings merges: each merge's second parent side is one branch.
+        runs = ctx.facts.runs
+        covered: set[str] = set()
+        pushed = ctx.facts.history.new_commits(update, push)
+        for commit in pushed:
+            if not commit.is_merge:
+                continue
+            source = runs.merge_source(commit)
+            side = runs.merged_side(commit.parents)
+            covered.update(c.sha for c in side)
+            messages = tuple(Message(source or target, c.sha, c.message, c.is_merge)
+                             for c in side)
+            if runs.kind_name(source) in cfg.kinds or citations(messages, cfg.trailer):
+                yield source or f"the merge {commit.sha[:10]}", target, messages
+        # Commits that reach develop without a merge commit (a fast-forward) but cite runs.
+        direct = tuple(Message(target, c.sha, c.message, c.is_merge)
+                       for c in pushed if c.sha not in covered and not c.is_merge)
+        if citations(direct, cfg.trailer):
+            yield f"commits pushed to {target}", target, direct
+
+    def _gate(self, ctx: Context, cfg: RunSettings, source: str, target: str,
+              messages: tuple[Message, ...]) -> Iterator[Violation]:
+        cited = citations(messages, cfg.trailer)
+        record = f'git commit --allow-empty -m "Record run" --trailer "{cfg.trailer}: <run id>"'
+        if ctx.stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT):
+            record = f"git merge --abort && git switch {source} && {record}"
+        fix = f"improve the model, then cite a run that meets the gate: {record}"
+        if not cited:
+            yield self.violation(source, f"{source} cites no MLflow run, so nothing shows it "
+                                 f"meets the gate for {target}: {cfg.gate_text()}", fix)
+            return
+        reports = []
+        for _msg, run_id in cited:
+            try:
+                run = ctx.facts.runs.lookup(run_id)
+            except StoreUnreachable as error:
+                yield from unreachable(self, ctx, error, f"check the gate for {target}")
+                return
+            failures, report = _judge(cfg, run_id, run)
+            if not failures:
+                return
+            reports.append(report)
+        yield self.violation(
+            source, f"{source} may merge into {target} only with a cited run that meets the "
+            f"gate: {reports[0]}", fix,
+            details=tuple(reports[1:]))
+
+
+def _judge(cfg: RunSettings, run_id: str, run: Run | None) -> tuple[int, str]:
+    """How many requirements the run misses, and a line showing each value against its gate."""
+    if run is None:
+        return 1, f"run {run_id} not found"
+    if run.deleted or run.status not in cfg.statuses:
+        state = "deleted" if run.deleted else run.status
+        return 1, f"run {run_id} is {state}, expected {' or '.join(cfg.statuses)}"
+    failures = 0
+    parts = []
+    for gate in cfg.gates:
+        value = run.metrics.get(gate.metric)
+        ok = gate.passes(value)
+        failures += not ok
+        shown = "missing" if value is None else f"{value:g}"
+        parts.append(f"{gate.metric} {shown} (needs {gate.text}{', ok' if ok else ''})")
+    for label, wanted, have in (("param", cfg.params, run.params), ("tag", cfg.tags, run.tags)):
+        for key, required in wanted.items():
+            actual = have.get(key)
+            ok = actual is not None and (required is None or actual == required)
+            failures += not ok
+            expected = "present" if required is None else f"= {required}"
+            parts.append(f"{label} {key} {actual if actual is not None else 'missing'} "
+                         f"(needs {expected}{', ok' if ok else ''})")
+    return failures, f"run {run_id} " + ", ".join(parts)
+
 
 RULE = MlflowMetricGate()

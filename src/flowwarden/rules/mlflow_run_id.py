@@ -1,6 +1,82 @@
-"""Transitional: the rule moves here from rules/runs.py."""
+"""mlflow-run-id: commits on experiment branches cite their MLflow run in a trailer."""
 from __future__ import annotations
 
-from flowwarden.rules.runs import MlflowRunId
+from collections.abc import Iterator
+
+from flowwarden.adapters.git.messages import cited_values, misplaced
+from flowwarden.adapters.mlflow import RUN_ID
+from flowwarden.core.records import Event, Violation
+from flowwarden.core.stages import MESSAGE_STAGES, Stage
+from flowwarden.facts.runs import Message, Scope
+from flowwarden.policy.runs import RunSettings
+from flowwarden.rules.base import Context
+from flowwarden.rules.cited_runs import RunRule, trailer_fix
+
+
+class MlflowRunId(RunRule):
+    id = "mlflow-run-id"
+    summary = "Commits on experiment branches cite their MLflow run in a trailer."
+    doc = """\
+**What it does.** Commits on the branch kinds listed in `runs.branches` (default:
+`experiment`) must end with a trailer `MLflow-Run-Id: <run id>`: the key is `runs.trailer`,
+the id is 32 lowercase hex digits, several trailers may cite several runs. With
+`runs.require: every-commit` (the default) each commit needs one; with `one-per-branch`
+at least one commit of the branch must cite a run by the time it is pushed or merged.
+Merge commits and `fixup!`/`squash!` commits are exempt (`runs.exempt`).
+
+**Why.** A model on `develop` must be traceable to the run that produced it; a run id
+typed into the commit is the one link that survives rebases and server moves.
+
+**Example.**
+```
+$ git commit -m "Try a wider encoder"
+error: mlflow-run-id: the commit message on experiment/wide cites no run: expected a
+    trailer 'MLflow-Run-Id: <32 hex digits>'
+  fix: git commit --trailer "MLflow-Run-Id: <run id>"
+```
+
+**Fix.** Add the trailer as the last paragraph of the message. The prepare-commit-msg
+hook offers the runs started from the branch since its last commit.
+"""
+
+    def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
+        cfg = ctx.policy.runs
+        for scope in ctx.facts.runs.scopes(event):
+            for msg in scope.checked:
+                yield from self._malformed(cfg, msg, scope)
+            yield from self._missing(cfg, scope, ctx.stage)
+
+    def _malformed(self, cfg: RunSettings, msg: Message, scope: Scope) -> Iterator[Violation]:
+        for value in cited_values(msg.text, cfg.trailer):
+            if not RUN_ID.fullmatch(value):
+                hint = " (lowercase it)" if RUN_ID.fullmatch(value.lower()) else ""
+                yield self.violation(
+                    msg.ref, f"{msg.where} cites '{cfg.trailer}: {value}', which is not a run "
+                    f"id{hint}: expected 32 lowercase hex digits",
+                    trailer_fix(cfg.trailer, msg, scope, value.lower() if hint else "<run id>"))
+
+    def _missing(self, cfg: RunSettings, scope: Scope, stage: Stage) -> Iterator[Violation]:
+        def cites(msg: Message) -> bool:
+            return any(RUN_ID.fullmatch(v) for v in cited_values(msg.text, cfg.trailer))
+
+        if cfg.require == "one-per-branch":
+            # At commit time the branch may still cite a run later; it must before it leaves.
+            if stage not in MESSAGE_STAGES and scope.whole and not any(map(cites, scope.whole)):
+                yield self.violation(
+                    scope.branch, f"no commit of {scope.branch} cites an MLflow run: expected "
+                    f"at least one '{cfg.trailer}: <run id>' trailer ({len(scope.whole)} "
+                    "commits checked)",
+                    f'git commit --allow-empty -m "Record run" --trailer "{cfg.trailer}: <run id>"')
+            return
+        for msg in scope.checked:
+            if msg.is_exempt(cfg.exempt) or cites(msg):
+                continue
+            found = (f"; a '{cfg.trailer}:' line is there but not in the last paragraph"
+                     if misplaced(msg.text, cfg.trailer) else "")
+            yield self.violation(
+                msg.ref, f"{msg.where} cites no run: expected a trailer "
+                f"'{cfg.trailer}: <32 hex digits>'{found}",
+                trailer_fix(cfg.trailer, msg, scope))
+
 
 RULE = MlflowRunId()

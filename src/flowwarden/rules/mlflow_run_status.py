@@ -1,6 +1,50 @@
-"""Transitional: the rule moves here from rules/runs.py."""
+"""mlflow-run-status: cited MLflow runs have finished successfully."""
 from __future__ import annotations
 
-from flowwarden.rules.runs import MlflowRunStatus
+from collections.abc import Iterator
+
+from flowwarden.core.records import Event, Violation
+from flowwarden.rules.base import Context
+from flowwarden.rules.cited_runs import RunRule, verified
+
+
+class MlflowRunStatus(RunRule):
+    id = "mlflow-run-status"
+    summary = "Cited MLflow runs have finished successfully."
+    doc = """\
+**What it does.** With `runs.verify: true`, each cited run's status must be one of
+`runs.statuses` (default: `FINISHED`); `RUNNING`, `FAILED`, `KILLED` and `SCHEDULED` runs
+are reported.
+
+**Why.** A failed or unfinished run proves nothing about the code that cites it.
+
+**Example.**
+```
+error: mlflow-run-status: run a432c29fe9914a7eb8d501101ac64ca1 (brave-owl-12) cited by the
+    commit message on experiment/wide is FAILED, expected FINISHED
+  fix: re-run the experiment to completion and cite the new run: git commit --trailer
+    "MLflow-Run-Id: <run id>"
+```
+
+**Fix.** Cite a run that finished, or wait for the running one and commit again.
+"""
+
+    def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
+        cfg = ctx.policy.runs
+        if not cfg.verify:
+            return
+        for item in verified(self, event, ctx, "check the status of run"):
+            if isinstance(item, Violation):
+                yield item
+                continue
+            msg, run_id, run = item
+            if run is not None and not run.deleted and run.status not in cfg.statuses:
+                label = f" ({run.name})" if run.name else ""
+                yield self.violation(
+                    msg.ref, f"run {run_id}{label} cited by {msg.where} is {run.status}, "
+                    f"expected {' or '.join(cfg.statuses)}",
+                    "re-run the experiment to completion and cite the new run: "
+                    f'git commit --trailer "{cfg.trailer}: <run id>"')
+
 
 RULE = MlflowRunStatus()

@@ -1,0 +1,95 @@
+"""MLflow's SQLAlchemy store in a sqlite file, read with sqlite3, read-only."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from flowwarden.adapters.mlflow import BRANCH_TAG, Run, StoreUnreachable, make_run
+
+if TYPE_CHECKING:
+    import sqlite3
+
+
+class SqliteStore:
+    """MLflow's SQLAlchemy store in a sqlite file, opened read-only."""
+
+    def __init__(self, uri: str, path: Path, timeout: float) -> None:
+        self.uri = uri
+        self.path = path
+        self.timeout = timeout
+
+    def get_run(self, run_id: str) -> Run | None:
+        with self._connect() as db:
+            row = db.execute("SELECT run_uuid, status, lifecycle_stage, start_time FROM runs "
+                             "WHERE run_uuid = ?", (run_id,)).fetchone()
+            return self._run(db, row) if row else None
+
+    def search_runs(self, branch: str, since_ms: int | None) -> list[Run]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT r.run_uuid, r.status, r.lifecycle_stage, r.start_time FROM runs r "
+                "JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = ? "
+                "JOIN experiments e ON e.experiment_id = r.experiment_id "
+                "WHERE t.value = ? AND r.lifecycle_stage = 'active' "
+                "AND e.lifecycle_stage = 'active' AND r.start_time >= ? "
+                "ORDER BY r.start_time LIMIT 300",
+                (BRANCH_TAG, branch, since_ms if since_ms is not None else -1)).fetchall()
+            return [self._run(db, row) for row in rows]
+
+    def _connect(self) -> _ReadOnly:
+        if not self.path.is_file():
+            raise StoreUnreachable(f"no MLflow database at {self.path} ({self.uri})")
+        import sqlite3  # only sqlite stores pay for it
+
+        try:
+            db = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro", uri=True,
+                                 timeout=self.timeout)
+        except sqlite3.Error as error:
+            raise StoreUnreachable(f"cannot open {self.path}: {error}") from None
+        return _ReadOnly(db, self.path)
+
+    def _run(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> Run:
+        run_id, status, stage, start = row
+        return make_run(run_id, status, stage, start, self._metrics(db, run_id),
+                        dict(db.execute("SELECT key, value FROM params WHERE run_uuid = ?",
+                                        (run_id,)).fetchall()),
+                        dict(db.execute("SELECT key, value FROM tags WHERE run_uuid = ?",
+                                        (run_id,)).fetchall()))
+
+    def _metrics(self, db: sqlite3.Connection, run_id: str) -> dict[str, float]:
+        import sqlite3
+
+        try:
+            rows = db.execute("SELECT key, value, is_nan FROM latest_metrics "
+                              "WHERE run_uuid = ?", (run_id,)).fetchall()
+        except sqlite3.OperationalError:
+            # Stores older than MLflow 1.9 have no latest_metrics: take the last step.
+            rows = db.execute(
+                "SELECT key, value, is_nan FROM metrics m WHERE run_uuid = ? AND "
+                "(step, timestamp) = (SELECT step, timestamp FROM metrics WHERE "
+                "run_uuid = m.run_uuid AND key = m.key ORDER BY step DESC, timestamp DESC "
+                "LIMIT 1)", (run_id,)).fetchall()
+        return {key: math.nan if is_nan else float(value) for key, value, is_nan in rows}
+
+
+class _ReadOnly:
+    """A connection that turns sqlite errors into StoreUnreachable and always closes."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.db
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 _tb: object) -> None:
+        import sqlite3
+
+        self.db.close()
+        if isinstance(error, sqlite3.Error):
+            raise StoreUnreachable(f"cannot read {self.path} as an MLflow store: {error}") \
+                from None
+
