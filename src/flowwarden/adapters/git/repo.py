@@ -32,6 +32,7 @@ class GitRepo:
         self._remotes: tuple[str, ...] | None = None
         #: Loaded by an audit: ancestry questions about its commits are answered in memory.
         self.graph: CommitGraph | None = None
+        self._graph_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._changes: dict[str, tuple[StagedFile, ...]] = {}
         self._expected: dict[str, None] = {}  # commits whose changes will be asked for
         self._has: dict[str, bool] = {}
@@ -168,9 +169,11 @@ class GitRepo:
     def load_graph(self, tips: Iterable[str], exclude: Iterable[str] = ()) -> CommitGraph:
         """Read every commit reachable from `tips` and from none of `exclude` once; from now
         on ancestry questions about them are answered in memory."""
-        self.graph = CommitGraph.load(str(self.cwd), dict(self.env) if self.env else None,
-                                      [t for t in tips if t != ZERO_SHA],
-                                      [x for x in exclude if x != ZERO_SHA])
+        key = (tuple(t for t in tips if t != ZERO_SHA), tuple(x for x in exclude if x != ZERO_SHA))
+        if self.graph is None or self._graph_key != key:
+            self.graph = CommitGraph.load(str(self.cwd), dict(self.env) if self.env else None,
+                                          *key)
+            self._graph_key = key
         return self.graph
 
     def missing_objects(self, shas: Iterable[str]) -> list[str]:
