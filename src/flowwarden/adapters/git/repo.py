@@ -35,7 +35,7 @@ class GitRepo:
         self._graph_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self._changes: dict[str, tuple[StagedFile, ...]] = {}
         self._expected: dict[str, None] = {}  # commits whose changes will be asked for
-        self._has: dict[str, bool] = {}
+        self._has: set[str] = set()
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] = ".",
@@ -188,13 +188,14 @@ class GitRepo:
         return [s for s in wanted if s not in found]
 
     def has_object(self, sha: str) -> bool:
-        """Whether `sha` names a commit here; asked of git once per run (several rules and
-        facts ask it of every ref update)."""
-        if self.graph is not None and sha in self.graph:
+        """Whether `sha` names a commit here; a yes is remembered for the run (several rules
+        and facts ask it of every ref update), a no is not (a fetch may bring it)."""
+        if sha in self._has or (self.graph is not None and sha in self.graph):
             return True
-        if sha not in self._has:
-            self._has[sha] = self.git_ok("cat-file", "-e", sha + "^{commit}")
-        return self._has[sha]
+        if self.git_ok("cat-file", "-e", sha + "^{commit}"):
+            self._has.add(sha)
+            return True
+        return False
 
     def commits(self, include: Iterable[str], exclude: Iterable[str] = (),
                 first_parent: bool = False, exclude_refs: Sequence[str] = ()) -> list[Commit]:
