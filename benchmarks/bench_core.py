@@ -24,20 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-SRC = PROJECT / "src"
+SRC = PROJECT / "src"  # --src measures another checkout (an earlier commit) the same way
 BIN = Path(sys.executable).parent  # console scripts of this Python, not pyenv's shell shims
 TIME = "/usr/bin/time"
 ZERO = "0" * 40
 STAMP = "Ada <ada@example.com> 1700000000 +0000"
 
 
-def clean_env(home: Path) -> dict[str, str]:
+def clean_env(home: Path, src: Path = SRC) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("GIT_", "FLOWWARDEN_", "PRE_COMMIT", "PYTHON"))}
     env.update({"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "NO_COLOR": "1",
                 "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
                 "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com",
-                "PYTHONPATH": str(SRC)})
+                "PYTHONPATH": str(src)})
     return env
 
 
@@ -207,11 +207,14 @@ def bench_commit_stage(table: Table, root: Path, env: Mapping[str, str], repeat:
         t0 = time.perf_counter()
         repos[files] = build_tree_repo(root / f"tree-{files}", env, files)
         print(f"built {files}-file repository in {time.perf_counter() - t0:.1f} s", flush=True)
-    cmds: dict[str, Command] = {"python": ([sys.executable, "-c", "pass"], None)}
-    cwd = {"python": repos[sizes[0]]}
+    cmds: dict[str, Command] = {"python": ([sys.executable, "-c", "pass"], None),
+                                "python -S": ([sys.executable, "-S", "-c", "pass"], None)}
+    cwd = {"python": repos[sizes[0]], "python -S": repos[sizes[0]]}
     for files, repo in repos.items():
+        install_shims(repo, env)
         staged = git(repo, env, "diff", "--cached", "--name-only").split()
         for tool, cmd in (("flowwarden", [*FW, "hook", "pre-commit"]),
+                          ("shim", [str(repo / ".git" / "hooks" / "pre-commit")]),
                           ("no-commit-to-branch", [str(BIN / "no-commit-to-branch")]),
                           ("check-added-large-files",
                            [str(BIN / "check-added-large-files"), *staged])):
@@ -222,15 +225,22 @@ def bench_commit_stage(table: Table, root: Path, env: Mapping[str, str], repeat:
         if sample.code != 0:
             raise SystemExit(f"{name} failed on a legal commit:\n{sample.output}")
     table.add("baseline: python -c pass (interpreter start-up)", ms(result["python"].seconds))
+    table.add("baseline: python -S -c pass (start-up without site)",
+              ms(result["python -S"].seconds))
     for files, repo in repos.items():
-        fw, nctb, cal = (result[f"{tool} {files}"] for tool in
-                         ("flowwarden", "no-commit-to-branch", "check-added-large-files"))
+        fw, shim, nctb, cal = (result[f"{tool} {files}"] for tool in
+                               ("flowwarden", "shim", "no-commit-to-branch",
+                                "check-added-large-files"))
         label = f"{files:,} files"
         table.add(f"pre-commit: flowwarden hook pre-commit ({label})", ms(fw.seconds))
+        table.add(f"pre-commit: installed shim .git/hooks/pre-commit ({label})",
+                  ms(shim.seconds), "what git runs")
         table.add(f"pre-commit: no-commit-to-branch ({label})", ms(nctb.seconds))
         table.add(f"pre-commit: check-added-large-files ({label})", ms(cal.seconds))
         table.add(f"ratio flowwarden / no-commit-to-branch ({label})",
-                  f"{fw.seconds / nctb.seconds:.2f}x", "target <= 1.0x")
+                  f"{fw.seconds / nctb.seconds:.2f}x", "python -m flowwarden")
+        table.add(f"ratio shim / no-commit-to-branch ({label})",
+                  f"{shim.seconds / nctb.seconds:.2f}x", "target <= 1.0x")
         table.add(f"ratio flowwarden / check-added-large-files ({label})",
                   f"{fw.seconds / cal.seconds:.2f}x")
         table.add(f"peak RSS flowwarden hook pre-commit ({label})",
@@ -241,23 +251,61 @@ def bench_commit_stage(table: Table, root: Path, env: Mapping[str, str], repeat:
         table.add(f"growth flowwarden {sizes[0]:,} -> {sizes[-1]:,} files",
                   f"{last / first:.2f}x", "target <= 1.3x")
     bench_commit_msg(table, repos[sizes[0]], env, repeat)
+    bench_whole_commit(table, repos[sizes[0]], env, repeat)
+
+
+def install_shims(repo: Path, env: Mapping[str, str]) -> None:
+    """`flowwarden install`, as a user of the measured checkout would run it."""
+    done = run_once([*FW, "install"], repo, env)
+    if done.code != 0:
+        raise SystemExit(f"flowwarden install failed:\n{done.output}")
 
 
 def bench_commit_msg(table: Table, repo: Path, env: Mapping[str, str], repeat: int) -> None:
     message = repo / ".git" / "COMMIT_EDITMSG"
     message.write_text("Add the training script\n\nTrains the baseline model.\n")
+    run_once([str(repo / ".git" / "hooks" / "pre-commit")], repo, env)  # as git runs it first
     cmds: dict[str, Command] = {
         "flowwarden": ([*FW, "hook", "commit-msg", str(message)], None),
+        "shim": ([str(repo / ".git" / "hooks" / "commit-msg"), str(message)], None),
         "gitlint": ([str(BIN / "gitlint"), "--staged", "--msg-filename", str(message)], None),
     }
     result = compare(repeat, cmds, {name: repo for name in cmds}, env)
-    fw, gl = result["flowwarden"], result["gitlint"]
+    fw, shim, gl = result["flowwarden"], result["shim"], result["gitlint"]
     for name, sample in result.items():
         if sample.code != 0:
             raise SystemExit(f"{name} refused a good message:\n{sample.output}")
     table.add("commit-msg: flowwarden hook commit-msg", ms(fw.seconds))
+    table.add("commit-msg: installed shim .git/hooks/commit-msg (feature branch)",
+              ms(shim.seconds), "what git runs")
     table.add("commit-msg: gitlint --staged --msg-filename", ms(gl.seconds))
-    table.add("ratio flowwarden / gitlint", f"{fw.seconds / gl.seconds:.2f}x")
+    table.add("ratio flowwarden / gitlint", f"{fw.seconds / gl.seconds:.2f}x",
+              "python -m flowwarden")
+    table.add("ratio shim / gitlint", f"{shim.seconds / gl.seconds:.2f}x", "target <= 0.3x")
+
+
+def bench_whole_commit(table: Table, repo: Path, env: Mapping[str, str], repeat: int) -> None:
+    """`git commit` of the 5 staged files through the installed shims (pre-commit,
+    prepare-commit-msg, commit-msg), undone untimed with `reset --soft` after each run."""
+    commit = ["git", "commit", "-q", "-m", "Add the training script"]
+    plain = ["git", "-c", f"core.hooksPath={os.devnull}", *commit[1:]]
+    nctb = [str(BIN / "no-commit-to-branch")]
+    runs: dict[str, list[float]] = {"hooks": [], "plain": [], "nctb": []}
+    for i in range(repeat + 1):  # the first round warms up
+        for name, cmd in (("hooks", commit), ("plain", plain), ("nctb", nctb)):
+            sample = run_once(cmd, repo, env)
+            if sample.code != 0:
+                raise SystemExit(f"{' '.join(cmd)} failed:\n{sample.output}")
+            if name != "nctb":
+                git(repo, env, "reset", "-q", "--soft", "HEAD~1")
+            if i:
+                runs[name].append(sample.seconds)
+    hooks, plain_s, nctb_s = (statistics.median(runs[n]) for n in ("hooks", "plain", "nctb"))
+    table.add("git commit through the shims (3 hook stages)", ms(hooks))
+    table.add("git commit with no hooks", ms(plain_s))
+    table.add("no-commit-to-branch, same rounds", ms(nctb_s))
+    table.add("ratio git commit with hooks / no-commit-to-branch",
+              f"{hooks / nctb_s:.2f}x", "target <= 2x")
 
 
 def bench_push(table: Table, root: Path, env: Mapping[str, str], repeat: int,
@@ -324,13 +372,14 @@ def bench_walk(table: Table, repo: Path, env: Mapping[str, str], tip: str, repea
         table.add(f"walk {count:,} commits: {name}, whole process", ms(total))
 
 
-def tool_versions(env: Mapping[str, str]) -> str:
+def tool_versions(env: Mapping[str, str], src: Path) -> str:
     def first(cmd: list[str]) -> str:
         out = run_once(cmd, PROJECT, env).output.strip().splitlines()
         return out[0] if out else "?"
-    head = run_once(["git", "-C", str(PROJECT), "rev-parse", "--short", "HEAD"], PROJECT, env)
+    head = run_once(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], PROJECT, env)
+    where = head.output.strip() if head.code == 0 else src
     return "; ".join([
-        f"flowwarden at {head.output.strip()}", first(["git", "--version"]),
+        f"flowwarden at {where}", first(["git", "--version"]),
         f"Python {sys.version.split()[0]}", first([str(BIN / "gitlint"), "--version"]),
         f"{os.cpu_count()} CPUs",
     ])
@@ -343,18 +392,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--commits", type=int, default=10_000)
     parser.add_argument("--keep", type=Path, help="build here and keep the repositories")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--src", type=Path, default=SRC,
+                        help="the flowwarden source to measure (default: this checkout's)")
+    parser.add_argument("--no-push", action="store_true", help="skip the push benchmarks")
     args = parser.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="fw-bench-"))
-    env = clean_env(root / "home")
+    env = clean_env(root / "home", args.src.resolve())
     (root / "home").mkdir(parents=True, exist_ok=True)
     # gitlint --staged asks git config for the author, as a user's commit would find it
     (root / "home" / ".gitconfig").write_text("[user]\n\tname = Ada\n\temail = ada@example.com\n")
     table = Table([])
     try:
-        print(tool_versions(env), flush=True)
+        print(tool_versions(env, args.src), flush=True)
         print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
         bench_commit_stage(table, root, env, args.repeat, args.sizes)
-        bench_push(table, root, env, args.repeat, args.commits)
+        if not args.no_push:
+            bench_push(table, root, env, args.repeat, args.commits)
         table.add("load average (1 min) after the run", f"{os.getloadavg()[0]:.2f}",
                   f"{os.cpu_count()} CPUs; other work on the machine inflates every row alike")
     finally:

@@ -10,7 +10,7 @@ from srcmap import PACKAGE, ROOT
 from flowwarden.rules import all_rules
 
 #: Modules in rules/ that hold no rule: the base classes and helpers shared by several rules.
-NOT_RULES = {"__init__", "base", "fixes"}
+NOT_RULES = {"__init__", "base", "fixes", "cited_runs"}
 SCHEMA = ROOT.parent.parent / "policies" / "schema.json"
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flowwarden.core.records import Event, Outcome, Severity, Violation
-from flowwarden.engine import waivers
 from flowwarden.engine.skips import SKIP_VARIABLE, apply_skips, is_skipped
-from flowwarden.rules import Context, Rule, all_rules
+from flowwarden.rules import Context, Rule, rules_for
 from flowwarden.rules.base import CommandRule
 
 
 def evaluate(event: Event, ctx: Context) -> Outcome:
     """Every applicable rule's violations, at the policy's severity, skips and waivers marked.
     Rules that run commands come last, and only for an event nothing has refused yet."""
-    rules = [r for r in all_rules() if r.applies(event, ctx.stage)
+    rules = [r for r in rules_for(ctx.stage) if r.applies(event, ctx.stage)
              and ctx.policy.severity(r.id, r.default_severity) is not Severity.OFF]
     outcome = _judge([r for r in rules if not isinstance(r, CommandRule)], event, ctx)
     for rule in rules:
@@ -46,5 +45,7 @@ def _judge(rules: Sequence[Rule], event: Event, ctx: Context) -> Outcome:
             notes += rule.notes(event, ctx)
     if not found:
         return Outcome((), tuple(notes))
+    from flowwarden.engine import waivers  # dataclasses and datetime: only when there is news
+
     skipped = apply_skips(found, ctx.stage, ctx.policy, ctx.env)
     return Outcome(waivers.apply(tuple(skipped), event, ctx), tuple(notes))

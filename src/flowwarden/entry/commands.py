@@ -14,6 +14,7 @@ from flowwarden.core.stages import Stage
 from flowwarden.engine.evaluate import evaluate
 from flowwarden.entry.hook import HookCall, build_events, detect_stage, message_source
 from flowwarden.entry.output import emit
+from flowwarden.entry.quiet import planned_policy
 from flowwarden.policy.load import load_policy, load_policy_file
 from flowwarden.policy.model import Policy
 from flowwarden.rules import Context, all_rules, rule_by_id
@@ -50,7 +51,7 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
     if stage is Stage.PRE_RECEIVE:
         outcome = _receive(events, repo, env)
     else:  # the policy's checks stream to stderr: git shows it, and stdout stays for --format
-        outcome = run_events(events, Context(local_policy(repo), repo, stage, env, err))
+        outcome = run_events(events, Context(planned_policy(repo, stage), repo, stage, env, err))
     if stage is Stage.POST_CHECKOUT:  # advice only: the checkout already happened
         outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
                           outcome.notes)

@@ -5,7 +5,10 @@ import shlex
 import sys
 from pathlib import Path
 
+import flowwarden
 from flowwarden.adapters.git import GitRepo
+from flowwarden.core.stages import Stage
+from flowwarden.entry.quiet import QUIET_STAGES, SHELL
 
 WORKTREE_STAGES = ("pre-commit", "pre-merge-commit", "commit-msg", "prepare-commit-msg",
                    "pre-push", "post-checkout")
@@ -13,20 +16,64 @@ SERVER_STAGES = ("pre-receive",)
 STDIN_STAGES = ("pre-push", "pre-receive")
 MARKER = "# installed by flowwarden install"
 CHAINED = ".pre-flowwarden"
+QUIET = {s.value for s in QUIET_STAGES}
+
+
+def python_command(stage: str) -> str:
+    """This Python, started without `site` (entry/shim.py loads it when an import needs it),
+    on this flowwarden's directory; the server's also ignores the pusher's PYTHON* variables."""
+    where = str(Path(flowwarden.__file__).resolve().parent.parent)
+    code = ("import sys; sys.path[:] = [p for p in sys.path if p] + [" + repr(where) + "]; "
+            "from flowwarden.entry.shim import main; sys.exit(main())")
+    flags = "-I -S" if stage in SERVER_STAGES else "-S"
+    return f"{shlex.quote(sys.executable)} {flags} -c {shlex.quote(code)} hook {stage} \"$@\""
 
 
 def shim(stage: str) -> str:
     """A hook that runs flowwarden with this Python, then the hook it replaced, if any."""
-    command = f"{shlex.quote(sys.executable)} -m flowwarden hook {stage} \"$@\""
+    command = python_command(stage)
     if stage in STDIN_STAGES:  # both consumers need git's stdin
         run = f'input=$(cat)\nprintf \'%s\\n\' "$input" | {command}'
         chained = 'printf \'%s\\n\' "$input" | "$chained" "$@"'
     else:
         run, chained = command, '"$chained" "$@"'
+    quiet = ""
+    if stage in QUIET:
+        quiet, run = SHELL, f"fw_quiet {stage} || {run}"
     return (f"#!/bin/sh\n{MARKER}: the {stage} policy check, then the hook it replaced.\n"
-            f'chained="$0{CHAINED}"\n'
+            f'chained="$0{CHAINED}"\n{quiet}'
             f"{run} || exit $?\n"
             f'if [ -x "$chained" ]; then {chained} || exit $?; fi\n')
+
+
+def repo_shim(stage: str) -> str:
+    """The shim in this project's hooks/ (for `core.hooksPath`): the `flowwarden` on PATH, or
+    the command FLOWWARDEN names; the server's runs `flowwarden` whatever the pusher sets."""
+    if stage == Stage.PRE_RECEIVE.value:
+        return SERVER_SHIM
+    quiet = f"{SHELL}fw_quiet {stage} && exit 0\n" if stage in QUIET else ""
+    return (f"#!/bin/sh\n# git runs this as its {stage} hook; flowwarden checks the policy and "
+            f"explains any refusal.\n{quiet}"
+            f'if ! command -v "${{FLOWWARDEN:-flowwarden}}" >/dev/null 2>&1; then\n'
+            f'    echo "flowwarden: command not found, so the {stage} policy check '
+            f'cannot run." >&2\n'
+            f'    echo "  fix: pip install flowwarden (or set FLOWWARDEN), or skip deliberately '
+            f'with --no-verify" >&2\n'
+            f"    exit 3\nfi\n"
+            f'exec "${{FLOWWARDEN:-flowwarden}}" hook {stage} "$@"\n')
+
+
+SERVER_SHIM = """#!/bin/sh
+# git runs this as its pre-receive hook on the server; flowwarden judges every pushed ref.
+# The command is fixed: nothing in the pusher's environment chooses what runs here.
+if ! command -v flowwarden >/dev/null 2>&1; then
+    echo "flowwarden: command not found on the server, so the pre-receive policy check" >&2
+    echo "  cannot run and the push is refused." >&2
+    echo "  fix: install flowwarden on the server, on the PATH of the user git runs hooks as" >&2
+    exit 3
+fi
+exec flowwarden hook pre-receive "$@"
+"""
 
 
 def hooks_dir(repo: GitRepo) -> Path:

@@ -45,18 +45,23 @@ def presets() -> list[str]:
                   if not p.name.endswith(".cases.yaml"))  # a preset's test cases
 
 
-def load_policy(root: Path | None, cache_dir: Path | None = None) -> Policy:
-    """The policy of a work tree: `.flowwarden.yaml` at `root`, or the gitflow-ml preset."""
+def load_policy(root: Path | None, cache_dir: Path | None = None,
+                seen: dict[str, bytes | None] | None = None) -> Policy:
+    """The policy of a work tree: `.flowwarden.yaml` at `root`, or the gitflow-ml preset.
+    `seen` collects each work-tree file read, with the content read (None: absent)."""
     def read(rel: str) -> bytes | None:
         if root is None:
             return None
         try:
-            return (root / rel).read_bytes()
+            data: bytes | None = (root / rel).read_bytes()
         except (FileNotFoundError, NotADirectoryError):
-            return None
+            data = None
         except IsADirectoryError:
             raise PolicyError(rel, 1, 1, (), "is a directory; expected a YAML policy file"
                               ) from None
+        if seen is not None:
+            seen[rel] = data
+        return data
     return _load(_Source(read, ""), cache_dir)
 
 

@@ -1,46 +1,82 @@
-"""The rule registry: every rule, found by its id in one step (`rules/<id with _>.py`)."""
+"""The rule registry: every rule, found by its id in one step (`rules/<id with _>.py`).
+
+The table names each rule's stages without importing it, so a hook imports only the rules of
+its own stage; a test keeps the table equal to each rule class's `id` and `stages`.
+"""
 from __future__ import annotations
 
-from flowwarden.rules import (
-    branch_delete,
-    branch_name,
-    branch_origin,
-    dvc_missing_cache,
-    dvc_not_ignored,
-    dvc_not_pushed,
-    dvc_stale_pipeline,
-    dvc_untracked_data,
-    force_push,
-    merge_target,
-    mlflow_metric_gate,
-    mlflow_run_id,
-    mlflow_run_provenance,
-    mlflow_run_status,
-    mlflow_run_unknown,
-    protected_branch,
-    protected_history,
-    tests_before_merge,
+import importlib
+from typing import NamedTuple
+
+from flowwarden.core.stages import (
+    CONCLUDED_MERGE_STAGES,
+    MERGE_STAGES,
+    MESSAGE_STAGES,
+    PUSH_STAGES,
+    Stage,
 )
 from flowwarden.rules.base import Context, Rule
 
-__all__ = ["RULES", "Context", "Rule", "all_rules", "rule_by_id"]
+__all__ = ["REGISTRY", "Context", "Rule", "all_rules", "rule_by_id", "rules_for"]
+
+
+class Entry(NamedTuple):
+    id: str
+    stages: frozenset[Stage]
+
+    @property
+    def module(self) -> str:
+        return f"{__name__}.{self.id.replace('-', '_')}"
+
+
+_RUNS = MESSAGE_STAGES | MERGE_STAGES | CONCLUDED_MERGE_STAGES | PUSH_STAGES
 
 #: Every rule, in the order they run and are listed.
-RULES: tuple[Rule, ...] = (
-    branch_name.RULE, branch_origin.RULE, branch_delete.RULE,
-    protected_branch.RULE, merge_target.RULE, force_push.RULE, protected_history.RULE,
-    mlflow_run_id.RULE, mlflow_run_unknown.RULE, mlflow_run_status.RULE,
-    mlflow_metric_gate.RULE, mlflow_run_provenance.RULE,
-    dvc_untracked_data.RULE, dvc_missing_cache.RULE, dvc_not_ignored.RULE,
-    dvc_stale_pipeline.RULE, dvc_not_pushed.RULE,
-    tests_before_merge.RULE,
+REGISTRY: tuple[Entry, ...] = (
+    Entry("branch-name", frozenset({Stage.PRE_COMMIT, Stage.POST_CHECKOUT, Stage.CHECK})
+          | PUSH_STAGES),
+    Entry("branch-origin", frozenset({Stage.POST_CHECKOUT, Stage.CHECK}) | PUSH_STAGES),
+    Entry("branch-delete", PUSH_STAGES),
+    Entry("protected-branch", frozenset({Stage.PRE_COMMIT})),
+    Entry("merge-target", MERGE_STAGES | CONCLUDED_MERGE_STAGES),
+    Entry("force-push", PUSH_STAGES),
+    Entry("protected-history", PUSH_STAGES),
+    Entry("mlflow-run-id", _RUNS),
+    Entry("mlflow-run-unknown", _RUNS),
+    Entry("mlflow-run-status", _RUNS),
+    Entry("mlflow-metric-gate", MERGE_STAGES | CONCLUDED_MERGE_STAGES | PUSH_STAGES),
+    Entry("mlflow-run-provenance", _RUNS),
+    Entry("dvc-untracked-data", frozenset({Stage.PRE_COMMIT}) | PUSH_STAGES),
+    Entry("dvc-missing-cache", frozenset({Stage.PRE_COMMIT})),
+    Entry("dvc-not-ignored", frozenset({Stage.PRE_COMMIT})),
+    Entry("dvc-stale-pipeline", frozenset({Stage.PRE_COMMIT})),
+    Entry("dvc-not-pushed", frozenset({Stage.PRE_PUSH, Stage.CI})),
+    Entry("tests-before-merge", frozenset({Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT,
+                                           Stage.PRE_PUSH, Stage.CI})),
 )
-_BY_ID = {rule.id: rule for rule in RULES}
+_BY_ID = {entry.id: entry for entry in REGISTRY}
+
+
+def _load(entry: Entry) -> Rule:
+    rule: Rule = importlib.import_module(entry.module).RULE
+    return rule
 
 
 def all_rules() -> tuple[Rule, ...]:
-    return RULES
+    return tuple(_load(entry) for entry in REGISTRY)
+
+
+def rules_for(stage: Stage) -> tuple[Rule, ...]:
+    """The rules checked at `stage`, importing no other rule's module."""
+    return tuple(_load(entry) for entry in REGISTRY if stage in entry.stages)
 
 
 def rule_by_id(rule_id: str) -> Rule | None:
-    return _BY_ID.get(rule_id)
+    entry = _BY_ID.get(rule_id)
+    return _load(entry) if entry is not None else None
+
+
+def __getattr__(name: str) -> tuple[Rule, ...]:
+    if name == "RULES":  # every rule object, imported on first use
+        return all_rules()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,6 +5,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from flowwarden.adapters.early import DISCOVER, staged_diff
 from flowwarden.adapters.git.diffs import parse_diff_trees
 from flowwarden.adapters.git.diffs import parse_raw_diff as parse_raw_diff
 from flowwarden.adapters.git.graph import Commit as Commit
@@ -42,8 +43,7 @@ class GitRepo:
                  env: Mapping[str, str] | None = None) -> GitRepo:
         # One process answers all of it; HEAD's line is missing on an unborn branch.
         _, out = proc.run(
-            ["git", "rev-parse", "--is-bare-repository", "--absolute-git-dir",
-             "--git-common-dir", "--show-toplevel", "--verify", "-q", "HEAD"],
+            DISCOVER,
             cwd=cwd, env=env, check=False,
         )
         lines = out.decode().splitlines()
@@ -109,7 +109,7 @@ class GitRepo:
 
     def staged_changes(self, head: str | None) -> tuple[StagedFile, ...]:
         """Added, modified and deleted paths of the index (GIT_INDEX_FILE honoured) vs HEAD."""
-        raw = self.git("diff-index", "--cached", "-z", "--no-renames", head or EMPTY_TREE)
+        raw = self.git(*staged_diff(head or EMPTY_TREE)[1:])
         return self.with_sizes(parse_raw_diff(raw))
 
     def with_sizes(self, changes: Sequence[StagedFile]) -> tuple[StagedFile, ...]:
