@@ -26,11 +26,13 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 sys.path.insert(0, str(SRC))
 
 from flowwarden.adapters.git import GitRepo  # noqa: E402
-from flowwarden.core.records import CommitAttempt
+from flowwarden.core.records import CommitAttempt  # noqa: E402
 from flowwarden.core.stages import Stage  # noqa: E402
 from flowwarden.policy.load import load_policy  # noqa: E402
+from flowwarden.rules import RULES as ALL_RULES  # noqa: E402
 from flowwarden.rules.base import Context  # noqa: E402
-from flowwarden.rules.data import RULES  # noqa: E402
+
+RULES = tuple(r for r in ALL_RULES if r.id.startswith("dvc-"))
 
 
 def run(cmd: list[str], cwd: Path, env: Mapping[str, str]) -> None:

@@ -9,7 +9,8 @@ from fwkit import Result, run
 from histories import Shape, build
 
 RELAXED = "extends: gitflow-ml\nrules:\n  protected-history: {severity: warning}\n"
-RENAMED = "extends: gitflow-ml\nbranches:\n  feature: {pattern: 'feat/[a-z0-9][a-z0-9._-]*'}\n"
+# Features may no longer merge into develop: every feature merge in the history turns refused.
+RENAMED = "extends: gitflow-ml\nbranches:\n  feature: {into: [release]}\n"
 
 
 def fw(path: Path, env: dict[str, str], *args: str) -> Result:
@@ -44,12 +45,12 @@ def test_policy_diff_against_a_ref_reads_the_committed_policy(
     assert change["current"] == "preset gitflow-ml"  # develop has no policy committed
     assert change["proposed"] == ".flowwarden.yaml"
     refused = change["counts"]["protected-history"]["refused"]
-    assert refused >= 5, change  # feature merges into develop now name no kind
+    assert refused >= 5, change  # feature merges into develop are no longer allowed
     assert change["newly_allowed"] == []
     assert all("feature/" in v["message"] for v in change["newly_refused"])
     markdown = fw(repo, env, "policy", "diff", "--against", "develop", "--format", "markdown").out
     assert f"| `protected-history` | {refused} | 0 |" in markdown
-    assert "**Newly refused**" in markdown and "\\(no kind\\)" in markdown
+    assert "**Newly refused**" in markdown and "\\(feature\\)" in markdown
     # the committed policy is the current one: committing the change leaves nothing to diff
     subprocess.run(["git", "add", ".flowwarden.yaml"], cwd=repo, env=env, check=True)
     subprocess.run(["git", "commit", "-qm", "Rename features", "--no-verify"], cwd=repo,

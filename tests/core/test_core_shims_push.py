@@ -192,6 +192,7 @@ def test_merged_feature_on_develop_is_pushed(pushed: Pushed) -> None:
 
 def test_release_merge_on_main_is_pushed(pushed: Pushed) -> None:
     branch_with_commit(pushed.local, "release/1.1.0", "develop")
+    assert_passes(pushed.push("release/1.1.0"))  # the evidence of where main's merge came from
     tip = merge_quiet(pushed.local, "main", "release/1.1.0")
     assert_passes(pushed.push("main"))
     assert remote_sha(pushed.origin, "main") == tip
@@ -223,6 +224,7 @@ def test_merge_messages_of_legal_merges_are_understood_at_push(pushed: Pushed,
                                                                style: str) -> None:
     target, source, message = MESSAGES[style]
     branch_with_commit(pushed.local, source, "main" if source.startswith("hotfix/") else "develop")
+    assert_passes(pushed.push(source))  # the evidence of where the merge came from
     tip = merge_quiet(pushed.local, target, source, message)
     assert_passes(pushed.push(target))
     assert remote_sha(pushed.origin, target) == tip

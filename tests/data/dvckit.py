@@ -11,9 +11,9 @@ from flowwarden.core.stages import Stage
 from flowwarden.policy.model import Policy
 from flowwarden.rules import RULES as ALL_RULES
 from flowwarden.rules.base import Context
+from fwkit import Repo
 
 RULES = tuple(r for r in ALL_RULES if r.id.startswith("dvc-"))
-from fwkit import Repo
 
 
 def dvc(repo: Repo, *args: str, check: bool = True) -> str:
@@ -23,7 +23,6 @@ def dvc(repo: Repo, *args: str, check: bool = True) -> str:
         raise AssertionError(f"dvc {' '.join(args)} failed ({proc.returncode}):\n"
                              f"{proc.stdout}{proc.stderr}")
     return proc.stdout + proc.stderr
-
 
 
 def context(repo: Repo, stage: Stage, document: Mapping[str, Any] | None = None) -> Context:

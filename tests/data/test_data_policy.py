@@ -1,11 +1,15 @@
-"""The `data:` policy section: preset defaults, validation errors, what the globs match."""
+"""The `data:` policy section: defaults in one place, validation errors, what the globs match."""
 from __future__ import annotations
+
+import json
 
 import pytest
 import yaml
 
+from flowwarden.core.errors import PolicyError
+from flowwarden.policy.data import DEFAULT_EXEMPT, DEFAULT_PATTERNS, Matcher, parse_size
+from flowwarden.policy.model import Policy
 from flowwarden.policy.schema import policies_dir
-from flowwarden.rules.data import DataPolicy, Matcher, parse_size
 from fwkit import Repo
 
 
@@ -13,12 +17,52 @@ def write_policy(repo: Repo, data: str) -> None:
     repo.write(".flowwarden.yaml", "extends: gitflow-ml\ndata:\n" + data)
 
 
-def test_preset_data_section_is_what_the_rules_assume_without_one() -> None:
-    preset = yaml.safe_load((policies_dir() / "gitflow-ml.yaml").read_text())["data"]
-    from_preset, built_in = DataPolicy.from_section(preset), DataPolicy.from_section({})
-    assert from_preset.data.patterns == built_in.data.patterns
-    assert from_preset.exempt.patterns == built_in.exempt.patterns
-    assert from_preset[2:] == built_in[2:] == (1024 * 1024, "report", None, "block")
+def test_preset_does_not_repeat_the_built_in_defaults() -> None:
+    preset = yaml.safe_load((policies_dir() / "gitflow-ml.yaml").read_text())
+    assert preset["data"] == {}
+
+
+def test_policy_show_prints_the_effective_data_section(repo: Repo) -> None:
+    result = repo.fw("policy", "show", "--format", "json")
+    assert result.code == 0, result.text
+    data = json.loads(result.out)["data"]
+    assert data == {"patterns": list(DEFAULT_PATTERNS), "exempt": list(DEFAULT_EXEMPT),
+                    "max_size": "1 MiB", "lfs": "report", "unreachable_remote": "block"}
+
+
+def test_policy_show_folds_extras_into_the_lists(repo: Repo) -> None:
+    write_policy(repo, "  extra_patterns: ['weights/']\n  max_size: 10MB\n  remote: storage\n")
+    data = json.loads(repo.fw("policy", "show", "--format", "json").out)["data"]
+    assert data["patterns"] == [*DEFAULT_PATTERNS, "weights/"]
+    assert "extra_patterns" not in data
+    assert (data["max_size"], data["remote"]) == ("10 MB", "storage")
+
+
+def test_malformed_size_is_a_policy_error_with_its_position(repo: Repo) -> None:
+    write_policy(repo, '  max_size: "12 parsecs"\n')
+    result = repo.fw("policy", "validate")
+    assert result.code == 2
+    assert ".flowwarden.yaml:3:13: data.max_size: expected a size" in result.text
+
+
+def test_zero_size_the_schema_lets_through_is_placed_by_the_section(repo: Repo) -> None:
+    write_policy(repo, "  lfs: block\n  max_size: 0 KiB\n")
+    result = repo.fw("policy", "validate")
+    assert result.code == 2
+    assert ".flowwarden.yaml:4:13: data.max_size: expected a size of at least one byte" \
+        in result.text
+
+
+@pytest.mark.parametrize(("section", "path"), [
+    ({"max_size": "12 parsecs"}, ("data", "max_size")),
+    ({"lfs": "maybe"}, ("data", "lfs")),
+    ({"extra_exempt": "README*"}, ("data", "extra_exempt")),
+])
+def test_a_document_without_positions_names_the_key(section: object, path: tuple[str, ...]
+                                                    ) -> None:
+    with pytest.raises(PolicyError) as raised:
+        Policy.from_document({"data": section}, "test")
+    assert raised.value.path == path and str(raised.value).startswith(f"test: {'.'.join(path)}")
 
 
 def test_misspelled_data_key_is_a_policy_error(repo: Repo) -> None:

@@ -10,9 +10,9 @@ from dvckit import check_push, context, dvc, ids, only
 from flowwarden.core.records import Push, RefUpdate, Severity
 from flowwarden.core.stages import Stage
 from flowwarden.rules import RULES as ALL_RULES
+from fwkit import Repo
 
 RULES = tuple(r for r in ALL_RULES if r.id.startswith("dvc-"))
-from fwkit import Repo
 
 RULE = "dvc-not-pushed"
 

@@ -82,3 +82,19 @@ def test_pipeline_in_a_subdirectory_names_its_dvc_yaml(dvc_repo: Repo) -> None:
     dvc_repo.git("add", "nlp/prep.py")
     v = only(check_commit(dvc_repo), RULE)
     assert "nlp/prep.py changed" in v.message
+
+
+def test_unreadable_params_file_warns_instead_of_failing(pipeline: Repo) -> None:
+    pipeline.write("params.yaml", "train: [lr: 0.5\n")
+    pipeline.git("add", "params.yaml")
+    v = only(check_commit(pipeline), RULE)
+    assert "params.yaml is not readable YAML" in v.message
+
+
+def test_unreadable_staged_lock_is_reported_once_by_missing_cache(pipeline: Repo) -> None:
+    pipeline.write("train.py", SCRIPT + "# tweak\n")
+    pipeline.write("dvc.lock", "schema: '2.0'\nstages: [\n")
+    pipeline.git("add", "train.py", "dvc.lock")
+    found = check_commit(pipeline)
+    assert ids(found) == ["dvc-missing-cache"]
+    assert "dvc.lock is not a readable DVC file" in found[0].message

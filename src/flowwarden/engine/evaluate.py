@@ -41,8 +41,7 @@ def _judge(rules: Sequence[Rule], event: Event, ctx: Context) -> Outcome:
             if violation.severity is rule.default_severity:
                 violation = violation.with_severity(severity)
             found.append(violation)
-        if isinstance(rule, CommandRule):
-            notes += rule.notes(event, ctx)
+        notes += rule.notes(event, ctx)
     if not found:
         return Outcome((), tuple(notes))
     from flowwarden.engine import waivers  # dataclasses and datetime: only when there is news

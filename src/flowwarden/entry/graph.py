@@ -39,9 +39,8 @@ class Graph(NamedTuple):
 
 
 def merge_methods(kind: BranchKind) -> tuple[str, ...]:
-    """The merge methods a kind accepts, when the policy (and its model) has them."""
-    methods = getattr(kind, "merge_methods", None) or ()
-    return tuple(str(m) for m in methods)
+    """The merge methods a protected kind accepts (other kinds take no merges to judge)."""
+    return kind.merge_methods if kind.protected else ()
 
 
 def graph_of(policy: Policy) -> Graph:

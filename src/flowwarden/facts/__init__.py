@@ -1,7 +1,7 @@
 """Facts: typed, memoized answers about the events of one run.
 
 Rules ask facts; facts ask the adapters. Each domain keeps its questions in its own module
-(`history`, `data`, `runs`), reached as `ctx.facts.history` and so on.
+(`history`, `provenance`, `data`, `runs`), reached as `ctx.facts.history` and so on.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from flowwarden.facts.checks import CheckFacts
 from flowwarden.facts.data import DataFacts
 from flowwarden.facts.history import HistoryFacts
 from flowwarden.facts.memo import memoized
+from flowwarden.facts.provenance import ProvenanceFacts
 from flowwarden.facts.runs import RunFacts
 from flowwarden.policy.model import Policy
 
@@ -34,6 +35,10 @@ class Facts:
     @cached_property
     def history(self) -> HistoryFacts:
         return HistoryFacts(self.repo, self.stage)
+
+    @cached_property
+    def provenance(self) -> ProvenanceFacts:
+        return ProvenanceFacts(self.repo, self.policy, self.stage, self.history)
 
     @cached_property
     def data(self) -> DataFacts:

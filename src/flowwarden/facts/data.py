@@ -1,16 +1,166 @@
-"""Facts about the data rules' questions, memoized for one run."""
+"""Facts about data: what a commit stages or a push brings, and the DVC outputs they name.
+
+Every hook imports this module, and most commits involve no DVC file: the DVC adapter (and
+YAML with it) is imported by the methods that read DVC's files, on first use.
+"""
 from __future__ import annotations
 
-from flowwarden.adapters.git import GitRepo
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
+
+from flowwarden.adapters.dvc.paths import is_dvc_file, is_lock, sibling
+from flowwarden.adapters.git import Commit, GitRepo
+from flowwarden.adapters.git.plumbing import commit_changes, ignored_paths, index_paths, read_blobs
+from flowwarden.core.records import CommitAttempt, Push, RefUpdate, StagedFile
 from flowwarden.core.stages import Stage
 from flowwarden.facts.history import HistoryFacts
+from flowwarden.facts.memo import memoized
 from flowwarden.policy.model import Policy
+
+if TYPE_CHECKING:
+    from flowwarden.adapters.dvc.config import DvcConfig
+    from flowwarden.adapters.dvc.files import Lock, Output
+    from flowwarden.adapters.dvc.objects import ObjectStore
+
+LFS_POINTER_PREFIX = b"version https://git-lfs.github.com/spec/v1"
+LFS_POINTER_SIZES = range(120, 1024)  # a pointer's three lines; the LFS spec caps it at 1024
+
+
+class Outputs(NamedTuple):
+    """The outputs some DVC files name, and the files that could not be read."""
+
+    outputs: tuple[Output, ...]
+    broken: tuple[tuple[str, str], ...]  # (path, the parser's first line)
 
 
 class DataFacts:
+    """What the data rules ask about one run's commits and pushes, each asked of git once."""
+
     def __init__(self, repo: GitRepo, policy: Policy, stage: Stage,
                  history: HistoryFacts) -> None:
         self.repo = repo
         self.policy = policy
         self.stage = stage
         self.history = history
+
+    # --- the repository's DVC set-up ----------------------------------------------------
+
+    @cached_property
+    def dvc_ready(self) -> bool:
+        """`dvc init` has run here (a bare repository is given the benefit of the doubt)."""
+        return self.repo.root is None or (self.repo.root / ".dvc").is_dir()
+
+    @cached_property
+    def config(self) -> DvcConfig:
+        from flowwarden.adapters.dvc.config import read_config
+
+        return read_config((self.repo.root or self.repo.git_dir) / ".dvc")
+
+    @cached_property
+    def cache(self) -> ObjectStore:
+        from flowwarden.adapters.dvc.objects import ObjectStore
+
+        return ObjectStore(self.config.cache_dir)
+
+    # --- blobs and paths --------------------------------------------------------------
+
+    def blobs(self, specs: Sequence[str]) -> Mapping[str, bytes | None]:
+        """Blobs by `sha`, `rev:path` or `:path` (staged), all in one git call."""
+        return read_blobs(self.repo, specs)
+
+    def lfs_pointers(self, shas: Iterable[str]) -> frozenset[str]:
+        """Those of the blob `shas` that are Git LFS pointers."""
+        blobs = read_blobs(self.repo, list(shas))
+        return frozenset(s for s, blob in blobs.items()
+                         if blob and blob.startswith(LFS_POINTER_PREFIX))
+
+    def ignored(self, paths: Iterable[str]) -> set[str]:
+        """Which of `paths` git ignores in the working tree."""
+        return ignored_paths(self.repo, paths)
+
+    # --- a commit ---------------------------------------------------------------------
+
+    @memoized
+    def staged_outputs(self, event: CommitAttempt) -> Outputs:
+        """Outputs named by the staged `.dvc` files and `dvc.lock`s (staged content, not disk)."""
+        files = [(f.path, f.blob) for f in event.staged
+                 if f.status != "D" and is_dvc_file(f.path)]
+        return self._outputs(files) if files else Outputs((), ())
+
+    @memoized
+    def index_listing(self, event: CommitAttempt) -> tuple[str, ...]:
+        """Staged `dvc.lock`s and index paths under staged outputs, from one `ls-files`."""
+        outputs = self.staged_outputs(event).outputs
+        specs = ["dvc.lock", ":(glob)**/dvc.lock", *(":(literal)" + o.path for o in outputs)]
+        return tuple(index_paths(self.repo, specs))
+
+    @memoized
+    def staged_locks(self, event: CommitAttempt) -> tuple[Lock, ...]:
+        """Every `dvc.lock` in the index, read with its staged `dvc.yaml`; an unreadable one is
+        left out (dvc-missing-cache reports it when it is staged)."""
+        paths = [p for p in self.index_listing(event) if is_lock(p)]
+        if not paths:
+            return ()
+        from flowwarden.adapters.dvc.files import UnreadableFile, parse_lock
+
+        yamls = {p: ":" + sibling(p, "dvc.yaml") for p in paths}
+        blobs = read_blobs(self.repo, [":" + p for p in paths] + list(yamls.values()))
+        locks = []
+        for path in paths:
+            text = blobs.get(":" + path)
+            if text:
+                try:
+                    locks.append(parse_lock(text, path, blobs.get(yamls[path])))
+                except UnreadableFile:
+                    continue
+        return tuple(locks)
+
+    # --- a push -----------------------------------------------------------------------
+
+    @memoized
+    def push_changes(self, push: Push) -> tuple[tuple[Commit, StagedFile], ...]:
+        """What the pushed commits change, each change with the commit that made it."""
+        # A ref update can carry anything the environment said (pre-commit's TO_REF);
+        # only commits this repository has can be walked.
+        commits = {c.sha: c for u in self._walkable(push)
+                   for c in self.history.new_commits(u, push)}
+        return tuple(commit_changes(self.repo, commits.values()))
+
+    @memoized
+    def pushed_outputs(self, push: Push) -> tuple[Output, ...]:
+        """Outputs named at the pushed tips by the DVC files the pushed commits changed."""
+        changed = sorted({f.path for _, f in self.push_changes(push) if is_dvc_file(f.path)})
+        if not changed:
+            return ()
+        files = [(p, f"{u.new}:{p}") for u in self._walkable(push) for p in changed]
+        outputs = self._outputs(files).outputs
+        return tuple({(o.md5, o.path): o for o in outputs}.values())
+
+    @memoized
+    def _walkable(self, push: Push) -> tuple[RefUpdate, ...]:
+        return tuple(u for u in push.updates if not u.is_delete and self.repo.has_object(u.new))
+
+    def _outputs(self, files: Sequence[tuple[str, str]]) -> Outputs:
+        """Outputs named by DVC files given as (path, blob spec); a lock's `dvc.yaml` is read
+        from the same revision as the lock (`rev:dir/dvc.yaml`)."""
+        from flowwarden.adapters.dvc.files import UnreadableFile, outputs_of
+
+        def yaml_spec(path: str, spec: str) -> str:
+            rev = spec[:-len(path)] if spec.endswith(path) else ":"
+            return rev + sibling(path, "dvc.yaml")
+
+        locks = [(p, s) for p, s in files if is_lock(p)]
+        blobs = read_blobs(self.repo, [s for _, s in files] + [yaml_spec(p, s) for p, s in locks])
+        outputs: list[Output] = []
+        broken: list[tuple[str, str]] = []
+        for path, spec in files:
+            text = blobs.get(spec)
+            if text is None:
+                continue
+            pipeline = blobs.get(yaml_spec(path, spec)) if is_lock(path) else None
+            try:
+                outputs.extend(outputs_of(path, text, pipeline))
+            except UnreadableFile as error:
+                broken.append((path, str(error)))
+        return Outputs(tuple(outputs), tuple(broken))

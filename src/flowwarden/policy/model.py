@@ -2,8 +2,7 @@
 
 Every section is built here from the merged document, so a malformed value is a PolicyError
 at load time (with file:line:col when the document's positions are known), and nothing
-downstream reads the raw document; `data` and `runs` still do, through `section()`, until
-they have typed sections of their own.
+downstream reads the raw document.
 """
 from __future__ import annotations
 
@@ -15,11 +14,13 @@ from typing import Any, NamedTuple
 from flowwarden.adapters.checks import Check
 from flowwarden.core.records import Severity
 from flowwarden.policy import sections
+from flowwarden.policy.data import DEFAULT_DATA, DataPolicy
 from flowwarden.policy.runs import RunSettings, parse_runs
 from flowwarden.policy.schema import did_you_mean
 from flowwarden.policy.sections import (
     CiSettings,
     KeyPath,
+    MergeSettings,
     PolicyWaiver,
     RuleSettings,
     Where,
@@ -39,6 +40,8 @@ class BranchKind(NamedTuple):
     origins: tuple[str, ...] = ()  # `from:` kinds
     into: tuple[str, ...] = ()
     reach_before_delete: bool = False  # deleting one needs its tip in every `into` target
+    merge_methods: tuple[str, ...] = ("merge",)  # how changes land on it: merge|squash|rebase
+    frozen: bool = False  # no catch-up merges from its origins (a release after its cut)
 
     def matches(self, branch: str) -> bool:
         return self.regex.fullmatch(branch) is not None
@@ -77,14 +80,15 @@ def _kind(name: str, spec: Mapping[str, Any], at: Where) -> BranchKind:
                        f"invalid regular expression {pattern!r}: {exc}") from None
     return BranchKind(name, pattern, regex, **sections.given(spec, {
         "protected": ("protected", bool), "from": ("origins", tuple), "into": ("into", tuple),
-        "reach_before_delete": ("reach_before_delete", bool)}))
+        "reach_before_delete": ("reach_before_delete", bool),
+        "merge_methods": ("merge_methods", tuple), "frozen": ("frozen", bool)}))
 
 
 class Policy(NamedTuple):
     """A validated policy after `extends`, as typed sections.
 
-    `document` is the merged YAML as data, for `policy show` and for the sections not typed
-    yet (`section()`)."""
+    `document` is the merged YAML as data, for `policy show`; its `data:` section is written
+    out with the defaults filled in."""
 
     document: Mapping[str, Any]
     source: str  # where it came from, for messages
@@ -93,7 +97,9 @@ class Policy(NamedTuple):
     checks: tuple[Check, ...] = ()
     waivers: tuple[PolicyWaiver, ...] = ()
     ci: CiSettings = CiSettings()
+    data: DataPolicy = DEFAULT_DATA
     runs: RunSettings = RunSettings()
+    merges: MergeSettings = MergeSettings()
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], source: str,
@@ -106,13 +112,16 @@ class Policy(NamedTuple):
         def names_a_branch(target: str) -> bool:
             return any(k.matches(target) for k in kinds)
 
+        data = DataPolicy.from_section(document.get("data") or {}, at)
         return cls(
-            document=document, source=source, kinds=kinds,
+            document={**document, "data": data.as_section()}, source=source, kinds=kinds,
             rules=sections.rule_settings(document.get("rules", {})),
             checks=sections.checks(document.get("checks", ()), names_a_branch, kind_names, at),
             waivers=sections.waivers(document.get("waivers", ()), at),
             ci=sections.ci_settings(document.get("ci", {})),
+            data=data,
             runs=parse_runs(document.get("runs") or {}, at.error),
+            merges=sections.merge_settings(document.get("merges", {})),
         )
 
     def kind(self, name: str) -> BranchKind | None:
@@ -134,10 +143,15 @@ class Policy(NamedTuple):
 
     def merge_allowed(self, source: BranchKind, target: BranchKind) -> bool:
         """`source` may merge into `target`: a listed target, or an unprotected branch catching
-        up with one of its origins (develop into a feature)."""
+        up with one of its origins (develop into a feature) unless it is frozen."""
         if target.name in source.into:
             return True
-        return not target.protected and source.name in target.origins
+        return not target.protected and not target.frozen and source.name in target.origins
+
+    def accepts_any_unprotected(self, target: BranchKind) -> bool:
+        """Every unprotected kind may merge into `target` (develop in Git Flow): which of them
+        a merge came from cannot change the verdict."""
+        return all(self.merge_allowed(k, target) for k in self.kinds if not k.protected)
 
     def accepted_sources(self, target: BranchKind) -> str:
         """The kinds that may merge into `target`, for messages ("release, hotfix")."""
@@ -179,8 +193,3 @@ class Policy(NamedTuple):
         kind = self.kind_of(target)
         names = {target} | ({kind.name} if kind else set())
         return tuple(c for c in self.checks if names & set(c.targets))
-
-    def section(self, name: str) -> Mapping[str, Any]:
-        """A section not typed yet (`data`, `runs`) as written, {} when absent."""
-        value: Mapping[str, Any] = self.document.get(name) or {}
-        return value

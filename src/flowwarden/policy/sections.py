@@ -81,6 +81,34 @@ class CiSettings(NamedTuple):
     audit_since: str | None = None  # where an audit starts without --since; None: the root
 
 
+#: Where a verdict can rest on a merge subject alone, and the default there: the hooks, the
+#: server and CI hold the refs of live branches, so a missing one is refused; an audit reads
+#: history whose branches were deleted long ago, so a subject is enough there.
+SUBJECT_ONLY_CONTEXTS = ("push", "receive", "ci", "audit")
+
+
+class MergeSettings(NamedTuple):
+    """`merges:`: what a merge's subject alone may prove, per context (True: accept)."""
+
+    push: bool = False
+    receive: bool = False
+    ci: bool = False
+    audit: bool = True
+
+    def subject_only(self, context: str) -> bool:
+        accepted: bool = getattr(self, context)
+        return accepted
+
+
+def merge_settings(section: Mapping[str, Any]) -> MergeSettings:
+    value = section.get("subject_only")
+    if value is None:
+        return MergeSettings()
+    if isinstance(value, str):
+        return MergeSettings(*(value == "accept" for _ in SUBJECT_ONLY_CONTEXTS))
+    return MergeSettings(**{k: v == "accept" for k, v in value.items()})
+
+
 def given(spec: Mapping[str, Any], fields: Mapping[str, tuple[str, Callable[[Any], Any]]]
           ) -> dict[str, Any]:
     """The record fields `spec` sets (policy key -> (field, conversion)); the keys it leaves

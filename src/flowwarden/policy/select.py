@@ -51,8 +51,18 @@ def split_by_policy(repo: GitRepo, push: Push) -> Iterator[tuple[Policy, str, Pu
     groups: dict[str, list[RefUpdate]] = {}
     for update in push.updates:
         groups.setdefault(judging_rev(repo, update), []).append(update)
+    # Revisions whose committed policies say the same are judged together, so that rules see
+    # the whole push (a release deleted by the push that merges it into main).
+    judged: list[tuple[Policy, str, list[RefUpdate]]] = []
     for rev, updates in groups.items():
-        yield load_policy_at(repo, rev), rev, Push(tuple(updates), push.remote, push.url)
+        policy = load_policy_at(repo, rev)
+        same = next((j for j in judged if j[0].document == policy.document), None)
+        if same is None:
+            judged.append((policy, rev, list(updates)))
+        else:
+            same[2].extend(updates)
+    for policy, rev, updates in judged:
+        yield policy, rev, Push(tuple(updates), push.remote, push.url)
 
 
 def policy_change_note(repo: GitRepo, base: str | None, tip: str | None) -> str | None:

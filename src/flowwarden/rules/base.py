@@ -50,6 +50,10 @@ class Rule:
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
         raise NotImplementedError
 
+    def notes(self, event: Event, ctx: Context) -> tuple[str, ...]:
+        """What the output should say beside the violations (asked after `check`)."""
+        return ()
+
     def violation(self, subject: str, message: str, fix: str | None = None,
                   details: tuple[str, ...] = ()) -> Violation:
         return Violation(self.id, subject, message, fix, self.default_severity, details)

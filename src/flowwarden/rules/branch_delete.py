@@ -60,10 +60,13 @@ was merged back into develop silently drops its fixes from the next release.
         known = ctx.repo.has_object(sha)
         for target_name in kind.into:
             target = ctx.policy.kind(target_name)
-            if target is None:
-                continue
+            if target is None or not target.protected:
+                continue  # an unprotected target (an open release) is a way, not a must
+            # A hotfix merged into the open release reaches develop when the release does.
+            ways = [t for k in ctx.policy.kinds if k.name in kind.into and not k.protected
+                    and target.name in k.into for t in k.tips_in(tips).values()]
             targets = target.tips_in(tips)
-            if known and any(ctx.repo.is_ancestor(sha, t) for t in targets.values()):
+            if known and any(ctx.repo.is_ancestor(sha, t) for t in [*targets.values(), *ways]):
                 continue
             into = next(iter(targets), target_name)
             yield self.violation(

@@ -1,6 +1,7 @@
 """branch-origin: a branch carries no commits from a long-lived branch it may not come from."""
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Mapping
 
 from flowwarden.core.records import (
@@ -8,6 +9,7 @@ from flowwarden.core.records import (
     BranchQuery,
     Event,
     Push,
+    RefUpdate,
     Violation,
 )
 from flowwarden.core.stages import PUSH_STAGES, Stage
@@ -31,6 +33,10 @@ merges into main; a feature cut from main reintroduces what develop already repl
 **Example.** `git switch -c hotfix/crash develop`, push:
 `branch-origin: hotfix/crash carries 3 commits from develop that are not on main`.
 
+A branch that shares no commit at all with its origins (an unrelated or forged root) is
+refused, and so is a catch-up merge from an origin into a `frozen` kind (develop merged into
+a release after its cut).
+
 **Fix.** Move the branch onto its origin: `git rebase --onto main develop hotfix/crash`.
 """
 
@@ -40,6 +46,7 @@ merges into main; a feature cut from main reintroduces what develop already repl
             for update in event.updates:
                 if update.branch and not update.is_delete:
                     yield from self._check(update.branch, update.new, tips, ctx)
+                    yield from self._catch_up(update, event, ctx)
         elif isinstance(event, (BranchCreated, BranchQuery)):
             head = event.head if isinstance(event, BranchCreated) else None
             tips = dict(ctx.repo.local_branches())
@@ -58,6 +65,14 @@ merges into main; a feature cut from main reintroduces what develop already repl
         origins = ctx.policy.origin_kinds(kind)
         origin_tips = [t for o in origins for t in o.tips_in(tips).values()]
         if not origin_tips:
+            return
+        if all(ctx.facts.provenance.unrelated(sha, t) for t in origin_tips):
+            names = ", ".join(sorted(n for o in origins for n in o.tips_in(tips)))
+            yield self.violation(
+                branch, f"{branch} shares no commit with {names}: a {kind.name} branch comes "
+                f"from {', '.join(kind.origins)}, and this history does not (an unrelated or "
+                f"forged root?)", f"git rebase --root --onto {shlex.quote(names.split(', ')[0])} "
+                f"{shlex.quote(branch)}")
             return
         for other in ctx.policy.protected_kinds:
             if other in origins:
@@ -81,6 +96,25 @@ merges into main; a feature cut from main reintroduces what develop already repl
                     f"{' or '.join(o.name for o in origins)}; a {kind.name} branch may come from "
                     f"{', '.join(kind.origins)}",
                     f"git rebase --onto {origin_name} {other_name} {branch}")
+
+    def _catch_up(self, update: RefUpdate, push: Push, ctx: Context) -> Iterator[Violation]:
+        """A frozen branch (a release once cut) that merged one of its origins since."""
+        branch = update.branch or ""
+        kind = ctx.policy.kind_of(branch)
+        if kind is None or not kind.frozen:
+            return
+        for commit in ctx.facts.history.branch_additions(update, push):
+            if not commit.is_merge:
+                continue
+            evidence = ctx.facts.provenance.source(commit, push)
+            source_kind = ctx.policy.kind_of(evidence.branch)
+            if source_kind is not None and source_kind.name in kind.origins:
+                yield self.violation(
+                    branch, f"{branch} is frozen: {commit.sha[:10]} merges {evidence.branch} "
+                    f"({evidence.detail}) after {branch} was cut; a {kind.name} branch takes "
+                    f"merges from {ctx.policy.accepted_sources(kind)} only",
+                    f"git branch -f {shlex.quote(branch)} {commit.parents[0][:12]}  # and "
+                    f"cherry-pick only the fixes it needs")
 
 
 RULE = BranchOrigin()

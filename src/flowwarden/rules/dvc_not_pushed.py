@@ -1,6 +1,118 @@
-"""Transitional: the rule moves here from rules/data.py."""
+"""dvc-not-pushed: the data pushed commits name is in the DVC remote."""
 from __future__ import annotations
 
-from flowwarden.rules.data import NotPushed
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-RULE = NotPushed()
+from flowwarden.core.records import Event, Push, Severity, Violation
+from flowwarden.core.stages import Stage
+from flowwarden.policy.data import DataPolicy
+from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import quote
+
+if TYPE_CHECKING:
+    from flowwarden.adapters.dvc.files import Output
+    from flowwarden.adapters.dvc.objects import Missing, ObjectStore
+
+
+class DvcNotPushed(Rule):
+    id = "dvc-not-pushed"
+    summary = "Data referenced by pushed commits must be in the DVC remote."
+    stages = frozenset({Stage.PRE_PUSH, Stage.CI})
+    events = (Push,)
+    doc = """\
+**What**: for the `.dvc` files and `dvc.lock`s that the pushed commits change, checks that
+the DVC remote (`data.remote`, else DVC's default remote) holds every object they name at
+the pushed tips. A local-directory remote is read directly; any other remote is asked
+through the dvc library, or through the `dvc` command when flowwarden's Python cannot
+import dvc (pre-commit's hook environment; the command checks the working tree, so the
+pushed tip must be the one checked out). Whether an unreachable remote blocks the push is
+`data.unreachable_remote` (default `block`).
+
+**Why**: commits whose data never reached the remote cannot be reproduced by anyone
+else: their `dvc pull` fails.
+
+**Example**: `git push` before `dvc push` fails with `dvc-not-pushed: data/train.csv
+(md5 1a2b3c4d, named in data/train.csv.dvc) is not in DVC remote storage (/srv/dvc);
+expected dvc push before git push`.
+
+**Fix**: `dvc push -r storage`, then push again.
+"""
+
+    def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
+        if not isinstance(event, Push):
+            return
+        data = ctx.facts.data
+        outputs = data.pushed_outputs(event)
+        if not outputs:
+            return
+        # The DVC adapter, on first use: most pushes change no DVC file.
+        from flowwarden.adapters.dvc.config import is_local_url
+        from flowwarden.adapters.dvc.objects import ObjectStore, find_missing
+        from flowwarden.adapters.dvc.remote import plugin_hint, probe
+
+        policy = ctx.policy.data
+        name = policy.remote or data.config.default_remote
+        if name is None or name not in data.config.remotes:
+            yield self._no_remote(name)
+            return
+        url = data.config.remotes[name]
+        where = f"DVC remote {name} ({url})"
+        root = ctx.repo.root or ctx.repo.git_dir
+        try:
+            if is_local_url(url):
+                missing = find_missing(ObjectStore(Path(url)), outputs, [data.cache])
+            else:
+                probe(url)
+                missing = _ask_remote(root, name, outputs, data.cache)
+        except ImportError as error:
+            package = plugin_hint(error)
+            yield self._unreachable(policy, name, f"{where} needs the Python package {package}, "
+                                    "which is not installed", f"pip install {package}")
+            return
+        except Exception as error:  # noqa: BLE001 - any remote failure means "cannot tell"
+            first = (str(error).splitlines() or [type(error).__name__])[0]
+            yield self._unreachable(policy, name, f"{where} could not be checked: {first}",
+                                    f"dvc push -r {quote(name)}")
+            return
+        for m in missing:
+            details = () if data.cache.has(m.output.md5) else (
+                "the local DVC cache lacks it too: re-create it with dvc add / dvc repro, "
+                "or fetch it from whoever produced it",)
+            yield self.violation(m.output.path, m.describe(where) +
+                                 "; expected dvc push before git push",
+                                 f"dvc push -r {quote(name)}", details)
+
+    def _no_remote(self, name: str | None) -> Violation:
+        if name is None:
+            return self.violation("dvc remote", "no DVC remote is configured; expected a "
+                                  "default remote (or data.remote) to push data to",
+                                  "dvc remote add -d storage <url> && dvc push")
+        return self.violation("dvc remote", f"DVC remote {name} is not in .dvc/config; "
+                              "expected the remote data.remote names",
+                              f"dvc remote add {quote(name)} <url> && dvc push -r {quote(name)}")
+
+    def _unreachable(self, policy: DataPolicy, name: str, message: str,
+                     fix: str) -> Violation:
+        violation = self.violation(
+            f"dvc remote {name}", message, fix,
+            ("or skip this check deliberately: FLOWWARDEN_SKIP=dvc-not-pushed git push",))
+        return violation if policy.unreachable_remote == "block" else \
+            violation.with_severity(Severity.WARNING)
+
+
+def _ask_remote(root: Path, name: str, outputs: Sequence[Output],
+                cache: ObjectStore) -> list[Missing]:
+    """Through the dvc library if this Python has it, else through the `dvc` command."""
+    from flowwarden.adapters.dvc.remote import cli_missing, remote_missing
+
+    try:
+        return remote_missing(root, name, outputs, [cache])
+    except ImportError as error:
+        if "requires '" in str(error):
+            raise  # dvc is there, the remote's plugin is not
+    return cli_missing(root, name, outputs)
+
+
+RULE = DvcNotPushed()

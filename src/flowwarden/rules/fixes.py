@@ -1,10 +1,18 @@
-"""Fix lines shared by several rules: a legal branch name, the way to merge elsewhere."""
+"""Fix lines shared by several rules: quoting, a legal branch name, the way to merge elsewhere."""
 from __future__ import annotations
 
 import re
+import shlex
 
 from flowwarden.core.stages import Stage
 from flowwarden.policy.model import BranchKind, Policy
+
+
+def quote(word: str) -> str:
+    """`word` quoted for a fix line a user pastes into a shell."""
+    import shlex  # only once a violation is being written
+
+    return shlex.quote(word)
 
 
 def suggest_name(branch: str, policy: Policy) -> str:
@@ -33,3 +41,13 @@ def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
     if carrier is not None:
         return f"{abort}git switch -c {carrier.name}/<name> {source}"
     return f"{abort}merge a {policy.accepted_sources(target)} branch instead"
+
+
+def frozen_fix(source: str, target: str, stage: Stage) -> str:
+    """What to do instead of catching a frozen branch up with `source`."""
+    if stage is Stage.CI:
+        return f"close this pull request; bring the change to {target} through a hotfix branch"
+    abort = "git merge --abort && " if stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) \
+        else ""
+    return (f"{abort}git switch {shlex.quote(target)}  # and take only the fix, e.g. "
+            f"git cherry-pick -x <sha> from {shlex.quote(source)}")

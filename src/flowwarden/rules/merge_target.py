@@ -13,7 +13,7 @@ from flowwarden.core.records import (
 from flowwarden.core.stages import CONCLUDED_MERGE_STAGES, MERGE_STAGES, Stage
 from flowwarden.policy.model import Policy
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import merge_fix
+from flowwarden.rules.fixes import frozen_fix, merge_fix
 
 
 class MergeTarget(Rule):
@@ -25,7 +25,8 @@ class MergeTarget(Rule):
 **What it does.** When a merge is committed (pre-merge-commit, or `git commit` concluding a
 conflicted merge), in CI for a pull request, and for `flowwarden check --merge`, checks that
 the source branch's kind lists the target's kind under `into`. An unprotected branch may also
-catch up with one of its origins (develop into a feature).
+catch up with one of its origins (develop into a feature), unless its kind is `frozen` (a
+release once cut: develop may not merge into it; a hotfix may).
 
 **Why it matters.** A feature merged straight into main skips release testing; develop merged
 into main ships everything unreleased at once.
@@ -58,6 +59,13 @@ into main ships everything unreleased at once.
         source_kind = policy.kind_of(source)
         if source_kind is not None and policy.merge_allowed(source_kind, target_kind):
             return None
+        if source_kind is not None and target_kind.frozen and \
+                source_kind.name in target_kind.origins:
+            return self.violation(
+                target, f"{target} is frozen: a {target_kind.name} branch takes no catch-up "
+                f"merges from {source} ({source_kind.name}) once it is cut; it accepts merges "
+                f"from {policy.accepted_sources(target_kind)}",
+                frozen_fix(source, target, stage))
         fix = merge_fix(source, source_kind, target_kind, policy, stage)
         if source_kind is None:
             if not target_kind.protected:

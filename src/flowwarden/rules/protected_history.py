@@ -1,16 +1,14 @@
 """protected-history: every commit a push adds to a protected branch is an allowed merge."""
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
-from flowwarden.adapters.git.messages import parse_merge_message
-from flowwarden.core.records import (
-    Event,
-    Push,
-    RefUpdate,
-    Violation,
-)
+from flowwarden.adapters.git import Commit
+from flowwarden.adapters.git.messages import squashed_request
+from flowwarden.core.records import Event, Push, RefUpdate, Violation
 from flowwarden.core.stages import PUSH_STAGES, Stage
+from flowwarden.facts.provenance import Evidence, context_of
 from flowwarden.policy.model import BranchKind
 from flowwarden.rules.base import Context, Rule
 
@@ -23,12 +21,19 @@ class ProtectedHistory(Rule):
     events = (Push,)
     doc = """\
 **What it does.** At push, CI and pre-receive, walks the commits the push adds to a protected
-branch's first-parent chain. Each must be a merge commit whose merged branch (read from the
-merge message git, GitHub or GitLab wrote) is of a kind allowed into that branch. Root commits
-are allowed.
+branch's first-parent chain. Each must land the way the branch's `merge_methods` allow: a
+merge commit whose merged branch is of a kind allowed into that branch, a squash merge
+(`Title (#12)`), or (with `rebase`) any commit. Where a merge came from is established from
+evidence: a branch that holds the merged commit (on the server, or created or deleted by the
+same push), a tag naming a release's merge (git-flow AVH's back-merge into develop). The
+subject is a hint: when it alone names the source and the verdict turns on it, `merges:
+subject_only` decides (refused at push, pre-receive and ci, accepted in audits by default) and
+the output notes each verdict that rests on a subject. A merge of a history that shares no
+commit with the branch, and that no ref holds, is refused. Root commits are allowed.
 
-**Why it matters.** Local hooks can be skipped with `--no-verify`, and a fast-forward merge runs
-no blocking hook at all: this is where such commits are caught.
+**Why it matters.** Local hooks can be skipped with `--no-verify`, a fast-forward merge runs
+no blocking hook at all, and a subject is text anyone can write: this is where such commits
+are caught.
 
 **Example.** `git switch main && git merge feature/x` (fast-forward), `git push`:
 `protected-history: 3f2a1c9 on main is not a merge ("add model")`.
@@ -39,38 +44,42 @@ no blocking hook at all: this is where such commits are caught.
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
         assert isinstance(event, Push)
-        remote = event.remote or "origin"
         for update in event.updates:
             kind = ctx.policy.kind_of(update.branch)
             if kind is None or not kind.protected or update.is_delete:
                 continue
-            yield from self._check_update(update, kind, remote, event, ctx)
+            yield from self._check_update(update, kind, event, ctx)
 
-    def _check_update(self, update: RefUpdate, kind: BranchKind, remote: str, push: Push,
+    def notes(self, event: Event, ctx: Context) -> tuple[str, ...]:
+        return ctx.facts.provenance.drain_notes()
+
+    def _check_update(self, update: RefUpdate, kind: BranchKind, push: Push,
                       ctx: Context) -> Iterator[Violation]:
         branch = update.branch or ""
-        reset = (f"git branch -f {branch} {remote}/{branch}"
+        remote = push.remote or "origin"
+        reset = (f"git branch -f {shlex.quote(branch)} {shlex.quote(f'{remote}/{branch}')}"
                  if ctx.stage is Stage.PRE_PUSH else f"reset {branch} to the server's tip")
-        direct = []
+        direct: list[Commit] = []
         for commit in ctx.facts.history.branch_additions(update, push):
             if not commit.parents:
                 continue
-            if not commit.is_merge:
+            if commit.is_merge:
+                found = self._merge(commit, branch, kind, push, ctx, reset)
+                if found is not None:
+                    yield found
+                continue
+            number = squashed_request(commit.message)
+            if number is not None and "squash" in kind.merge_methods:
+                ctx.facts.provenance.rests_on_subject(
+                    commit, branch, f"squash merge of pull request #{number} (its subject)")
+            elif number is not None:
+                yield self.violation(
+                    branch, f"{commit.sha[:10]} on {branch} is a squash merge of pull request "
+                    f"#{number} ({_quoted(commit)}), not accepted here: {branch} accepts "
+                    f"{_methods(kind)}", f"{reset}, then merge the pull request with a merge "
+                    f"commit (or add squash to {kind.name}'s merge_methods in the policy)")
+            elif "rebase" not in kind.merge_methods:
                 direct.append(commit)
-                continue
-            info = parse_merge_message(commit.message)
-            source = ctx.facts.merged_branch(info.source if info else None, commit.parents[1])
-            if source == branch:
-                continue
-            source_kind = ctx.policy.kind_of(source)
-            if source_kind is not None and ctx.policy.merge_allowed(source_kind, kind):
-                continue
-            what = (f"merges {source} ({source_kind.name if source_kind else 'no kind'})"
-                    if source else "merges a branch its message does not name")
-            yield self.violation(
-                branch, f"{commit.sha[:10]} on {branch} {what}; {branch} accepts merges from "
-                f"{ctx.policy.accepted_sources(kind)} (\"{commit.subject[:60]}\")",
-                f"{reset} and merge through an allowed branch")
         if direct:
             first = direct[-1]
             more = f" and {len(direct) - 1} more" if len(direct) > 1 else ""
@@ -78,10 +87,85 @@ no blocking hook at all: this is where such commits are caught.
                           and not k.protected), "feature")
             yield self.violation(
                 branch, f"{first.sha[:10]}{more} on {branch} {'is' if not more else 'are'} not "
-                f"a merge (\"{first.subject[:60]}\"): {branch} is protected and changes only "
+                f"a merge ({_quoted(first)}): {branch} is protected and changes only "
                 f"through merges (a fast-forward merge or a --no-verify commit?)",
-                f"git switch -c {child}/<topic> {update.new[:10]} && {reset}, then merge "
-                f"{child}/<topic> with --no-ff")
+                f"git switch -c {child}/topic {update.new[:10]} && {reset}, then merge "
+                f"{child}/topic with --no-ff")
+
+    def _merge(self, commit: Commit, branch: str, kind: BranchKind, push: Push, ctx: Context,
+               reset: str) -> Violation | None:
+        """The violation of one merge on `branch`, None when it is allowed."""
+        policy = ctx.policy
+        evidence = ctx.facts.provenance.source(commit, push)
+        source = evidence.branch
+        if source == branch:
+            return None
+        source_kind = policy.kind_of(source)
+        allowed = source_kind is not None and policy.merge_allowed(source_kind, kind)
+        if "merge" not in kind.merge_methods:
+            return self.violation(
+                branch, f"{commit.sha[:10]} on {branch} is a merge commit ({_quoted(commit)}), "
+                f"not accepted here: {branch} accepts {_methods(kind)}",
+                f"{reset}, then land the change as {kind.merge_methods[0]}")
+        if evidence.proven:
+            if allowed:
+                return None
+            claim = (f"; its subject claims {evidence.claimed}" if evidence.claimed else "")
+            return self.violation(
+                branch, f"{commit.sha[:10]} on {branch} merges {source} "
+                f"({source_kind.name if source_kind else 'no kind'}), as {evidence.detail} "
+                f"shows{claim}; "
+                f"{branch} accepts merges from {policy.accepted_sources(kind)}",
+                f"{reset} and merge through an allowed branch")
+        parents = commit.parents
+        if ctx.facts.provenance.unrelated(parents[0], parents[1]):
+            return self.violation(
+                branch, f"{commit.sha[:10]} on {branch} merges {parents[1][:10]}, a history "
+                f"that shares no commit with {branch} and that no branch holds "
+                f"({_quoted(commit)}): a forged or unrelated merge",
+                f"{reset}; merge a branch that comes from {branch}'s history and is pushed")
+        if source_kind is not None and not allowed:
+            return self.violation(
+                branch, f"{commit.sha[:10]} on {branch} merges {source} ({source_kind.name}); "
+                f"{evidence.detail}; {branch} accepts merges from "
+                f"{policy.accepted_sources(kind)}", f"{reset} and merge through an allowed branch")
+        if policy.accepts_any_unprotected(kind) and (source_kind is None or allowed):
+            return None  # whichever unprotected branch it was, it was allowed
+        if policy.merges.subject_only(context_of(ctx.stage, push)):
+            ctx.facts.provenance.rests_on_subject(
+                commit, branch, f"merges {source or 'a branch nothing names'} "
+                f"({evidence.detail})")
+            return None
+        return self.violation(
+            branch, f"{commit.sha[:10]} on {branch}: {_missing(evidence, kind, ctx)}",
+            _push_first(commit, evidence, remote=push.remote or "origin"))
+
+
+def _missing(evidence: Evidence, kind: BranchKind, ctx: Context) -> str:
+    accepted = ctx.policy.accepted_sources(kind)
+    if evidence.branch is None:
+        return (f"no evidence of where this merge came from: {evidence.detail}; "
+                f"{kind.name} accepts merges from {accepted} only")
+    return (f"no evidence that this merge came from {evidence.branch}: {evidence.detail}, and "
+            f"{kind.name} accepts merges from {accepted} only (merges: subject_only: refuse)")
+
+
+def _push_first(commit: Commit, evidence: Evidence, remote: str) -> str:
+    parent = commit.parents[1]
+    if evidence.branch is None:
+        return (f"push the merged branch under its name first (git push {shlex.quote(remote)} "
+                f"{parent[:12]}:refs/heads/<branch>), then push again")
+    target = shlex.quote(f"{parent}:refs/heads/{evidence.branch}")
+    return f"git push {shlex.quote(remote)} {target}  # the merged branch first, then push again"
+
+
+def _quoted(commit: Commit) -> str:
+    subject = commit.subject[:60]
+    return '"' + subject.replace('"', "'") + '"'
+
+
+def _methods(kind: BranchKind) -> str:
+    return "merge_methods: [" + ", ".join(kind.merge_methods) + "]"
 
 
 RULE = ProtectedHistory()

@@ -262,6 +262,25 @@ class GitRepo:
         prefix = f"remotes/{remote}/"
         return {k[len(prefix):]: v for k, v in self.branch_tips.items() if k.startswith(prefix)}
 
+    def tags(self) -> dict[str, str]:
+        """Tag name -> the commit it names (annotated tags peeled); tags of other objects
+        left out."""
+        out = self.git("for-each-ref", "--format=%(objectname) %(*objectname) %(objecttype) "
+                       "%(*objecttype) %(refname)", "refs/tags")
+        tags = {}
+        for line in out.decode().splitlines():
+            sha, peeled, kind, peeled_kind, ref = (line.split(" ", 4) + [""] * 5)[:5]
+            if kind == "commit" or peeled_kind == "commit":
+                tags[ref[len("refs/tags/"):]] = peeled if kind == "tag" else sha
+        return tags
+
+    def commit(self, rev: str) -> Commit | None:
+        """One commit's parents and message, None when `rev` names no commit."""
+        code, out = proc.run(["git", "log", "-1", "-z", "--format=%H %P%n%B", "--end-of-options",
+                              rev], cwd=self.cwd, env=self.env, check=False)
+        record = out.decode(errors="replace").strip("\0")
+        return parse_commit(record) if code == 0 and record else None
+
     @property
     def remotes(self) -> tuple[str, ...]:
         if self._remotes is None:

@@ -1,0 +1,193 @@
+"""DVC's own files read directly: `.dvc` files, `dvc.lock` and `dvc.yaml`, and params files.
+
+YAML is imported only when a DVC file is actually read: `import dvc` would take ~0.5 s where
+reading the files answers in milliseconds.
+"""
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from flowwarden.adapters.dvc.paths import is_lock, repo_path
+
+
+class Output(NamedTuple):
+    """One cached output a `.dvc` file or `dvc.lock` names, path relative to the repo root."""
+
+    path: str
+    md5: str  # hex digest, with `.dir` for a directory
+    legacy: bool  # recorded without `hash: md5`, i.e. DVC 2's md5-dos2unix
+    source: str  # the `.dvc` file or `dvc.lock` that names it
+    stage: str | None = None  # the dvc.lock stage, None for a `.dvc` file
+
+    @property
+    def is_dir(self) -> bool:
+        return self.md5.endswith(".dir")
+
+
+class Dependency(NamedTuple):
+    """One dependency a `dvc.lock` stage recorded, path relative to the repo root."""
+
+    path: str
+    md5: str | None
+    legacy: bool
+    stage: str
+    lock: str
+
+
+class LockParams(NamedTuple):
+    """The parameter values a `dvc.lock` stage recorded from one params file."""
+
+    file: str  # repo-relative
+    values: Mapping[str, Any]
+    stage: str
+    lock: str
+
+
+class Lock(NamedTuple):
+    outs: tuple[Output, ...]
+    deps: tuple[Dependency, ...]
+    params: tuple[LockParams, ...]
+
+
+class UnreadableFile(ValueError):
+    """A DVC file that is not the YAML DVC writes; str() is the parser's first line."""
+
+
+def load_yaml(text: bytes) -> Any:
+    """A YAML file's data; raises UnreadableFile when it is not YAML."""
+    import yaml  # only when a DVC file is actually read
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader either way
+    except yaml.YAMLError as error:
+        raise UnreadableFile(str(error).splitlines()[0]) from None
+
+
+def _hash_of(entry: Mapping[str, Any]) -> tuple[str | None, bool]:
+    md5 = entry.get("md5")
+    if not isinstance(md5, str) or not md5:
+        return None, False
+    return md5, entry.get("hash") != "md5"
+
+
+def parse_dvcfile(text: bytes, path: str) -> tuple[Output, ...]:
+    """The cached outputs of a `.dvc` file (its `outs`, minus `cache: false`)."""
+    doc = load_yaml(text)
+    if not isinstance(doc, dict):
+        return ()
+    outs = []
+    for entry in doc.get("outs") or ():
+        if not isinstance(entry, dict) or entry.get("cache") is False:
+            continue
+        md5, legacy = _hash_of(entry)
+        target = repo_path(path, str(entry.get("path", "")))
+        if md5 and target:
+            outs.append(Output(target, md5, legacy, path))
+    return tuple(outs)
+
+
+class Pipeline(NamedTuple):
+    """What `dvc.yaml` adds to its `dvc.lock`: stage working dirs and `cache: false` outputs."""
+
+    wdirs: Mapping[str, str]  # stage -> wdir as written, only where it is not "."
+    uncached: frozenset[str]  # repo-relative paths
+
+
+def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
+    """Read `dvc.yaml` at `path` for what the lock alone cannot tell."""
+    doc = load_yaml(dvc_yaml) if dvc_yaml else None
+    if not isinstance(doc, dict) or not isinstance(doc.get("stages"), dict):
+        return Pipeline({}, frozenset())
+    wdirs = {}
+    uncached = set()
+    for name, stage in doc["stages"].items():
+        if not isinstance(stage, dict):
+            continue
+        wdir = str(stage.get("wdir") or ".")
+        if wdir != ".":
+            wdirs[str(name)] = wdir
+        base = _stage_base(path, wdir)
+        for section in ("outs", "metrics", "plots"):
+            for entry in stage.get(section) or ():
+                if not isinstance(entry, dict):
+                    continue
+                for out, opts in entry.items():
+                    target = repo_path(base, str(out))
+                    if target and isinstance(opts, dict) and opts.get("cache") is False:
+                        uncached.add(target)
+    return Pipeline(wdirs, frozenset(uncached))
+
+
+def _stage_base(lock_path: str, wdir: str) -> str:
+    """A file path whose directory is the stage's working dir, for `repo_path`."""
+    return posixpath.join(posixpath.dirname(lock_path), wdir, "dvc.lock")
+
+
+def parse_lock(text: bytes, path: str, dvc_yaml: bytes | None = None) -> Lock:
+    """Outputs, dependencies and params of every stage in a `dvc.lock` (schema 2.0).
+
+    `dvc_yaml` (the matching `dvc.yaml`) supplies stage working dirs and `cache: false`.
+    """
+    doc = load_yaml(text)
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    if not isinstance(stages, dict):
+        return Lock((), (), ())
+    pipeline = parse_pipeline(dvc_yaml, path)
+    outs: list[Output] = []
+    deps: list[Dependency] = []
+    params: list[LockParams] = []
+    for name, stage in stages.items():
+        if not isinstance(stage, dict):
+            continue
+        name = str(name)
+        # foreach/matrix stages appear in the lock as `name@key`
+        base = _stage_base(path, pipeline.wdirs.get(name.split("@")[0], "."))
+        for entry in stage.get("outs") or ():
+            if not isinstance(entry, dict):
+                continue
+            md5, legacy = _hash_of(entry)
+            target = repo_path(base, str(entry.get("path", "")))
+            if md5 and target and target not in pipeline.uncached:
+                outs.append(Output(target, md5, legacy, path, name))
+        for entry in stage.get("deps") or ():
+            if not isinstance(entry, dict):
+                continue
+            md5, legacy = _hash_of(entry)
+            target = repo_path(base, str(entry.get("path", "")))
+            if target:
+                deps.append(Dependency(target, md5, legacy, name, path))
+        for file, values in (stage.get("params") or {}).items():
+            target = repo_path(base, str(file))
+            if target and isinstance(values, dict):
+                params.append(LockParams(target, values, name, path))
+    return Lock(tuple(outs), tuple(deps), tuple(params))
+
+
+def param_value(doc: Any, key: str) -> tuple[bool, Any]:
+    """Look a dotted params key up in a parsed params file: (found, value)."""
+    node = doc
+    for part in key.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False, None
+    return True, node
+
+
+def outputs_of(path: str, text: bytes, dvc_yaml: bytes | None = None) -> tuple[Output, ...]:
+    """The cached outputs a `.dvc` file or `dvc.lock` names (a lock's `dvc.yaml` beside it)."""
+    return parse_lock(text, path, dvc_yaml).outs if is_lock(path) else parse_dvcfile(text, path)
+
+
+def md5_of_blob(blob: bytes, legacy: bool) -> str:
+    """The md5 DVC records for file content; DVC 2 normalised text files' CRLF first."""
+    import hashlib
+
+    if legacy and b"\0" not in blob[:8192]:
+        blob = blob.replace(b"\r\n", b"\n")
+    return hashlib.md5(blob).hexdigest()  # noqa: S324 - DVC's content address, not security

@@ -1,0 +1,80 @@
+"""Batched git plumbing: many blobs, index paths, commits' changes or ignore checks, one
+process each."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from flowwarden.adapters.git.repo import Commit, GitRepo, parse_raw_diff
+from flowwarden.core.records import StagedFile
+
+SYMLINK, GITLINK = "120000", "160000"
+
+
+def _z(paths: Iterable[str]) -> bytes:
+    return b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
+
+
+def _paths(out: bytes) -> list[str]:
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def read_blobs(repo: GitRepo, specs: Sequence[str]) -> dict[str, bytes | None]:
+    """Several blobs (`sha`, `rev:path`, `:path`) in one `git cat-file --batch` call; None for
+    a spec that names no blob."""
+    unique = list(dict.fromkeys(specs))
+    if not unique:
+        return {}
+    out = repo.git("cat-file", "--batch",
+                   stdin="".join(s + "\n" for s in unique).encode("utf-8", "surrogateescape"))
+    result: dict[str, bytes | None] = {}
+    pos = 0
+    for spec in unique:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if len(header) != 3 or not header[2].isdigit():
+            result[spec] = None
+            continue
+        size = int(header[2])
+        result[spec] = out[pos:pos + size] if header[1] == b"blob" else None
+        pos += size + 1
+    return result
+
+
+def index_paths(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:
+    """Paths in the index (GIT_INDEX_FILE honoured) that match `pathspecs`: one git call."""
+    return sorted(set(_paths(repo.git("ls-files", "-z", "--cached", "--", *pathspecs))))
+
+
+def commit_changes(repo: GitRepo, commits: Iterable[Commit]) -> list[tuple[Commit, StagedFile]]:
+    """Every non-merge commit's changes against its parent, sized: two git calls in all."""
+    by_sha = {c.sha: c for c in commits if not c.is_merge}
+    if not by_sha:
+        return []
+    raw = repo.git("diff-tree", "--stdin", "-r", "-z", "--no-renames", "--root",
+                   stdin="".join(s + "\n" for s in by_sha).encode())
+    owners: list[Commit] = []
+    changes: list[StagedFile] = []
+    fields = raw.split(b"\0")
+    i = 0
+    current: Commit | None = None
+    while i < len(fields):
+        field = fields[i]
+        if field.startswith(b":") and i + 1 < len(fields) and current is not None:
+            changes.extend(parse_raw_diff(field + b"\0" + fields[i + 1] + b"\0"))
+            owners.append(current)
+            i += 2
+            continue
+        if field:
+            current = by_sha.get(field.decode())
+        i += 1
+    return list(zip(owners, repo.with_sizes(changes), strict=True))
+
+
+def ignored_paths(repo: GitRepo, paths: Iterable[str]) -> set[str]:
+    """Which of `paths` the working tree's gitignore rules exclude: one git call for all."""
+    wanted = sorted(set(paths))
+    if not wanted:
+        return set()
+    out = repo.git("check-ignore", "--no-index", "--stdin", "-z", stdin=_z(wanted), check=False)
+    return set(_paths(out))
