@@ -274,13 +274,6 @@ class GitRepo:
                 tags[ref[len("refs/tags/"):]] = peeled if kind == "tag" else sha
         return tags
 
-    def commit(self, rev: str) -> Commit | None:
-        """One commit's parents and message, None when `rev` names no commit."""
-        code, out = proc.run(["git", "log", "-1", "-z", "--format=%H %P%n%B", "--end-of-options",
-                              rev], cwd=self.cwd, env=self.env, check=False)
-        record = out.decode(errors="replace").strip("\0")
-        return parse_commit(record) if code == 0 and record else None
-
     @property
     def remotes(self) -> tuple[str, ...]:
         if self._remotes is None:
