@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fwkit import Repo
+from fwkit import Repo, make_repo
 from histories import Shape, build
 
 
@@ -65,10 +65,47 @@ def test_branches_that_share_history_are_walked_once(tmp_path: Path,
 
 def test_each_step_of_diverged_lines_is_judged_once(tmp_path: Path,
                                                     env: dict[str, str]) -> None:
-    repo = Repo(build(tmp_path / "repo", Shape(features=10, squash_every=2), env).path, env)
+    repo = Repo(build(tmp_path / "repo", Shape(features=10), env).path, env)
+    repo.commit_file("src/tuned.py", "lr = 0.1\n", "Tune directly", "--no-verify")
+    repo.git("switch", "-q", "-c", "release/9.0.0")
+    repo.git("switch", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "release/9.0.0", "-m", "Merge branch 'release/9.0.0'")
     report = audit(repo)
     assert report["commits"] == len(first_parent_steps(repo, "main", "develop"))
-    squashed = [v for v in report["violations"] if "(#" in v["message"]]
-    assert squashed and all(" on develop " in v["message"] for v in squashed)
+    direct = [v["message"] for v in report["violations"] if "Tune directly" in v["message"]]
+    assert len(direct) == 1 and " on develop " in direct[0], report["violations"]
     shas = [v["message"].split()[0] for v in report["violations"]]
     assert len(shas) == len(set(shas))
+
+
+def data_history(repo: Repo) -> tuple[str, str]:
+    """Two features each commit a CSV under data/; both reach develop, then main."""
+    shas = []
+    for name in ("a", "b"):
+        repo.git("switch", "-q", "-c", f"feature/{name}", "develop")
+        repo.commit_file(f"src/{name}.py", "x = 1\n", f"Code for {name}")
+        repo.commit_file(f"data/{name}.csv", "x,y\n1,2\n", f"Add data {name}")
+        shas.append(repo.sha())
+        repo.commit_file(f"src/{name}_more.py", "y = 2\n", f"More code for {name}")
+        repo.git("switch", "-q", "develop")
+        repo.git("merge", "-q", "--no-ff", f"feature/{name}",
+                 "-m", f"Merge branch 'feature/{name}' into develop")
+        repo.git("branch", "-q", "-D", f"feature/{name}")
+    repo.git("switch", "-q", "-c", "release/1.0.0", "develop")
+    repo.git("switch", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "release/1.0.0", "-m", "Merge branch 'release/1.0.0'")
+    repo.git("switch", "-q", "develop")
+    repo.git("merge", "-q", "--no-ff", "release/1.0.0",
+             "-m", "Merge branch 'release/1.0.0' into develop")
+    return shas[0], shas[1]
+
+
+def test_a_data_file_is_reported_once_at_the_commit_that_brought_it(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    repo = make_repo(tmp_path / "repo", env)
+    first, second = data_history(repo)
+    report = audit(repo)
+    data = [v for v in report["violations"] if v["rule"] == "dvc-untracked-data"]
+    assert sorted(v["subject"] for v in data) == sorted(
+        [f"{first[:7]}:data/a.csv", f"{second[:7]}:data/b.csv"]), report["violations"]
+    assert report["counts"]["dvc-untracked-data"] == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from flowwarden.adapters.git.repo import Commit, GitRepo, parse_raw_diff
+from flowwarden.adapters.git.repo import Commit, GitRepo
 from flowwarden.core.records import StagedFile
 
 SYMLINK, GITLINK = "120000", "160000"
@@ -47,28 +47,11 @@ def index_paths(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:
 
 
 def commit_changes(repo: GitRepo, commits: Iterable[Commit]) -> list[tuple[Commit, StagedFile]]:
-    """Every non-merge commit's changes against its parent, sized: two git calls in all."""
-    by_sha = {c.sha: c for c in commits if not c.is_merge}
-    if not by_sha:
-        return []
-    raw = repo.git("diff-tree", "--stdin", "-r", "-z", "--no-renames", "--root",
-                   stdin="".join(s + "\n" for s in by_sha).encode())
-    owners: list[Commit] = []
-    changes: list[StagedFile] = []
-    fields = raw.split(b"\0")
-    i = 0
-    current: Commit | None = None
-    while i < len(fields):
-        field = fields[i]
-        if field.startswith(b":") and i + 1 < len(fields) and current is not None:
-            changes.extend(parse_raw_diff(field + b"\0" + fields[i + 1] + b"\0"))
-            owners.append(current)
-            i += 2
-            continue
-        if field:
-            current = by_sha.get(field.decode())
-        i += 1
-    return list(zip(owners, repo.with_sizes(changes), strict=True))
+    """Every commit's changes, sized (a merge's own: what matches none of its parents), each
+    with the commit that made it: read in bulk by GitRepo.changes."""
+    wanted = list({c.sha: c for c in commits}.values())
+    changes = repo.changes(c.sha for c in wanted)
+    return [(c, f) for c in wanted for f in changes.get(c.sha, ())]
 
 
 def ignored_paths(repo: GitRepo, paths: Iterable[str]) -> set[str]:
