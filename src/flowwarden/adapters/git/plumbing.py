@@ -21,24 +21,7 @@ def _paths(out: bytes) -> list[str]:
 def read_blobs(repo: GitRepo, specs: Sequence[str]) -> dict[str, bytes | None]:
     """Several blobs (`sha`, `rev:path`, `:path`) in one `git cat-file --batch` call; None for
     a spec that names no blob."""
-    unique = list(dict.fromkeys(specs))
-    if not unique:
-        return {}
-    out = repo.git("cat-file", "--batch",
-                   stdin="".join(s + "\n" for s in unique).encode("utf-8", "surrogateescape"))
-    result: dict[str, bytes | None] = {}
-    pos = 0
-    for spec in unique:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split(b" ")
-        pos = end + 1
-        if len(header) != 3 or not header[2].isdigit():
-            result[spec] = None
-            continue
-        size = int(header[2])
-        result[spec] = out[pos:pos + size] if header[1] == b"blob" else None
-        pos += size + 1
-    return result
+    return repo.blob_reader.read(repo.git, specs)
 
 
 def index_paths(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:

@@ -10,8 +10,13 @@ from flowwarden.adapters.git.diffs import parse_diff_trees
 from flowwarden.adapters.git.diffs import parse_raw_diff as parse_raw_diff
 from flowwarden.adapters.git.graph import Commit as Commit
 from flowwarden.adapters.git.graph import CommitGraph, parse_commit
+from flowwarden.adapters.git.objects import (
+    READ_AHEAD_SIZE,
+    BlobReader,
+    blob_sizes,
+    is_partial_clone,
+)
 from flowwarden.adapters.git.objects import UNKNOWN_SIZE as UNKNOWN_SIZE
-from flowwarden.adapters.git.objects import blob_sizes, is_partial_clone
 from flowwarden.core import proc
 from flowwarden.core.errors import NotARepository
 from flowwarden.core.records import ZERO_SHA, StagedFile
@@ -37,6 +42,7 @@ class GitRepo:
         self._changes: dict[str, tuple[StagedFile, ...]] = {}
         self._expected: dict[str, None] = {}  # commits whose changes will be asked for
         self._has: set[str] = set()
+        self.blob_reader = BlobReader()
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] = ".",
@@ -139,9 +145,11 @@ class GitRepo:
             raw = self.git("diff-tree", "--stdin", "-r", "-z", "-c", "--no-renames", "--root",
                            stdin="".join(s + "\n" for s in wanted).encode())
             found = parse_diff_trees(raw)
-            sized = iter(self.with_sizes([f for s in wanted for f in found.get(s, ())]))
+            sized = self.with_sizes([f for s in wanted for f in found.get(s, ())])
+            self.blob_reader.expect(f.blob for f in sized if 0 < f.size <= READ_AHEAD_SIZE)
+            files = iter(sized)
             for sha in wanted:
-                self._changes[sha] = tuple(next(sized) for _ in found.get(sha, ()))
+                self._changes[sha] = tuple(next(files) for _ in found.get(sha, ()))
         return self._changes
 
     def read_blob(self, rev_path: str) -> bytes | None:
