@@ -36,7 +36,7 @@ def test_an_audit_runs_as_many_git_processes_for_a_ten_times_longer_history(
     counted, count = counting(env, tmp_path)
     calls = []
     for name, features in (("small", 6), ("large", 60)):
-        built = build(tmp_path / name, Shape(features=features), env)
+        built = build(tmp_path / name, Shape(features=features, fixture_every=2), env)
         count.write_text("")
         report = audit(Repo(built.path, counted))
         assert report["commits"] > features
