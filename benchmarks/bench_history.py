@@ -32,8 +32,10 @@ from histories import Shape, build  # noqa: E402
 
 HOOK = PROJECT / "hooks" / "pre-receive"
 #: 2,000 features of 11 commits, one in eight squash-merged, a release every 20 features
-#: (merged into main, tagged, the tag merged back) and a hotfix every third release.
-AUDITED = Shape(features=2000, commits_per_feature=11, release_every=20, squash_every=8)
+#: (merged into main, tagged, the tag merged back), a hotfix every third release, and a
+#: small CSV test fixture in every tenth feature.
+AUDITED = Shape(features=2000, commits_per_feature=11, release_every=20, squash_every=8,
+                fixture_every=10)
 PUSHED = 1000
 
 
@@ -120,7 +122,11 @@ def bench_pre_receive(root: Path, env: Mapping[str, str], count: Path,
     pushed = git(dev, env, "rev-list", "--count", f"{old}..develop")
     base = root / "base.git"
     git(root, env, "init", "-q", "--bare", str(base))
-    git(dev, env, "push", "-q", str(base), "main", f"{old}:refs/heads/develop")
+    # The server has develop up to `old` and main at its first commit: all pushed commits
+    # are new to it, as on a server that has not seen this work yet.
+    first = git(dev, env, "rev-list", "--max-parents=0", "main")
+    git(dev, env, "push", "-q", str(base), f"{first}:refs/heads/main",
+        f"{old}:refs/heads/develop")
     # A server validates its policy once and caches it: warm the cache, as bench_ci does.
     subprocess.run([sys.executable, "-c", "from flowwarden.adapters.git import GitRepo; "
                     "from flowwarden.policy.load import load_policy_at; "

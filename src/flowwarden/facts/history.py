@@ -82,8 +82,10 @@ class HistoryFacts:
             return step.brought
         if update.is_delete:
             return ()
-        return tuple(self.repo.commits([update.new], self._known(update),
-                                       exclude_refs=self._known_refs(push)))
+        found = tuple(self.repo.commits([update.new], self._known(update),
+                                        exclude_refs=self._known_refs(push)))
+        self.repo.remember(found)  # so merges among them are related without a git each
+        return found
 
     @memoized
     def branch_additions(self, update: RefUpdate, push: Push) -> tuple[Commit, ...]:
@@ -93,6 +95,8 @@ class HistoryFacts:
             return (step.commit,)
         if update.is_delete:
             return ()
+        # Rules judging these merges ask how their parents relate: the new commits answer.
+        self.new_commits(update, push)
         if update.is_create:
             return tuple(self.repo.commits([update.new], first_parent=True,
                                            exclude_refs=self._known_refs(push)))

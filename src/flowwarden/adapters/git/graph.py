@@ -41,10 +41,7 @@ class CommitGraph:
         self.by_sha = {c.sha: c for c in commits}
         self.order = {c.sha: i for i, c in enumerate(commits)}
         self.closed = all(p in self.by_sha for c in commits for p in c.parents)
-        self.generation: dict[str, int] = {}
-        for commit in reversed(commits):  # parents first
-            self.generation[commit.sha] = 1 + max(
-                (self.generation.get(p, 0) for p in commit.parents), default=0)
+        self.generation = _generations(self.by_sha)
 
     @classmethod
     def load(cls, cwd: str, env: dict[str, str] | None, tips: Iterable[str],
@@ -178,3 +175,45 @@ class CommitGraph:
                 paint(parent, mark)
         return tuple(s for s in found
                      if not any(o != s and self.is_ancestor(s, o) for o in found))
+
+    def share_history(self, a: str, b: str) -> bool | None:
+        """Whether `a` and `b` have a common ancestor; None when the loaded commits cannot
+        tell. A closed graph asks its merge bases; another (a push's new commits) paints
+        down from both by generation until a commit, loaded or just below, has both."""
+        if self.closed:
+            bases = self.merge_bases(a, b)
+            return None if bases is None else bool(bases)
+        flags = {a: 1, b: 2}
+        queue = [(-self.generation.get(a, 0), a), (-self.generation.get(b, 0), b)]
+        while queue:
+            _, sha = heapq.heappop(queue)
+            commit = self.by_sha.get(sha)
+            for parent in commit.parents if commit else ():
+                before = flags.get(parent, 0)
+                mark = before | flags[sha]
+                if mark == 3:
+                    return True
+                if mark != before:
+                    flags[parent] = mark
+                    heapq.heappush(queue, (-self.generation.get(parent, 0), parent))
+        return None
+
+
+def _generations(by_sha: dict[str, Commit]) -> dict[str, int]:
+    """1 + the longest path down to a root or to a commit not loaded, for every commit."""
+    generation: dict[str, int] = {}
+    for start in by_sha:
+        stack = [start]
+        while stack:
+            sha = stack[-1]
+            if sha in generation:
+                stack.pop()
+                continue
+            todo = [p for p in by_sha[sha].parents if p in by_sha and p not in generation]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            generation[sha] = 1 + max((generation.get(p, 0) for p in by_sha[sha].parents),
+                                      default=0)
+    return generation

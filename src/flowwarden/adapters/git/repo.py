@@ -39,6 +39,7 @@ class GitRepo:
         #: Loaded by an audit: ancestry questions about its commits are answered in memory.
         self.graph: CommitGraph | None = None
         self._graph_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        self._pushed = CommitGraph([])  # a push's new commits: for `related` alone
         self._changes: dict[str, tuple[StagedFile, ...]] = {}
         self._expected: dict[str, None] = {}  # commits whose changes will be asked for
         self._has: set[str] = set()
@@ -132,10 +133,9 @@ class GitRepo:
         self._expected.update(dict.fromkeys(shas))
 
     def changes(self, shas: Iterable[str]) -> Mapping[str, tuple[StagedFile, ...]]:
-        """Each commit's changes, sized: a commit's against its parent (a root's against
-        nothing), a merge's own (what matches none of its parents: an evil or forged merge's
-        files). One `diff-tree --stdin -c` and one size query for all the commits not asked
-        before (and all those expected, when one of them is asked)."""
+        """Each commit's changes, sized; a merge's own (what matches none of its parents: an
+        evil or forged merge's files). One `diff-tree -c` and one size query for all those
+        not asked before (and all those expected, when one of them is asked)."""
         wanted = [s for s in dict.fromkeys(shas) if s not in self._changes]
         if wanted and any(s in self._expected for s in wanted):
             wanted = list(dict.fromkeys([*wanted, *(s for s in self._expected
@@ -175,8 +175,7 @@ class GitRepo:
         return tuple(out.decode().split()) if code == 0 else ()
 
     def load_graph(self, tips: Iterable[str], exclude: Iterable[str] = ()) -> CommitGraph:
-        """Read every commit reachable from `tips` and from none of `exclude` once; from now
-        on ancestry questions about them are answered in memory."""
+        """Read the commits `tips` reach and `exclude` do not, once: ancestry in memory."""
         key = (tuple(t for t in tips if t != ZERO_SHA), tuple(x for x in exclude if x != ZERO_SHA))
         if self.graph is None or self._graph_key != key:
             self.graph = CommitGraph.load(str(self.cwd), dict(self.env) if self.env else None,
@@ -184,9 +183,17 @@ class GitRepo:
             self._graph_key = key
         return self.graph
 
+    def remember(self, commits: Sequence[Commit]) -> None:
+        """Keep a push's new commits to tell `related` pairs among them."""
+        self._pushed = CommitGraph([*self._pushed.by_sha.values(), *commits])
+
+    def related(self, a: str, b: str) -> bool:
+        """`a` and `b` share history, from the loaded commits when they can tell."""
+        known = (self.graph or self._pushed).share_history(a, b)
+        return known if known is not None else bool(self.merge_bases(a, b))
+
     def missing_objects(self, shas: Iterable[str]) -> list[str]:
-        """Those of `shas` that name no object here (a pushed tag is an object, not a commit),
-        asked with one `cat-file --batch-check`."""
+        """Those of `shas` that name no object here (a pushed tag is an object): one query."""
         wanted = list(dict.fromkeys(shas))
         if not wanted:
             return []
@@ -196,14 +203,12 @@ class GitRepo:
         return [s for s in wanted if s not in found]
 
     def has_object(self, sha: str) -> bool:
-        """Whether `sha` names a commit here; a yes is remembered for the run (several rules
-        and facts ask it of every ref update), a no is not (a fetch may bring it)."""
-        if sha in self._has or (self.graph is not None and sha in self.graph):
-            return True
-        if self.git_ok("cat-file", "-e", sha + "^{commit}"):
+        """Whether `sha` names a commit here; a yes is kept for the run, a no is not (a fetch
+        may bring it)."""
+        if sha not in self._has and not (self.graph is not None and sha in self.graph) \
+                and self.git_ok("cat-file", "-e", sha + "^{commit}"):
             self._has.add(sha)
-            return True
-        return False
+        return sha in self._has or (self.graph is not None and sha in self.graph)
 
     def commits(self, include: Iterable[str], exclude: Iterable[str] = (),
                 first_parent: bool = False, exclude_refs: Sequence[str] = ()) -> list[Commit]:
