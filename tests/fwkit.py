@@ -159,6 +159,15 @@ class PreCommitSetup:
         return env
 
 
+def in_terminal(repo: Repo, *git: str, env: Mapping[str, str] | None = None) -> Result:
+    """`git ...` under a pseudo-terminal, as a developer types it (`script` gives it one):
+    under the pre-commit framework a passing hook's warnings reach only the terminal."""
+    import shlex
+
+    return run(["script", "-qec", shlex.join(["git", *git]), "/dev/null"], repo.path,
+               {**repo.env, **(env or {})})
+
+
 def pre_commit(repo: Repo, *args: str) -> Result:
     """Run the real pre-commit framework (`python -m pre_commit`) in `repo`."""
     return run([sys.executable, "-m", "pre_commit", *args], repo.path, repo.env)

@@ -112,7 +112,8 @@ def test_a_merge_into_develop_below_the_gate_is_refused(branch: str, hooked: Any
     assert result.code != 0
     assert f"mlflow-metric-gate: {branch} may merge into develop only with a cited run" \
         in result.err
-    assert "val_accuracy 0.85 (needs >= 0.90), val_loss 0.35 (needs < 0.4, ok)" in result.err
+    assert ("val_accuracy 0.85 (latest, step 1; needs >= 0.90), "
+            "val_loss 0.35 (latest, step 1; needs < 0.4, ok)") in result.err
     hooked.git("merge", "--abort")
 
 
@@ -141,14 +142,36 @@ def test_a_push_of_an_uncited_commit_is_refused(branch: str, hooked: Any, tmp_pa
     assert "git commit --amend --no-edit --trailer" in result.err
 
 
-def test_prepare_commit_msg_offers_the_run_just_made(branch: str, hooked: Any, client: Any,
-                                                     server_runs: Runs) -> None:
+def test_prepare_commit_msg_offers_the_run_just_made_in_the_editor(
+        branch: str, hooked: Any, client: Any, server_runs: Runs) -> None:
+    run_id = branch_run(client, server_runs.experiment, branch, head_time_ms(hooked) + 1000,
+                        commit=hooked.sha())
+    hooked.write("train.py", "# wider\n")
+    hooked.git("add", "train.py")
+    # The "editor" types a subject above the offered trailer and keeps the trailer.
+    result = hooked.git("commit", check=False,
+                        env={"GIT_EDITOR": "sed -i '1s/^/Train without copying the id/'"})
+
+    assert result.code == 0, result.text
+    assert run_id in result.text
+    assert hooked.git("log", "-1", "--format=%(trailers:key=MLflow-Run-Id,valueonly)") \
+        .out.strip() == run_id
+
+
+def test_commit_m_never_cites_a_run_nobody_chose(branch: str, hooked: Any, client: Any,
+                                                 server_runs: Runs) -> None:
+    # With -m there is no editor to delete lines in: the runs are listed, not written.
     run_id = branch_run(client, server_runs.experiment, branch, head_time_ms(hooked) + 1000,
                         commit=hooked.sha())
     result = commit(hooked, "Train without copying the id")
 
-    assert result.code == 0, result.text
-    assert run_id in result.text
+    assert result.code == 1
+    assert f"this commit could cite: {run_id}" in result.err
+    assert f"git commit --trailer 'MLflow-Run-Id: {run_id}'" in result.err
+    assert "mlflow-run-id" in result.err and "cites no run" in result.err
+
+    hooked.write(".flowwarden.yaml", policy(server_runs.uri, "  offer: always\n"))
+    assert commit(hooked, "Train, citing what the policy offers").code == 0
     assert hooked.git("log", "-1", "--format=%(trailers:key=MLflow-Run-Id,valueonly)") \
         .out.strip() == run_id
 
@@ -167,7 +190,8 @@ def test_concluding_a_conflicted_merge_below_the_gate_is_refused(branch: str, ho
     result = hooked.git("commit", "--no-edit", check=False)
 
     assert result.code == 1
-    assert "mlflow-metric-gate" in result.err and "val_accuracy 0.85 (needs >= 0.90)" in result.err
+    assert "mlflow-metric-gate" in result.err \
+        and "val_accuracy 0.85 (latest, step 1; needs >= 0.90)" in result.err
 
 
 def test_the_server_refuses_what_local_hooks_never_saw(branch: str, repo: Any, tmp_path: Any,

@@ -26,9 +26,11 @@ def test_merge_gate_shows_each_metric_against_its_threshold(repo: Any, server_ru
     [found] = violations(MergeAttempt(BRANCH, "develop", tip), ctx)
 
     assert found.rule == "mlflow-metric-gate" and found.subject == BRANCH
-    assert found.message == (f"{BRANCH} may merge into develop only with a cited run that meets "
-                             f"the gate: run {server_runs.weak} val_accuracy 0.85 (needs >= 0.90), "
-                             "val_loss 0.35 (needs < 0.4, ok)")
+    assert found.message.startswith(f"{BRANCH} may merge into develop only with a cited run "
+                                    f"that meets the gate: run {server_runs.weak} (")
+    # Which value the gate used: the latest, at the highest step.
+    assert found.message.endswith(") val_accuracy 0.85 (latest, step 1; needs >= 0.90), "
+                                  "val_loss 0.35 (latest, step 1; needs < 0.4, ok)")
     assert f"git merge --abort && git switch {BRANCH} && git commit --allow-empty" \
         in (found.fix or "")
 
@@ -86,4 +88,4 @@ def test_push_to_develop_gates_the_experiment_merges_it_brings(repo: Any,
     [found] = violations(push_of(repo, "develop", old), ctx)
 
     assert found.rule == "mlflow-metric-gate" and found.subject == BRANCH
-    assert "val_accuracy 0.85 (needs >= 0.90)" in found.message
+    assert "val_accuracy 0.85 (latest, step 1; needs >= 0.90)" in found.message

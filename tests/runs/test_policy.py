@@ -19,6 +19,8 @@ from flowwarden.policy.model import Policy
     ("  statuses: [DONE]\n", "runs.statuses", "FINISHED"),
     ("  trailer: 'MLflow Run'\n", "runs.trailer", "MLflow Run"),
     ("  timeout: 0\n", "runs.timeout", "0"),
+    ('  params: {lr: "<= small"}\n', "runs.params.lr", "'<= small' is not a threshold"),
+    ("  offer: sometimes\n", "runs.offer", "editor, always, never"),
     ("  metric: {}\n", "runs.metric", "did you mean 'metrics'"),
 ])
 def test_a_bad_runs_section_is_a_located_policy_error(repo: Any, section: str, where: str,
@@ -43,9 +45,10 @@ runs:
   on_unreachable: {commit: block, ci: warn}
   gate_into: [develop, main]
   metrics: {val_accuracy: ">= 0.90", val_loss: "<.4", f1: "!= -1e-3"}
-  params: {optimizer: adam, seed: ~}
+  params: {optimizer: adam, seed: ~, lr: 0.001, batch: "<= 64", augment: true}
+  offer: always
   tags: [dataset]
-  tracking_uri: https://dagshub.com/ada/churn-model.mlflow
+  tracking_uri: databricks://team
   timeout: 1.5
 """)
     result = repo.fw("policy", "validate")

@@ -81,8 +81,9 @@ def test_missing_local_stores_are_unreachable_with_the_path(tmp_path: Path) -> N
         open_store("sqlite:///nowhere.db", {}, tmp_path).get_run("0" * 32)
     with pytest.raises(StoreUnreachable, match="no MLflow file store at .*mlruns"):
         open_store(str(tmp_path / "mlruns"), {}).get_run("0" * 32)
-    with pytest.raises(StoreUnreachable, match="unsupported tracking URI scheme 'databricks'"):
-        open_store("databricks://profile", {})
+    with pytest.raises(StoreUnreachable, match="unsupported tracking URI scheme 'postgresql'"
+                       ".*MLflow server"):
+        open_store("postgresql://ada:pw@db/mlflow", {})
 
 
 def test_a_file_that_is_not_an_mlflow_database_is_unreachable(tmp_path: Path) -> None:
@@ -206,5 +207,12 @@ def test_policy_uri_wins_over_the_environment_then_mlflow_local_defaults(tmp_pat
     assert resolve_uri(None, {}, tmp_path) is None
     (tmp_path / "mlflow.db").write_bytes(b"")
     assert resolve_uri(None, {}, tmp_path) == "sqlite:///mlflow.db"
-    (tmp_path / "mlruns" / "0").mkdir(parents=True)
-    assert resolve_uri(None, {}, tmp_path) == str(tmp_path / "mlruns")
+    # MLflow 3 writes artifacts under ./mlruns/<experiment>/ beside mlflow.db: not a store.
+    (tmp_path / "mlruns" / "0" / "abc" / "artifacts").mkdir(parents=True)
+    assert resolve_uri(None, {}, tmp_path) == "sqlite:///mlflow.db"
+    # An old file store (experiments with meta.yaml) is used when MLflow would use it.
+    (tmp_path / "mlruns" / "0" / "meta.yaml").write_text("name: Default\n")
+    assert resolve_uri(None, {}, tmp_path) == "sqlite:///mlflow.db"
+    assert resolve_uri(None, {"MLFLOW_ALLOW_FILE_STORE": "1"}, tmp_path) == "./mlruns"
+    (tmp_path / "mlflow.db").unlink()
+    assert resolve_uri(None, {}, tmp_path) == "./mlruns"

@@ -112,6 +112,7 @@ class Violation(NamedTuple):
     severity: Severity = Severity.ERROR
     details: tuple[str, ...] = ()
     waived_by: str | None = None  # set when a waiver or FLOWWARDEN_SKIP turned it off
+    path: str | None = None  # the repository file the finding is about, if it is about one
 
     def with_severity(self, severity: Severity) -> Violation:
         return self._replace(severity=severity)

@@ -165,5 +165,4 @@ def _commit_token(text: str) -> str | None:
 def _with_details(v: Violation, said: list[str]) -> Violation:
     if not said:
         return v
-    return Violation(v.rule, v.subject, v.message, v.fix, v.severity,
-                     (*v.details, *said), v.waived_by)
+    return v._replace(details=(*v.details, *said))

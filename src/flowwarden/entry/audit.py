@@ -112,7 +112,8 @@ def parser() -> argparse.ArgumentParser:
         prog="flowwarden audit",
         description="Every violation in the history of the protected branches, per rule.")
     p.add_argument("--since", metavar="REF", help="only commits not reachable from REF")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="output format (default: text; markdown for a step summary)")
     p.add_argument("--remote", default="origin",
                    help="whose branches to audit when there are no local ones")
     p.add_argument("--policy", metavar="FILE",

@@ -39,6 +39,8 @@ def run_events(events: list[Event], ctx: Context) -> Outcome:
 def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
     stage = detect_stage(ns.stage, ns.args, env)
     repo = GitRepo.discover(".")
+    if env.get("PRE_COMMIT") == "1" and _shim_ran(stage, repo, env):
+        return Exit.OK  # flowwarden's shim checks this stage already: check once
     stdin = b""
     if stage in (Stage.PRE_PUSH, Stage.PRE_RECEIVE) and not sys.stdin.isatty():
         stdin = sys.stdin.buffer.read()
@@ -55,8 +57,42 @@ def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, st
     if stage is Stage.POST_CHECKOUT:  # advice only: the checkout already happened
         outcome = Outcome(tuple(v.with_severity(Severity.WARNING) for v in outcome.violations),
                           outcome.notes)
-    return emit(outcome, _operation(stage, repo), ns.format, ns.color, err, env, out,
-                local=stage is not Stage.PRE_RECEIVE)
+    terminal = _terminal(outcome, ns.format, env)
+    try:
+        return emit(outcome, _operation(stage, repo), ns.format, ns.color, terminal or err,
+                    env, out, local=stage is not Stage.PRE_RECEIVE)
+    finally:
+        if terminal is not None:
+            terminal.close()
+
+
+def _shim_ran(stage: Stage, repo: GitRepo, env: dict[str, str]) -> bool:
+    """Under the framework: did flowwarden's own shim run (or will it run) this stage? It
+    says so when it chains to the framework's hook (FLOWWARDEN_HOOK_RAN); when `pre-commit
+    install` came second, the shim is the framework's `<stage>.legacy` hook."""
+    if env.get("FLOWWARDEN_HOOK_RAN") == stage.value:
+        return True
+    from flowwarden.entry.install import MARKER, hooks_dir
+
+    try:
+        return MARKER in (hooks_dir(repo) / f"{stage.value}.legacy").read_text()
+    except OSError:
+        return False
+
+
+def _terminal(outcome: Outcome, fmt: str, env: dict[str, str]) -> TextIO | None:
+    """Under the pre-commit framework, the terminal for what a passing hook has to say.
+
+    pre-commit shows a hook's output only when it fails (or with `verbose: true`, which adds
+    two lines to every run); a waiver or a warning must not be hidden, so it goes straight to
+    the terminal. Without one (a GUI, CI) it goes to stderr, which the framework hides."""
+    if env.get("PRE_COMMIT") != "1" or fmt != "text" or outcome.blocking \
+            or not (outcome.violations or outcome.notes):
+        return None
+    try:
+        return open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115 - closed by the caller
+    except OSError:
+        return None
 
 
 def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
@@ -107,7 +143,8 @@ def cmd_check(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, s
     ctx = Context(local_policy(repo), repo, Stage.CHECK, env)
     if ns.branch:
         event: Event = BranchQuery(ns.branch)
-        what = f"branch {ns.branch}"
+        kind = ctx.policy.kind_of(ns.branch)
+        what = f"branch {ns.branch} (" + (f"kind {kind.name}" if kind else "no kind") + ")"
     else:
         event = MergeAttempt(ns.merge, ns.into, repo.rev_parse(ns.merge), repo.rev_parse(ns.into))
         what = f"merge of {ns.merge} into {ns.into}"
@@ -153,6 +190,14 @@ def cmd_explain(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str,
         raise UsageError(f"unknown rule '{ns.rule}'{did_you_mean(ns.rule, ids)}; "
                          "`flowwarden rules` lists them")
     stages = ", ".join(sorted(s.value for s in rule.stages))
+    if ns.format == "json":
+        import json
+
+        out.write(json.dumps({"id": rule.id, "summary": rule.summary,
+                              "severity": rule.default_severity.value,
+                              "stages": sorted(s.value for s in rule.stages),
+                              "doc": rule.doc}, indent=2) + "\n")
+        return Exit.OK
     out.write(f"# {rule.id}\n\n{rule.summary}\n\nDefault severity: "
               f"{rule.default_severity.value}. Checked at: {stages}.\n\n{rule.doc}")
     return Exit.OK
@@ -166,18 +211,18 @@ def cmd_policy(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, 
 
         out.write(json.dumps(schema(), indent=2) + "\n")
         return Exit.OK
-    policy = _load_for_command(ns.file)
-    if ns.action == "show":
-        if ns.format == "json":
-            out.write(json.dumps(policy.document, indent=2) + "\n")
-        else:
-            import yaml
+    if ns.action == "validate":
+        from flowwarden.entry.validate import validate_command
 
-            out.write(f"# effective policy from {policy.source}\n")
-            out.write(yaml.safe_dump(dict(policy.document), sort_keys=False))
-        return Exit.OK
-    kinds = ", ".join(k.name for k in policy.kinds)
-    out.write(f"ok: {policy.source} is valid ({len(policy.kinds)} branch kinds: {kinds})\n")
+        return validate_command(ns.file, ns.format, out)
+    policy = _load_for_command(ns.file)  # show
+    if ns.format == "json":
+        out.write(json.dumps(policy.document, indent=2) + "\n")
+    else:
+        import yaml
+
+        out.write(f"# effective policy from {policy.source}\n")
+        out.write(yaml.safe_dump(dict(policy.document), sort_keys=False))
     return Exit.OK
 
 
@@ -201,12 +246,31 @@ def cmd_install(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str,
 
     repo = GitRepo.discover(".")
     lines = uninstall(repo) if ns.uninstall else install(repo)
-    out.write("\n".join(lines) + "\n")
+    if ns.format == "json":
+        import json
+
+        out.write(json.dumps({"changes": lines}, indent=2) + "\n")
+    else:
+        out.write("\n".join(lines) + "\n")
+    return Exit.OK
+
+
+def cmd_init(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
+    from flowwarden.entry.init import init, undo
+
+    repo = GitRepo.discover(".")
+    changes = undo(repo) if ns.undo else init(repo, ns.preset)
+    if ns.format == "json":
+        import json
+
+        out.write(json.dumps({"changes": changes}, indent=2) + "\n")
+    else:
+        out.write("\n".join(changes or ["flowwarden init: nothing to change"]) + "\n")
     return Exit.OK
 
 
 def cmd_demo(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
     from flowwarden.entry.demo import run_demo
 
-    return run_demo(out, env)
+    return run_demo(out, env, ns.format, ns.keep)
 

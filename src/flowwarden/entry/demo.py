@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -92,42 +94,109 @@ def _scratch(root: Path, env: dict[str, str]) -> Path:
     return repo
 
 
-def run_demo(out: TextIO, env: dict[str, str],
-             steps: Callable[[], list[Step]] = _steps) -> int:
+class Verdict(NamedTuple):
+    """One operation as the user saw it: git's exit code and flowwarden's own lines."""
+
+    number: int
+    step: Step
+    code: int
+    rules: tuple[str, ...]
+    messages: tuple[str, ...]  # each finding with its details and fix, as printed
+
+    @property
+    def as_expected(self) -> bool:
+        if self.step.expect == "pass":
+            return self.code == 0
+        return self.code != 0 and self.step.expect in self.rules
+
+
+def findings(output: str) -> tuple[str, ...]:
+    """flowwarden's findings in a git command's output: each rule line with the indented
+    lines (details, fix) under it; git's own lines are left out."""
+    found: list[str] = []
+    inside = False
+    for line in output.splitlines():
+        if RULE_LINE.match(line):
+            found.append(line)
+            inside = True
+        elif inside and line.startswith("  "):
+            found[-1] += "\n" + line
+        else:
+            inside = False
+    return tuple(found)
+
+
+def _demo_env(env: dict[str, str], home: str) -> dict[str, str]:
     demo_env = {k: v for k, v in env.items() if not k.startswith(("GIT_", "FLOWWARDEN_"))}
     demo_env.update({"GIT_AUTHOR_NAME": "Demo", "GIT_AUTHOR_EMAIL": "demo@example.com",
                      "GIT_COMMITTER_NAME": "Demo", "GIT_COMMITTER_EMAIL": "demo@example.com",
-                     "GIT_CONFIG_NOSYSTEM": "1", "NO_COLOR": "1"})
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="flowwarden-demo-") as tmp:
-        demo_env["HOME"] = tmp
+                     "GIT_CONFIG_NOSYSTEM": "1", "NO_COLOR": "1", "HOME": home})
+    return demo_env
+
+
+def _play(repo: Path, number: int, step: Step, env: dict[str, str]) -> Verdict:
+    code, output = 0, ""
+    if step.data:
+        (repo / step.data).parent.mkdir(parents=True, exist_ok=True)
+        (repo / step.data).write_bytes(b"id,feature,label\n" + b"1,0.5,0\n" * 262144)
+    for i, args in enumerate(step.commands):
+        if step.edit and i == len(step.commands) - 1:
+            (repo / "train.py").write_text(f"EPOCHS = {10 + number}\n")
+        code, output = _git(repo, args, env)
+    for cleanup in (("reset", "-q", "--hard"), ("clean", "-qfd")):  # what a refusal left
+        _git(repo, cleanup, env)
+    return Verdict(number, step, code, tuple(sorted(set(RULE_LINE.findall(output)))),
+                   findings(output))
+
+
+def run_demo(out: TextIO, env: dict[str, str], fmt: str = "text", keep: bool = False,
+             steps: Callable[[], list[Step]] = _steps) -> int:
+    """Play every step in a scratch repository; `keep` leaves it behind and says where."""
+    tmp = tempfile.mkdtemp(prefix="flowwarden-demo-")
+    try:
+        demo_env = _demo_env(env, tmp)
         repo = _scratch(Path(tmp), demo_env)
-        out.write(f"flowwarden demo: a scratch ML repository with flowwarden's hooks "
-                  f"({sys.executable} -m flowwarden)\n\n")
+        if fmt == "text":
+            out.write(f"flowwarden demo: a scratch ML repository with flowwarden's hooks "
+                      f"({sys.executable} -m flowwarden)\n\n")
+        verdicts = []
         for number, step in enumerate(steps(), 1):
-            code, output = 0, ""
-            if step.data:
-                (repo / step.data).parent.mkdir(parents=True, exist_ok=True)
-                (repo / step.data).write_bytes(b"id,feature,label\n" + b"1,0.5,0\n" * 262144)
-            for i, args in enumerate(step.commands):
-                if step.edit and i == len(step.commands) - 1:
-                    (repo / "train.py").write_text(f"EPOCHS = {10 + number}\n")
-                code, output = _git(repo, args, demo_env)
-            for cleanup in (("reset", "-q", "--hard"), ("clean", "-qfd")):  # what a refusal left
-                _git(repo, cleanup, demo_env)
-            rules = sorted(set(RULE_LINE.findall(output)))
-            verdict = "refused" if code else "allowed"
-            ok = (step.expect == "pass" and code == 0) or (step.expect in rules and code != 0)
-            rows.append((str(number), step.operation, verdict, ", ".join(rules) or "-",
-                         "yes" if ok else "NO"))
-    header = ("#", "operation", "verdict", "rule ids", "as expected")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, tuple("-" * w for w in widths), *rows]:
-        cells = (cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-        out.write("  ".join(cells).rstrip() + "\n")
-    failed = [r for r in rows if r[4] != "yes"]
-    out.write(f"\n{len(rows) - len(failed)} of {len(rows)} operations judged as the "
-              f"gitflow-ml policy says.\n")
-    return Exit.VIOLATION if failed else Exit.OK
+            verdicts.append(_play(repo, number, step, demo_env))
+            if fmt == "text":
+                out.write(_text_step(verdicts[-1]))
+    finally:
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    kept = str(repo) if keep else None
+    out.write(_json(verdicts, kept) if fmt == "json" else _text_summary(verdicts, kept))
+    return Exit.OK if all(v.as_expected for v in verdicts) else Exit.VIOLATION
 
 
+def _text_step(v: Verdict) -> str:
+    verdict = "refused" if v.code else "allowed"
+    expected = "as expected" if v.as_expected else f"NOT as expected ({v.step.expect})"
+    lines = [f"{v.number:>2}. {v.step.operation}: {verdict}, {expected}",
+             f"    $ git {' '.join(shlex.quote(a) for a in v.step.commands[-1])}"]
+    lines += ["    " + m.replace("\n", "\n    ") for m in v.messages]
+    return "\n".join(lines) + "\n\n"
+
+
+def _text_summary(verdicts: list[Verdict], kept: str | None) -> str:
+    good = sum(v.as_expected for v in verdicts)
+    text = f"{good} of {len(verdicts)} operations judged as the gitflow-ml policy says.\n"
+    if kept:
+        text += f"The scratch repository is kept at {kept} (its remote: {kept}/../remote.git)\n"
+    return text
+
+
+def _json(verdicts: list[Verdict], kept: str | None) -> str:
+    import json
+
+    return json.dumps({
+        "operations": [{"number": v.number, "operation": v.step.operation,
+                        "command": ["git", *v.step.commands[-1]], "expected": v.step.expect,
+                        "verdict": "refused" if v.code else "allowed", "exit": v.code,
+                        "rules": list(v.rules), "messages": list(v.messages),
+                        "as_expected": v.as_expected} for v in verdicts],
+        "as_expected": sum(v.as_expected for v in verdicts), "total": len(verdicts),
+        "repository": kept}, indent=2) + "\n"

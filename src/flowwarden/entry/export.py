@@ -140,7 +140,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="flowwarden export",
         description="Print the settings GitHub or GitLab can enforce natively, as JSON.")
-    p.add_argument("forge", choices=("github-ruleset", "gitlab"))
+    p.add_argument("forge", choices=("github-ruleset", "gitlab"),
+                   help="github-ruleset: a repository ruleset; gitlab: protected branches")
     p.add_argument("--policy", "--file", dest="policy", metavar="FILE",
                    help="policy to export (default: the repository's .flowwarden.yaml, or the "
                         "gitflow-ml preset)")

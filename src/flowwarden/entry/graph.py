@@ -128,7 +128,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="flowwarden policy graph",
         description="Draw the policy's branch kinds and the merges between them.")
-    p.add_argument("--format", choices=tuple(RENDERERS), default="mermaid")
+    p.add_argument("--format", choices=tuple(RENDERERS), default="mermaid",
+                   help="mermaid (default) or dot to draw, json for the graph as data")
     p.add_argument("--policy", "--file", dest="policy", metavar="FILE",
                    help="policy to draw (default: the repository's .flowwarden.yaml, or the "
                         "gitflow-ml preset)")

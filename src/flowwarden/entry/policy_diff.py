@@ -52,7 +52,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="REF", help="only commits not reachable from REF")
     p.add_argument("--remote", default="origin",
                    help="whose branches to judge when there are no local ones")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                   help="output format (default: text; markdown for a pull request comment)")
     return p
 
 

@@ -195,7 +195,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", metavar="FILE",
                    help="policy to test (default: the repository's .flowwarden.yaml, or the "
                         "gitflow-ml preset)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="output format (default: text)")
     return p
 
 

@@ -7,6 +7,7 @@ it is not asked again in this run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import NamedTuple
 
 from flowwarden.adapters.git import Commit, GitRepo
@@ -205,9 +206,9 @@ class RunFacts:
             try:
                 uri = self.uri()
                 if uri is None:
-                    raise StoreUnreachable("no tracking store configured: set "
-                                           "runs.tracking_uri in the policy or "
-                                           "MLFLOW_TRACKING_URI")
+                    hint = stores.missing_store_hint(self.repo.root or Path.cwd())
+                    raise StoreUnreachable("no tracking store configured and no mlflow.db at "
+                                           f"the repository root: {hint}")
                 self._store = stores.open_store(uri, self.env, self.repo.root,
                                                 self.policy.runs.timeout)
             except StoreUnreachable as error:
@@ -225,12 +226,33 @@ class RunFacts:
                 raise
         return self._runs[run_id]
 
-    def runs_since_last_commit(self, branch: str) -> list[Run]:
-        """Active runs tagged with `branch`, started since HEAD's commit (all, if unborn)."""
+    @memoized
+    def children(self, run_id: str) -> tuple[Run, ...]:
+        """A sweep parent's child runs (trials); StoreUnreachable as for lookup."""
+        parent = self.lookup(run_id)
+        if parent is None:
+            return ()
+        try:
+            return tuple(self.store().child_runs(parent))
+        except StoreUnreachable as error:
+            self._store = error
+            raise
+
+    @memoized
+    def model_run(self, model_id: str) -> str | None:
+        """The source run of an MLflow 3 logged model (`m-...`); None when unknown."""
+        try:
+            return self.store().model_run(model_id)
+        except StoreUnreachable as error:
+            self._store = error
+            raise
+
+    def runs_since_last_commit(self) -> list[Run]:
+        """Active runs started since HEAD's commit (all, if unborn), whatever their tags."""
         out = self.repo.git("log", "-1", "--format=%ct", "HEAD", "--", check=False)
         seconds = out.decode().strip()
         since = int(seconds) * 1000 if seconds.isdigit() else None
-        return self.store().search_runs(branch, since)
+        return self.store().recent_runs(since)
 
     def uri(self) -> str | None:
         from flowwarden.adapters.mlflow.store import resolve_uri

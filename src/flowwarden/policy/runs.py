@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -50,6 +50,39 @@ class Gate(NamedTuple):
         }[self.op]
 
 
+class ParamGate(NamedTuple):
+    """One required param: present (`op` None), equal to a value, or a numeric threshold.
+
+    `lr: "<= 0.01"` compares numbers; `lr: 0.001` or `lr: "1e-3"` equals numerically when
+    both sides are numbers (MLflow stores every param as a string), else as text.
+    """
+
+    key: str
+    op: str | None
+    value: str | None
+    text: str  # the requirement, for messages: "present", "= adam", "<= 0.01"
+
+    def passes(self, actual: str | None) -> bool:
+        if actual is None:
+            return False
+        if self.op is None or self.value is None:
+            return True
+        have, want = _number(actual), _number(self.value)
+        if self.op == "==" and (have is None or want is None):
+            return actual.strip() == self.value.strip()
+        if have is None or want is None:
+            return False
+        return Gate(self.key, self.op, want, self.text).passes(have)
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return None if math.isnan(value) else value
+
+
 class RunSettings(NamedTuple):
     """The `runs:` section with its defaults filled in; the defaults are these."""
 
@@ -63,10 +96,13 @@ class RunSettings(NamedTuple):
         "commit": "warn", "merge": "block", "push": "block", "ci": "block"})
     gate_into: tuple[str, ...] = ("develop",)
     gates: tuple[Gate, ...] = ()  # `metrics:`
-    params: Mapping[str, str | None] = MappingProxyType({})
+    params: tuple[ParamGate, ...] = ()
     tags: Mapping[str, str | None] = MappingProxyType({})
     tracking_uri: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+    #: prepare-commit-msg: `editor` writes offered runs into the message only when an editor
+    #: opens (no `-m`/`-F`), else lists them on stderr; `always` and `never` as they say.
+    offer: str = "editor"
 
     @property
     def has_gate(self) -> bool:
@@ -80,8 +116,8 @@ class RunSettings(NamedTuple):
     def gate_text(self) -> str:
         """Every requirement of the gate, for messages."""
         parts = [f"{g.metric} {g.text}" for g in self.gates]
-        parts += [f"param {k}" + (f" = {v}" if v is not None else "")
-                  for k, v in self.params.items()]
+        parts += [f"param {p.key}" + ("" if p.op is None else f" {p.text}")
+                  for p in self.params]
         parts += [f"tag {k}" + (f" = {v}" if v is not None else "") for k, v in self.tags.items()]
         return ", ".join(parts)
 
@@ -101,10 +137,11 @@ def parse_runs(section: Mapping[str, Any], fail: Fail) -> RunSettings:
             {**base.on_unreachable, **(section.get("on_unreachable") or {})}),
         gate_into=tuple(section.get("gate_into", base.gate_into)),
         gates=tuple(parse_gate(str(k), v, fail) for k, v in metrics.items()),
-        params=_required(section.get("params") or {}),
+        params=tuple(_param_gates(section.get("params") or {}, fail)),
         tags=_required(section.get("tags") or {}),
         tracking_uri=section.get("tracking_uri") or None,
         timeout=float(section.get("timeout", base.timeout)),
+        offer=str(section.get("offer", base.offer)),
     )
 
 
@@ -115,6 +152,27 @@ def parse_gate(metric: str, expression: object, fail: Fail) -> Gate:
                    f"{expression!r} is not a threshold; expected an operator "
                    "(>=, >, <=, <, ==, !=) and a number, e.g. \">= 0.90\"")
     return Gate(metric, match[1], float(match[2]), f"{match[1]} {match[2]}")
+
+
+def _param_gates(value: Mapping[str, Any] | Iterable[str], fail: Fail) -> Iterator[ParamGate]:
+    """`params:` as a list (present), or a mapping to a value, a number or a threshold."""
+    if not isinstance(value, Mapping):
+        yield from (ParamGate(str(k), None, None, "present") for k in value)
+        return
+    for key, wanted in value.items():
+        if wanted is None:
+            yield ParamGate(str(key), None, None, "present")
+            continue
+        text = str(wanted)  # True -> "True": what mlflow.log_param stores for a bool
+        match = re.fullmatch(GATE, text) if isinstance(wanted, str) else None
+        if match is not None:
+            yield ParamGate(str(key), match[1], match[2], f"{match[1]} {match[2]}")
+        elif text.lstrip()[:1] in ("<", ">", "!") or text.lstrip().startswith("=="):
+            raise fail(("runs", "params", key),
+                       f"{wanted!r} is not a threshold; expected an operator and a number, "
+                       "e.g. \"<= 0.01\" (or a value the param must equal)")
+        else:
+            yield ParamGate(str(key), "==", text, f"= {text}")
 
 
 def _required(value: Mapping[str, Any] | Iterable[str]) -> Mapping[str, str | None]:

@@ -68,7 +68,11 @@ def _describe(error: Any, doc: Located) -> PolicyError:
     if validator == "const":
         return doc.error(path, f"expected {error.validator_value!r}, got {error.instance!r}")
     if validator == "pattern":
-        expected = error.schema.get("description") or f"a match for {error.validator_value}"
+        described = str(error.schema.get("description", "")).rstrip(".")
+        # "A threshold: ..." reads as "expected a threshold: ...", without the sentence's stop
+        if described[1:2].islower():
+            described = described[:1].lower() + described[1:]
+        expected = described or f"a match for {error.validator_value}"
         return doc.error(path, f"expected {expected}, got {error.instance!r}")
     if validator == "oneOf":
         return doc.error(path, f"expected a string or a list of strings, got {error.instance!r}")
@@ -84,15 +88,22 @@ def _yaml_bool_hint(instance: object, choices: list[object]) -> str:
            f"\"{words[0]}\")"
 
 
-def validate(doc: Located) -> None:
-    """Raise a PolicyError for the first schema violation, in document order."""
+def errors(doc: Located) -> list[PolicyError]:
+    """Every schema violation, in document order."""
     import jsonschema  # only on a cache miss: it costs tens of milliseconds
 
     validator = jsonschema.Draft202012Validator(schema())
-    errors = list(validator.iter_errors(doc.data))
-    if not errors:
-        return
+
     def position(err: Any) -> tuple[int, int]:
         mark = doc.where(tuple(err.absolute_path))
         return mark or (0, 0)
-    raise _describe(min(errors, key=lambda e: (position(e), -len(e.absolute_path))), doc)
+    found = sorted(validator.iter_errors(doc.data),
+                   key=lambda e: (position(e), -len(e.absolute_path)))
+    return [_describe(e, doc) for e in found]
+
+
+def validate(doc: Located) -> None:
+    """Raise a PolicyError for the first schema violation, in document order."""
+    found = errors(doc)
+    if found:
+        raise found[0]

@@ -12,7 +12,8 @@ _SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor"}
 
 
 def issue(v: Violation, path: str) -> dict[str, object]:
-    """One issue; violations name branches and commits, not lines, so it points at the policy."""
+    """One issue, at the file it is about (a data file, a .dvc file); a finding about a branch
+    or a commit has no file, so it points at the policy that refused it."""
     description = f"{v.rule}: {headline(v)}"
     if v.fix:
         description += f" (fix: {v.fix})"
@@ -24,7 +25,7 @@ def issue(v: Violation, path: str) -> dict[str, object]:
         "check_name": v.rule,
         "fingerprint": hashlib.sha256(key).hexdigest()[:32],
         "severity": "info" if v.waived_by is not None else _SEVERITY[v.severity],
-        "location": {"path": path, "lines": {"begin": 1}},
+        "location": {"path": v.path or path, "lines": {"begin": 1}},
     }
 
 

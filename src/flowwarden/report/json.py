@@ -12,7 +12,7 @@ from flowwarden.report import Report
 def violation_dict(v: Violation) -> dict[str, Any]:
     return {"rule": v.rule, "severity": v.severity.value, "subject": v.subject,
             "message": v.message, "fix": v.fix, "details": list(v.details),
-            "waived_by": v.waived_by}
+            "waived_by": v.waived_by, "path": v.path}
 
 
 def render(outcome: Outcome, what: str, exit_code: int) -> str:

@@ -55,8 +55,10 @@ class Rule:
         return ()
 
     def violation(self, subject: str, message: str, fix: str | None = None,
-                  details: tuple[str, ...] = ()) -> Violation:
-        return Violation(self.id, subject, message, fix, self.default_severity, details)
+                  details: tuple[str, ...] = (), path: str | None = None) -> Violation:
+        """`path`: the repository file the finding is about (reports point at it)."""
+        return Violation(self.id, subject, message, fix, self.default_severity, details,
+                         path=path)
 
 
 class CommandRule(Rule):

@@ -2,10 +2,11 @@
 runs looked up in the tracking store, with one notice when it cannot answer."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import ClassVar
+import math
+from collections.abc import Iterable, Iterator
+from typing import ClassVar, NamedTuple
 
-from flowwarden.adapters.mlflow import Run, StoreUnreachable
+from flowwarden.adapters.mlflow import Run, StoreUnreachable, redact
 from flowwarden.core.records import (
     CommitAttempt,
     CommitMessage,
@@ -23,6 +24,7 @@ from flowwarden.core.stages import (
     Stage,
 )
 from flowwarden.facts.runs import Message, Scope, citations
+from flowwarden.policy.runs import RunSettings
 from flowwarden.rules.base import Context, Rule
 
 
@@ -78,7 +80,77 @@ def unreachable(rule: Rule, ctx: Context, error: StoreUnreachable,
         return  # a rule that is off leaves the notice to one that is on
     context, mode = ctx.policy.runs.unreachable_mode(ctx.stage)
     violation = rule.violation(
-        ctx.facts.runs.store_name(), f"cannot {what}: {error} (on_unreachable.{context}: {mode})",
+        ctx.facts.runs.store_name(),
+        f"cannot {what}: {redact(str(error))} (on_unreachable.{context}: {mode})",
         "make the tracking store reachable (runs.tracking_uri or MLFLOW_TRACKING_URI), "
         f"or skip deliberately: FLOWWARDEN_SKIP={rule.id}")
     yield violation.with_severity(Severity.WARNING if mode == "warn" else Severity.ERROR)
+
+
+# --- judging a run against the gate --------------------------------------------------------
+
+
+class Judgement(NamedTuple):
+    """How many requirements a run misses, and a line showing each value against its gate."""
+
+    failures: int
+    report: str
+
+
+def judge(cfg: RunSettings, run_id: str, run: Run | None) -> Judgement:
+    """`run` against `runs.metrics`, `runs.params` and `runs.tags`, in words."""
+    if run is None:
+        return Judgement(1, f"run {run_id} not found")
+    if run.deleted or run.status not in cfg.statuses:
+        state = "deleted" if run.deleted else run.status
+        return Judgement(1, f"run {run_id} is {state}, expected {' or '.join(cfg.statuses)}")
+    failures = 0
+    parts = []
+    for gate in cfg.gates:
+        value = run.metrics.get(gate.metric)
+        ok = gate.passes(value)
+        failures += not ok
+        needs = f"needs {gate.text}{', ok' if ok else ''}"
+        if value is None and gate.metric in run.params:
+            parts.append(f"{gate.metric} is not a metric but a param "
+                         f"({run.params[gate.metric]}): gate it under runs.params")
+        elif value is None:
+            parts.append(f"{gate.metric} missing ({needs})")
+        else:
+            step = run.steps.get(gate.metric, 0)
+            parts.append(f"{gate.metric} {value:g} (latest, step {step}; {needs})")
+    for param in cfg.params:
+        actual = run.params.get(param.key)
+        ok = param.passes(actual)
+        failures += not ok
+        shown = actual if actual is not None else "missing"
+        if actual is None and param.key in run.metrics:
+            shown = "is not a param but a metric: gate it under runs.metrics"
+        parts.append(f"param {param.key} {shown} (needs {param.text}{', ok' if ok else ''})")
+    for key, required in cfg.tags.items():
+        tag = run.tags.get(key)
+        ok = tag is not None and (required is None or tag == required)
+        failures += not ok
+        expected = "present" if required is None else f"= {required}"
+        parts.append(f"tag {key} {tag if tag is not None else 'missing'} "
+                     f"(needs {expected}{', ok' if ok else ''})")
+    return Judgement(failures, f"run {run_id}{_named(run)} " + ", ".join(parts))
+
+
+def best_child(cfg: RunSettings, children: Iterable[Run]) -> tuple[Run, Judgement] | None:
+    """The sweep trial that best meets the gate: fewest misses, then the first metric's best."""
+    first = cfg.gates[0] if cfg.gates else None
+
+    def rank(item: tuple[Run, Judgement]) -> tuple[int, float]:
+        run, verdict = item
+        value = run.metrics.get(first.metric) if first else None
+        if value is None or math.isnan(value):
+            return verdict.failures, math.inf
+        return verdict.failures, -value if first and first.op in (">", ">=") else value
+
+    judged = [(run, judge(cfg, run.id, run)) for run in children]
+    return min(judged, key=rank) if judged else None
+
+
+def _named(run: Run) -> str:
+    return f" ({run.name})" if run.name else ""

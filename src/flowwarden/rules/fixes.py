@@ -29,12 +29,13 @@ def suggest_name(branch: str, policy: Policy) -> str:
 
 
 def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
-              policy: Policy, stage: Stage) -> str:
+              policy: Policy, stage: Stage, request: str = "pull request") -> str:
+    """`request` is the forge's word for it: "merge request" on GitLab."""
     abort = "git merge --abort && " if stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) else ""
     if source_kind is not None and source_kind.into:
         into = source_kind.into[0]
         if stage is Stage.CI:
-            return f"retarget the pull request from {source} to {into}"
+            return f"retarget the {request} from {source} to {into}"
         return f"{abort}git switch {into} && git merge --no-ff {source}"
     carrier = next((k for k in policy.sources_for(target)
                     if source_kind is not None and source_kind.name in k.origins), None)
@@ -43,10 +44,10 @@ def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
     return f"{abort}merge a {policy.accepted_sources(target)} branch instead"
 
 
-def frozen_fix(source: str, target: str, stage: Stage) -> str:
+def frozen_fix(source: str, target: str, stage: Stage, request: str = "pull request") -> str:
     """What to do instead of catching a frozen branch up with `source`."""
     if stage is Stage.CI:
-        return f"close this pull request; bring the change to {target} through a hotfix branch"
+        return f"close this {request}; bring the change to {target} through a hotfix branch"
     abort = "git merge --abort && " if stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) \
         else ""
     return (f"{abort}git switch {shlex.quote(target)}  # and take only the fix, e.g. "

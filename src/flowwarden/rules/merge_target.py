@@ -48,11 +48,13 @@ into main ships everything unreleased at once.
             target = strip_remote(event.target, ctx.repo.remotes)
         else:
             return
-        violation = self.judge(source or "(unknown)", target, ctx.policy, ctx.stage)
+        request = "merge request" if ctx.env.get("GITLAB_CI") == "true" else "pull request"
+        violation = self.judge(source or "(unknown)", target, ctx.policy, ctx.stage, request)
         if violation is not None:
             yield violation
 
-    def judge(self, source: str, target: str, policy: Policy, stage: Stage) -> Violation | None:
+    def judge(self, source: str, target: str, policy: Policy, stage: Stage,
+              request: str = "pull request") -> Violation | None:
         target_kind = policy.kind_of(target)
         if target_kind is None or source == target:
             return None
@@ -65,8 +67,8 @@ into main ships everything unreleased at once.
                 target, f"{target} is frozen: a {target_kind.name} branch takes no catch-up "
                 f"merges from {source} ({source_kind.name}) once it is cut; it accepts merges "
                 f"from {policy.accepted_sources(target_kind)}",
-                frozen_fix(source, target, stage))
-        fix = merge_fix(source, source_kind, target_kind, policy, stage)
+                frozen_fix(source, target, stage, request))
+        fix = merge_fix(source, source_kind, target_kind, policy, stage, request)
         if source_kind is None:
             if not target_kind.protected:
                 return None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowwarden.adapters.mlflow import Run, StoreUnreachable
+from flowwarden.adapters.mlflow import StoreUnreachable
 from flowwarden.core.records import (
     CommitAttempt,
     Event,
@@ -16,7 +16,7 @@ from flowwarden.core.stages import CONCLUDED_MERGE_STAGES, MERGE_STAGES, PUSH_ST
 from flowwarden.facts.runs import Message, citations
 from flowwarden.policy.runs import RunSettings
 from flowwarden.rules.base import Context
-from flowwarden.rules.cited_runs import RunRule, unreachable
+from flowwarden.rules.cited_runs import Judgement, RunRule, best_child, judge, unreachable
 
 Merge = tuple[str, str, tuple[Message, ...]]  # source, target, the source's commits
 
@@ -33,8 +33,11 @@ concluded, at pre-push and pre-receive of the target, and in CI — at least one
 on the branch must have a passing status and meet every threshold in `runs.metrics`
 (`val_accuracy: ">= 0.90"`; operators `>= > <= < == !=`), carry every param in
 `runs.params` and every tag in `runs.tags` (a list: must be present; a mapping: must have
-that value). Metrics are each run's latest value. Nothing is gated when no thresholds,
-params or tags are set.
+that value). A param's threshold (`lr: "<= 0.01"`) or number (`lr: 0.001`) compares
+numerically. Metrics are each run's latest value (the highest step), and the message says
+which step. A cited sweep parent (its trials are child runs, tagged `mlflow.parentRunId`)
+that does not meet the gate itself is judged by its best child, named in the message.
+Nothing is gated when no thresholds, params or tags are set.
 
 **Why.** `develop` is what the next release ships; an experiment reaches it only with
 evidence that it worked.
@@ -43,8 +46,8 @@ evidence that it worked.
 ```
 $ git switch develop && git merge --no-ff experiment/wide
 error: mlflow-metric-gate: experiment/wide may merge into develop only with a cited run
-    that meets the gate: run e3db954babba4d19b65efca9c1111c46 val_accuracy 0.85
-    (needs >= 0.90), val_loss 0.35 (needs < 0.4, ok)
+    that meets the gate: run e3db954babba4d19b65efca9c1111c46 (wide-1) val_accuracy 0.85
+    (latest, step 9; needs >= 0.90), val_loss 0.35 (latest, step 9; needs < 0.4, ok)
   fix: improve the model, then cite a run that meets the gate: git merge --abort &&
     git switch experiment/wide && git commit --allow-empty -m "Record run" --trailer
     "MLflow-Run-Id: <run id>"
@@ -111,11 +114,10 @@ with the trailer is enough), and merge again.
         reports = []
         for _msg, run_id in cited:
             try:
-                run = ctx.facts.runs.lookup(run_id)
+                failures, report = self._judge_with_sweep(ctx, cfg, run_id)
             except StoreUnreachable as error:
                 yield from unreachable(self, ctx, error, f"check the gate for {target}")
                 return
-            failures, report = _judge(cfg, run_id, run)
             if not failures:
                 return
             reports.append(report)
@@ -124,31 +126,27 @@ with the trailer is enough), and merge again.
             f"gate: {reports[0]}", fix,
             details=tuple(reports[1:]))
 
+    @staticmethod
+    def _judge_with_sweep(ctx: Context, cfg: RunSettings, run_id: str) -> Judgement:
+        """The run's own verdict; a sweep's parent that misses it is judged by its best child.
 
-def _judge(cfg: RunSettings, run_id: str, run: Run | None) -> tuple[int, str]:
-    """How many requirements the run misses, and a line showing each value against its gate."""
-    if run is None:
-        return 1, f"run {run_id} not found"
-    if run.deleted or run.status not in cfg.statuses:
-        state = "deleted" if run.deleted else run.status
-        return 1, f"run {run_id} is {state}, expected {' or '.join(cfg.statuses)}"
-    failures = 0
-    parts = []
-    for gate in cfg.gates:
-        value = run.metrics.get(gate.metric)
-        ok = gate.passes(value)
-        failures += not ok
-        shown = "missing" if value is None else f"{value:g}"
-        parts.append(f"{gate.metric} {shown} (needs {gate.text}{', ok' if ok else ''})")
-    for label, wanted, have in (("param", cfg.params, run.params), ("tag", cfg.tags, run.tags)):
-        for key, required in wanted.items():
-            actual = have.get(key)
-            ok = actual is not None and (required is None or actual == required)
-            failures += not ok
-            expected = "present" if required is None else f"= {required}"
-            parts.append(f"{label} {key} {actual if actual is not None else 'missing'} "
-                         f"(needs {expected}{', ok' if ok else ''})")
-    return failures, f"run {run_id} " + ", ".join(parts)
+        Optuna, Hyperopt and autologging log the trials' metrics on child runs: citing the
+        parent cites the sweep, and the sweep is as good as its best trial.
+        """
+        run = ctx.facts.runs.lookup(run_id)
+        verdict = judge(cfg, run_id, run)
+        if not verdict.failures or run is None or run.deleted or run.parent is not None:
+            return verdict
+        children = ctx.facts.runs.children(run_id)
+        best = best_child(cfg, children)
+        if best is None:
+            return verdict
+        child, child_verdict = best
+        if not child_verdict.failures:
+            return child_verdict  # the sweep met the gate through this trial
+        return Judgement(verdict.failures, f"{verdict.report}; it is the parent of a sweep of "
+                         f"{len(children)} child runs, none meets the gate, the best is "
+                         f"{child_verdict.report}")
 
 
 RULE = MlflowMetricGate()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowwarden.adapters.git.messages import cited_values, misplaced
-from flowwarden.adapters.mlflow import RUN_ID
+from flowwarden.adapters.mlflow import MODEL_ID, RUN_ID, StoreUnreachable, redact
 from flowwarden.core.records import Event, Violation
 from flowwarden.core.stages import MESSAGE_STAGES, Stage
 from flowwarden.facts.runs import Message, Scope
@@ -22,7 +22,8 @@ class MlflowRunId(RunRule):
 the id is 32 lowercase hex digits, several trailers may cite several runs. With
 `runs.require: every-commit` (the default) each commit needs one; with `one-per-branch`
 at least one commit of the branch must cite a run by the time it is pushed or merged.
-Merge commits and `fixup!`/`squash!` commits are exempt (`runs.exempt`).
+Merge commits and `fixup!`/`squash!` commits are exempt (`runs.exempt`). An MLflow 3
+logged-model id (`m-...`) in the trailer is looked up and the run that logged it named.
 
 **Why.** A model on `develop` must be traceable to the run that produced it; a run id
 typed into the commit is the one link that survives rebases and server moves.
@@ -43,21 +44,47 @@ hook offers the runs started from the branch since its last commit.
         cfg = ctx.policy.runs
         for scope in ctx.facts.runs.scopes(event):
             for msg in scope.checked:
-                yield from self._malformed(cfg, msg, scope)
+                yield from self._malformed(ctx, msg, scope)
             yield from self._missing(cfg, scope, ctx.stage)
 
-    def _malformed(self, cfg: RunSettings, msg: Message, scope: Scope) -> Iterator[Violation]:
+    def _malformed(self, ctx: Context, msg: Message, scope: Scope) -> Iterator[Violation]:
+        cfg = ctx.policy.runs
         for value in cited_values(msg.text, cfg.trailer):
-            if not RUN_ID.fullmatch(value):
+            if MODEL_ID.fullmatch(value):
+                yield self._model(ctx, msg, scope, value)
+            elif not RUN_ID.fullmatch(value):
                 hint = " (lowercase it)" if RUN_ID.fullmatch(value.lower()) else ""
                 yield self.violation(
                     msg.ref, f"{msg.where} cites '{cfg.trailer}: {value}', which is not a run "
                     f"id{hint}: expected 32 lowercase hex digits",
                     trailer_fix(cfg.trailer, msg, scope, value.lower() if hint else "<run id>"))
 
+    def _model(self, ctx: Context, msg: Message, scope: Scope, model_id: str) -> Violation:
+        """An MLflow 3 logged-model id in the trailer: name the run that logged it."""
+        cfg = ctx.policy.runs
+        lead = (f"{msg.where} cites '{cfg.trailer}: {model_id}', a logged model (MLflow 3), "
+                "not a run")
+        how = ("cite the run that logged it: its 'Source run' in the MLflow UI, or "
+               f"mlflow.get_logged_model({model_id!r}).source_run_id")
+        source = None
+        if cfg.verify:
+            try:
+                source = ctx.facts.runs.model_run(model_id)
+            except StoreUnreachable as error:
+                how += f" (the tracking store cannot tell: {redact(str(error))})"
+            else:
+                if source is None:
+                    how = f"{ctx.facts.runs.store_name()} has no such model; " + how
+        if source is not None:
+            return self.violation(msg.ref, f"{lead}: it was logged by run {source}; cite "
+                                  "that run", trailer_fix(cfg.trailer, msg, scope, source))
+        return self.violation(msg.ref, f"{lead}: {how}", trailer_fix(cfg.trailer, msg, scope))
+
     def _missing(self, cfg: RunSettings, scope: Scope, stage: Stage) -> Iterator[Violation]:
         def cites(msg: Message) -> bool:
-            return any(RUN_ID.fullmatch(v) for v in cited_values(msg.text, cfg.trailer))
+            # A logged-model id is reported by _malformed with the run to cite instead.
+            return any(RUN_ID.fullmatch(v) or MODEL_ID.fullmatch(v)
+                       for v in cited_values(msg.text, cfg.trailer))
 
         if cfg.require == "one-per-branch":
             # At commit time the branch may still cite a run later; it must before it leaves.

@@ -13,11 +13,13 @@ class MlflowRunUnknown(RunRule):
     summary = "Cited MLflow runs exist in the tracking store and are not deleted."
     doc = """\
 **What it does.** With `runs.verify: true` (the default), each run a commit cites is looked
-up in the tracking store (`runs.tracking_uri`, else `MLFLOW_TRACKING_URI`): an MLflow server
-over its REST API, DagsHub (`https://dagshub.com/<owner>/<repo>.mlflow`), a `sqlite:///`
-database or a `./mlruns` directory. A run that does not exist or was deleted is reported.
-When the store cannot be reached the rule says so: a warning at commit time, an error at
-merge, push and CI (`runs.on_unreachable`).
+up in the tracking store (`runs.tracking_uri`, else `MLFLOW_TRACKING_URI`, else MLflow 3's
+defaults): an MLflow server over its REST API, DagsHub
+(`https://dagshub.com/<owner>/<repo>.mlflow`), Databricks (`databricks[://profile]`), a
+`sqlite:///` database or a `./mlruns` directory. A run that does not exist or was deleted is
+reported; only MLflow's own "does not exist" answer means not found. When the store cannot be
+reached or does not answer as MLflow (an HTML 404 from a wrong path) the rule says so: a
+warning at commit time, an error at merge, push and CI (`runs.on_unreachable`).
 
 **Why.** A typo in a run id, or a run id from a colleague's laptop store, links the commit
 to nothing.

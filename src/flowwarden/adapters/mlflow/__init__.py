@@ -1,9 +1,10 @@
 """The MLflow adapter: read runs from a tracking store without importing mlflow.
 
-`import mlflow` costs seconds, so each store is read with the standard library: the REST API
-over a socket (`rest`, `wire`), MLflow's sqlite database read-only (`sqlite`), and a
-`./mlruns` file store's files directly (`filestore`). `store` picks one for a URI.
-This module holds what they share: the run record, the store protocol, and redaction.
+`import mlflow` costs seconds, so each store is read directly: the REST API with urllib3
+(`rest`, `http`; self-hosted, DagsHub, Databricks), MLflow's sqlite database read-only
+(`sqlite`), and a `./mlruns` file store's files (`filestore`). `store` picks one for a URI
+the way MLflow 3 does (`locate`). This module holds what they share: the run record, the
+store protocol, and redaction.
 """
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 RUN_ID = re.compile(r"[0-9a-f]{32}")
+#: An MLflow 3 logged model (`mlflow.<flavor>.log_model`): `m-` and 32 hex digits.
+MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
 DEFAULT_TIMEOUT = 3.0
 BRANCH_TAG = "mlflow.source.git.branch"
 COMMIT_TAG = "mlflow.source.git.commit"
+PARENT_TAG = "mlflow.parentRunId"
 
 
 class StoreUnreachable(Exception):
@@ -24,7 +28,11 @@ class StoreUnreachable(Exception):
 
 
 class Run(NamedTuple):
-    """One MLflow run as flowwarden needs it; metrics are each key's latest value."""
+    """One MLflow run as flowwarden needs it; metrics are each key's latest value.
+
+    MLflow's latest value is the one at the highest step (then the latest time): `steps`
+    says which step each metric's value was logged at.
+    """
 
     id: str
     status: str  # RUNNING, SCHEDULED, FINISHED, FAILED, KILLED
@@ -33,6 +41,8 @@ class Run(NamedTuple):
     metrics: Mapping[str, float]
     params: Mapping[str, str]
     tags: Mapping[str, str]
+    experiment_id: str = ""
+    steps: Mapping[str, int] = MappingProxyType({})
 
     @property
     def deleted(self) -> bool:
@@ -42,13 +52,24 @@ class Run(NamedTuple):
     def name(self) -> str:
         return self.tags.get("mlflow.runName", "")
 
+    @property
+    def parent(self) -> str | None:
+        """The sweep's parent run, for a child run (Optuna, Hyperopt, autologging trials)."""
+        return self.tags.get(PARENT_TAG) or None
+
+    @property
+    def branch(self) -> str | None:
+        return self.tags.get(BRANCH_TAG) or None
+
 
 def make_run(run_id: str, status: str, lifecycle_stage: str, start_time: int | None,
              metrics: Mapping[str, float], params: Mapping[str, str],
-             tags: Mapping[str, str]) -> Run:
+             tags: Mapping[str, str], experiment_id: str = "",
+             steps: Mapping[str, int] | None = None) -> Run:
     """A Run whose mappings are read-only views, so the record stays immutable."""
     return Run(run_id, status, lifecycle_stage, start_time, MappingProxyType(dict(metrics)),
-               MappingProxyType(dict(params)), MappingProxyType(dict(tags)))
+               MappingProxyType(dict(params)), MappingProxyType(dict(tags)), experiment_id,
+               MappingProxyType(dict(steps or {})))
 
 
 class TrackingStore(Protocol):
@@ -62,16 +83,36 @@ class TrackingStore(Protocol):
     def search_runs(self, branch: str, since_ms: int | None) -> list[Run]:
         """Active runs tagged with git `branch`, started at or after `since_ms`, oldest first."""
 
+    def recent_runs(self, since_ms: int | None) -> list[Run]:
+        """Active runs started at or after `since_ms`, whatever their tags, oldest first.
 
-def redact(uri: str) -> str:
-    """`uri` without a password, for messages."""
-    from urllib.parse import urlsplit, urlunsplit  # the policy layer imports this module
+        Bounded (a few hundred): the offer explains runs it leaves out, untagged ones too.
+        """
 
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    def child_runs(self, parent: Run) -> list[Run]:
+        """Active runs whose `mlflow.parentRunId` is `parent` (a sweep's trials)."""
+
+    def model_run(self, model_id: str) -> str | None:
+        """The source run of an MLflow 3 logged model; None when the store has no such model."""
+
+
+# userinfo in any URL (`user:password@`, `TOKEN@`), and secrets passed in a query string.
+USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s@]+)@")
+SECRET_QUERY = re.compile(r"(?i)([?&](?:token|access_token|api_key|key|password|sig|"
+                          r"signature|x-amz-signature|x-amz-credential)=)[^&#\s]*")
+
+
+def redact(text: str) -> str:
+    """`text` with the credentials of every URL in it replaced by `***`, for messages.
+
+    `user:password@host` keeps the user (`user:***@host`); a lone `TOKEN@host` becomes
+    `***@host`: a bare userinfo is how tokens are put in URLs (DagsHub, GitHub).
+    """
+    def userinfo(match: re.Match[str]) -> str:
+        user, colon, _secret = match[2].partition(":")
+        return f"{match[1]}{user}:***@" if colon else f"{match[1]}***@"
+
+    return SECRET_QUERY.sub(r"\1***", USERINFO.sub(userinfo, text))
 
 
 def as_float(value: Any) -> float:

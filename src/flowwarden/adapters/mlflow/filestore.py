@@ -7,7 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flowwarden.adapters.mlflow import BRANCH_TAG, Run, StoreUnreachable, as_float, make_run
+from flowwarden.adapters.mlflow import (
+    BRANCH_TAG,
+    PARENT_TAG,
+    Run,
+    StoreUnreachable,
+    as_float,
+    make_run,
+)
 
 # The file store writes RunStatus as its protobuf number.
 FILE_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
@@ -29,15 +36,38 @@ class FileStore:
         return None
 
     def search_runs(self, branch: str, since_ms: int | None) -> list[Run]:
+        return self._active(BRANCH_TAG, branch, since_ms)
+
+    def recent_runs(self, since_ms: int | None) -> list[Run]:
+        return self._active(None, "", since_ms)[-300:]
+
+    def child_runs(self, parent: Run) -> list[Run]:
+        return self._active(PARENT_TAG, parent.id, None)
+
+    def model_run(self, model_id: str) -> str | None:
+        self._require_root()
+        for experiment in self._experiments(include_trash=False):
+            meta = experiment / "models" / model_id / "meta.yaml"
+            if meta.is_file():
+                source = _meta(meta).get("source_run_id")
+                return str(source) if source else None
+        return None
+
+    def _active(self, key: str | None, value: str, since_ms: int | None) -> list[Run]:
+        """Active runs (in active experiments) whose tag `key` is `value`; all when no key."""
         self._require_root()
         runs = []
         for experiment in self._experiments(include_trash=False):
             if _meta(experiment / "meta.yaml").get("lifecycle_stage") == "deleted":
                 continue
             for run_dir in subdirs(experiment):
-                tag = _read(run_dir / "tags" / BRANCH_TAG)
-                if tag is None or tag.strip() != branch:
-                    continue
+                if key is None:
+                    if not (run_dir / "meta.yaml").is_file():
+                        continue  # models/, and artifact folders
+                else:
+                    tag = _read(run_dir / "tags" / key)
+                    if tag is None or tag.strip() != value:
+                        continue
                 run = self._run(run_dir, deleted=False)
                 if not run.deleted and (since_ms is None or (run.start_time or 0) >= since_ms):
                     runs.append(run)
@@ -59,14 +89,17 @@ class FileStore:
         meta = _meta(run_dir / "meta.yaml")
         status = str(meta.get("status"))
         start = meta.get("start_time")
+        latest = {key: _latest_metric(text) for key, text in _key_files(run_dir / "metrics")}
         return make_run(
             run_dir.name,
             FILE_STATUS.get(int(status), status) if status.isdigit() else status,
             "deleted" if deleted else str(meta.get("lifecycle_stage", "active")),
             int(start) if start is not None else None,
-            {key: _latest_metric(text) for key, text in _key_files(run_dir / "metrics")},
+            {key: value for key, (value, _step) in latest.items()},
             dict(_key_files(run_dir / "params")),
             dict(_key_files(run_dir / "tags")),
+            str(meta.get("experiment_id", run_dir.parent.name)),
+            {key: step for key, (_value, step) in latest.items()},
         )
 
 
@@ -90,7 +123,7 @@ def _key_files(folder: Path) -> Iterator[tuple[str, str]]:
             yield path.relative_to(folder).as_posix(), _read(path) or ""
 
 
-def _latest_metric(text: str) -> float:
+def _latest_metric(text: str) -> tuple[float, int]:
     # Each line is `timestamp value step`; MLflow's latest value is the highest step, then time.
     best: tuple[int, int, float] | None = None
     for line in text.splitlines():
@@ -100,7 +133,7 @@ def _latest_metric(text: str) -> float:
         entry = (int(fields[2]) if len(fields) > 2 else 0, int(fields[0]), as_float(fields[1]))
         if best is None or entry[:2] >= best[:2]:
             best = entry
-    return best[2] if best else math.nan
+    return (best[2], best[0]) if best else (math.nan, 0)
 
 
 def subdirs(path: Path) -> list[Path]:

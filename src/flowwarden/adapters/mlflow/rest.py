@@ -1,50 +1,77 @@
-"""An MLflow tracking server over its REST API: self-hosted, or DagsHub's `<owner>/<repo>.mlflow`.
+"""An MLflow tracking server over its REST API: self-hosted, DagsHub's `<owner>/<repo>.mlflow`,
+or Databricks (`<host>/api/2.0/mlflow/...`).
 
-Credentials come from the URI or MLFLOW_TRACKING_* variables and go only to the server's own
-host; a proxy from the environment is used for other hosts, never for loopback.
+Credentials come from the URI, MLFLOW_TRACKING_* variables or the Databricks profile, and go
+only to the server's own origin (`http.Http`). Only MLflow's RESOURCE_DOES_NOT_EXIST answer
+means "no such run": any other failure, an HTML 404 from a wrong path included, is
+StoreUnreachable ("cannot check").
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
-from flowwarden.adapters.mlflow import BRANCH_TAG, Run, StoreUnreachable, as_float, make_run, redact
-from flowwarden.adapters.mlflow.wire import exchange
+from flowwarden.adapters.mlflow import (
+    BRANCH_TAG,
+    PARENT_TAG,
+    Run,
+    StoreUnreachable,
+    as_float,
+    make_run,
+    redact,
+)
+from flowwarden.adapters.mlflow.http import Answer, Http
 
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
+NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+AUTH_HINT = ("set MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN")
 
 
 class RestStore:
-    """An MLflow tracking server (self-hosted or DagsHub's `<owner>/<repo>.mlflow`)."""
+    """A tracking server at `base` (scheme, host and any path prefix, no userinfo)."""
 
-    def __init__(self, uri: str, env: Mapping[str, str], timeout: float) -> None:
-        self.uri = uri
-        self.parts = urlsplit(uri)
-        self.path = self.parts.path.rstrip("/")  # DagsHub: /<owner>/<repo>.mlflow
-        self.env = env
-        self.timeout = timeout
+    def __init__(self, uri: str, base: str, auth: str | None, env: Mapping[str, str],
+                 timeout: float, auth_hint: str = AUTH_HINT) -> None:
+        self.uri = uri  # as configured, for messages (always redacted)
+        self.http = Http(base, auth, env, timeout)
+        self.auth_hint = auth_hint
 
     def get_run(self, run_id: str) -> Run | None:
-        status, body = self._call("GET", "runs/get?" + urlencode({"run_id": run_id}))
-        if status == 404 or body.get("error_code") == "RESOURCE_DOES_NOT_EXIST":
+        body = self._get("runs/get?" + urlencode({"run_id": run_id}))
+        return None if body is None else _run_from_json(body.get("run", {}))
+
+    def model_run(self, model_id: str) -> str | None:
+        body = self._get("logged-models/" + quote(model_id, safe=""))
+        if body is None:
             return None
-        self._raise_for(status, body)
-        return _run_from_json(body.get("run", {}))
+        source = body.get("model", {}).get("info", {}).get("source_run_id")
+        return str(source) if source else None
 
     def search_runs(self, branch: str, since_ms: int | None) -> list[Run]:
-        ids = self._experiment_ids()
+        clauses = [f"tags.`{BRANCH_TAG}` = '{_sql_quote(branch)}'"]
+        return self._search(self._experiment_ids(), clauses, since_ms, "ASC", 3)
+
+    def recent_runs(self, since_ms: int | None) -> list[Run]:
+        newest = self._search(self._experiment_ids(), [], since_ms, "DESC", 3)
+        return newest[::-1]
+
+    def child_runs(self, parent: Run) -> list[Run]:
+        ids = [parent.experiment_id] if parent.experiment_id else self._experiment_ids()
+        return self._search(ids, [f"tags.`{PARENT_TAG}` = '{_sql_quote(parent.id)}'"],
+                            None, "ASC", 2)
+
+    def _search(self, ids: list[str], clauses: list[str], since_ms: int | None, order: str,
+                pages: int) -> list[Run]:
         if not ids:
             return []
-        clauses = [f"tags.`{BRANCH_TAG}` = '{_sql_quote(branch)}'"]
         if since_ms is not None:
-            clauses.append(f"attributes.start_time >= {since_ms}")
+            clauses = [*clauses, f"attributes.start_time >= {since_ms}"]
         runs: list[Run] = []
         for page in self._pages("runs/search", {
                 "experiment_ids": ids, "filter": " and ".join(clauses),
                 "run_view_type": "ACTIVE_ONLY", "max_results": 100,
-                "order_by": ["attributes.start_time ASC"]}, "runs", limit=3):
+                "order_by": [f"attributes.start_time {order}"]}, "runs", limit=pages):
             runs.extend(_run_from_json(r) for r in page)
         return runs
 
@@ -62,126 +89,67 @@ class RestStore:
         token = None
         for _ in range(limit):
             body = {**payload, **({"page_token": token} if token else {})}
-            status, answer = self._call("POST", endpoint, body)
-            self._raise_for(status, answer)
-            yield list(answer.get(key, []))
-            token = answer.get("next_page_token")
+            answer = self._call("POST", endpoint, json.dumps(body).encode())
+            found = self._answer(answer)
+            if found is None:
+                raise StoreUnreachable(f"{redact(self.uri)} answered {NOT_FOUND} to {endpoint}")
+            yield list(found.get(key, []))
+            token = found.get("next_page_token")
             if not token:
                 return
 
-    def _raise_for(self, status: int, body: Mapping[str, Any]) -> None:
-        if status == 200:
-            return
-        if status in (401, 403):
-            raise StoreUnreachable(
-                f"{redact(self.uri)} refused the credentials (HTTP {status}); set "
-                "MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN")
-        detail = body.get("message") or body.get("error_code") or "no details"
-        raise StoreUnreachable(f"{redact(self.uri)} answered HTTP {status}: {detail}")
+    def _get(self, endpoint: str) -> dict[str, Any] | None:
+        return self._answer(self._call("GET", endpoint))
 
-    def _call(self, method: str, endpoint: str,
-              payload: Mapping[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-        target = f"{self.path}/api/2.0/mlflow/{endpoint}"
-        body = json.dumps(payload).encode() if payload is not None else b""
-        proxy = self._proxy()
-        try:
-            if proxy is None:
-                status, raw = self._direct(method, target, body)
-            else:
-                status, raw = self._through_proxy(method, target, body, proxy)
-        except (OSError, ValueError, IndexError) as error:
-            reason = getattr(error, "reason", None) or error or type(error).__name__
-            raise StoreUnreachable(f"{redact(self.uri)} did not answer: {reason}") from None
-        return status, _json(raw)
+    def _call(self, method: str, endpoint: str, body: bytes = b"") -> Answer:
+        return self.http.request(method, f"/api/2.0/mlflow/{endpoint}", body)
 
-    def _direct(self, method: str, target: str, body: bytes) -> tuple[int, bytes]:
-        """Ask the server itself, following a few redirects (http -> https, a moved path)."""
-        parts = self.parts
-        for _hop in range(4):
-            # Credentials go only to the host they were given for.
-            headers = self._headers(with_auth=parts.hostname == self.parts.hostname)
-            status, fields, raw = exchange(parts, method, target, headers, body,
-                                            self.timeout, self._tls)
-            if status not in REDIRECTS or "location" not in fields:
-                return status, raw
-            here = urlunsplit(parts._replace(path=target, query=""))
-            parts = urlsplit(urljoin(here, fields["location"]))
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-        raise ValueError(f"too many redirects, the last to {urlunsplit(parts)}")
-
-    def _headers(self, with_auth: bool = True) -> dict[str, str]:
-        headers = {"Accept": "application/json", "Content-Type": "application/json",
-                   "User-Agent": "flowwarden"}
-        if not with_auth:
-            return headers
-        user = self.env.get("MLFLOW_TRACKING_USERNAME")
-        password = self.env.get("MLFLOW_TRACKING_PASSWORD")
-        if self.parts.username and not user:
-            user, password = unquote(self.parts.username), unquote(self.parts.password or "")
-        if user and password is not None:
-            import base64
-
-            pair = base64.b64encode(f"{user}:{password}".encode()).decode()
-            headers["Authorization"] = f"Basic {pair}"
-        elif self.env.get("MLFLOW_TRACKING_TOKEN"):
-            headers["Authorization"] = f"Bearer {self.env['MLFLOW_TRACKING_TOKEN']}"
-        return headers
-
-    def _tls(self) -> Any:
-        import ssl
-
-        context = ssl.create_default_context(
-            cafile=self.env.get("MLFLOW_TRACKING_SERVER_CERT_PATH") or None)
-        if self.env.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
-
-    def _proxy(self) -> str | None:
-        """The proxy the hook's environment names for this server; never for loopback."""
-        host = self.parts.hostname or ""
-        lowered = {k.lower(): v for k, v in self.env.items() if v}
-        proxy = lowered.get(f"{self.parts.scheme}_proxy")
-        if not proxy or host in ("127.0.0.1", "localhost", "::1"):
+    def _answer(self, answer: Answer) -> dict[str, Any] | None:
+        """The JSON body of a success; None for MLflow's "does not exist"; else unreachable."""
+        body = _json(answer.body) if "json" in answer.content_type.lower() else None
+        if body is not None and body.get("error_code") == NOT_FOUND:
             return None
-        return None if _bypassed(host, lowered.get("no_proxy", "")) else proxy
-
-    def _through_proxy(self, method: str, target: str, body: bytes,
-                       proxy: str) -> tuple[int, bytes]:
-        # Rare, so the general (and slower to import) client handles it, CONNECT included.
-        import urllib.error
-        import urllib.request
-
-        origin = urlunsplit(self.parts._replace(netloc=self.parts.netloc.rpartition("@")[2],
-                                                path="", query="", fragment=""))
-        request = urllib.request.Request(origin + target, data=body or None, method=method,
-                                         headers=self._headers())
-        opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({self.parts.scheme: proxy}),
-            urllib.request.HTTPSHandler(context=self._tls()))
-        try:
-            with opener.open(request, timeout=self.timeout) as response:
-                return int(response.status), bytes(response.read())
-        except urllib.error.HTTPError as error:
-            return int(error.code), bytes(error.read())
+        if answer.status == 200 and body is not None:
+            return body
+        name = redact(self.uri)
+        if answer.status in (401, 403):
+            raise StoreUnreachable(f"{name} refused the credentials (HTTP {answer.status}); "
+                                   f"{self.auth_hint}")
+        if body is None:
+            kind = answer.content_type.split(";")[0].strip() or "no content type"
+            hint = (": is this MLflow's address? A server behind a path prefix needs the "
+                    "prefix in the tracking URI" if answer.status in (404, 405, 200) else "")
+            raise StoreUnreachable(f"{name} answered HTTP {answer.status} with {kind}, not "
+                                   f"MLflow's REST API{hint}")
+        detail = body.get("message") or body.get("error_code") or "no details"
+        raise StoreUnreachable(f"{name} answered HTTP {answer.status}: {redact(str(detail))}")
 
 
-def _bypassed(host: str, no_proxy: str) -> bool:
-    """curl's no_proxy rules: `*`, or a host name or domain suffix, ports ignored."""
-    for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        name = entry.rsplit(":", 1)[0].lstrip(".") if entry.count(":") == 1 else entry
-        if entry == "*" or (name and (host == name or host.endswith("." + name))):
-            return True
-    return False
+def server_store(uri: str, env: Mapping[str, str], timeout: float) -> RestStore:
+    """An http(s) server or DagsHub: Basic from the URI or the environment, else Bearer."""
+    parts = urlsplit(uri)
+    base = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query="",
+                                     fragment=""))
+    user = env.get("MLFLOW_TRACKING_USERNAME")
+    password = env.get("MLFLOW_TRACKING_PASSWORD")
+    if parts.username and not user:
+        user, password = unquote(parts.username), unquote(parts.password or "")
+    auth = None
+    if user and password is not None:
+        import base64
+
+        auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    elif env.get("MLFLOW_TRACKING_TOKEN"):
+        auth = f"Bearer {env['MLFLOW_TRACKING_TOKEN']}"
+    return RestStore(uri, base, auth, env, timeout)
 
 
-
-def _json(raw: bytes) -> dict[str, Any]:
+def _json(raw: bytes) -> dict[str, Any] | None:
     try:
         value = json.loads(raw or b"{}")
     except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _sql_quote(value: str) -> str:
@@ -191,12 +159,14 @@ def _sql_quote(value: str) -> str:
 def _run_from_json(run: Mapping[str, Any]) -> Run:
     info, data = run.get("info", {}), run.get("data", {})
     start = info.get("start_time")
+    metrics = data.get("metrics", [])
     return make_run(
         str(info.get("run_id") or info.get("run_uuid", "")),
         str(info.get("status", "")), str(info.get("lifecycle_stage", "active")),
         int(start) if start is not None else None,
-        {m["key"]: as_float(m.get("value")) for m in data.get("metrics", [])},
+        {m["key"]: as_float(m.get("value")) for m in metrics},
         {p["key"]: str(p.get("value", "")) for p in data.get("params", [])},
         {t["key"]: str(t.get("value", "")) for t in data.get("tags", [])},
+        str(info.get("experiment_id", "")),
+        {m["key"]: int(m.get("step", 0)) for m in metrics},
     )
-

@@ -6,7 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flowwarden.adapters.mlflow import BRANCH_TAG, Run, StoreUnreachable, make_run
+from flowwarden.adapters.mlflow import BRANCH_TAG, PARENT_TAG, Run, StoreUnreachable, make_run
+
+RUN_COLUMNS = "r.run_uuid, r.status, r.lifecycle_stage, r.start_time, r.experiment_id"
+ACTIVE = ("JOIN experiments e ON e.experiment_id = r.experiment_id "
+          "WHERE r.lifecycle_stage = 'active' AND e.lifecycle_stage = 'active'")
 
 if TYPE_CHECKING:
     import sqlite3
@@ -22,20 +26,42 @@ class SqliteStore:
 
     def get_run(self, run_id: str) -> Run | None:
         with self._connect() as db:
-            row = db.execute("SELECT run_uuid, status, lifecycle_stage, start_time FROM runs "
-                             "WHERE run_uuid = ?", (run_id,)).fetchone()
+            row = db.execute(f"SELECT {RUN_COLUMNS} FROM runs r WHERE run_uuid = ?",
+                             (run_id,)).fetchone()
             return self._run(db, row) if row else None
 
     def search_runs(self, branch: str, since_ms: int | None) -> list[Run]:
+        return self._tagged(BRANCH_TAG, branch, since_ms)
+
+    def child_runs(self, parent: Run) -> list[Run]:
+        return self._tagged(PARENT_TAG, parent.id, None)
+
+    def recent_runs(self, since_ms: int | None) -> list[Run]:
         with self._connect() as db:
             rows = db.execute(
-                "SELECT r.run_uuid, r.status, r.lifecycle_stage, r.start_time FROM runs r "
-                "JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = ? "
-                "JOIN experiments e ON e.experiment_id = r.experiment_id "
-                "WHERE t.value = ? AND r.lifecycle_stage = 'active' "
-                "AND e.lifecycle_stage = 'active' AND r.start_time >= ? "
-                "ORDER BY r.start_time LIMIT 300",
-                (BRANCH_TAG, branch, since_ms if since_ms is not None else -1)).fetchall()
+                f"SELECT {RUN_COLUMNS} FROM runs r {ACTIVE} AND r.start_time >= ? "
+                "ORDER BY r.start_time DESC LIMIT 300",
+                (since_ms if since_ms is not None else -1,)).fetchall()
+            return [self._run(db, row) for row in reversed(rows)]
+
+    def model_run(self, model_id: str) -> str | None:
+        import sqlite3
+
+        with self._connect() as db:
+            try:
+                row = db.execute("SELECT source_run_id FROM logged_models WHERE model_id = ?",
+                                 (model_id,)).fetchone()
+            except sqlite3.OperationalError:  # a store older than MLflow 3: no logged models
+                return None
+            return str(row[0]) if row and row[0] else None
+
+    def _tagged(self, key: str, value: str, since_ms: int | None) -> list[Run]:
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs r "
+                "JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = ? AND t.value = ? "
+                f"{ACTIVE} AND r.start_time >= ? ORDER BY r.start_time LIMIT 300",
+                (key, value, since_ms if since_ms is not None else -1)).fetchall()
             return [self._run(db, row) for row in rows]
 
     def _connect(self) -> _ReadOnly:
@@ -51,27 +77,30 @@ class SqliteStore:
         return _ReadOnly(db, self.path)
 
     def _run(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> Run:
-        run_id, status, stage, start = row
-        return make_run(run_id, status, stage, start, self._metrics(db, run_id),
+        run_id, status, stage, start, experiment = row
+        rows = self._metrics(db, run_id)
+        return make_run(run_id, status, stage, start,
+                        {key: math.nan if is_nan else float(value)
+                         for key, value, is_nan, _step in rows},
                         dict(db.execute("SELECT key, value FROM params WHERE run_uuid = ?",
                                         (run_id,)).fetchall()),
                         dict(db.execute("SELECT key, value FROM tags WHERE run_uuid = ?",
-                                        (run_id,)).fetchall()))
+                                        (run_id,)).fetchall()),
+                        str(experiment), {key: int(step or 0) for key, _v, _n, step in rows})
 
-    def _metrics(self, db: sqlite3.Connection, run_id: str) -> dict[str, float]:
+    def _metrics(self, db: sqlite3.Connection, run_id: str) -> list[tuple[Any, ...]]:
         import sqlite3
 
         try:
-            rows = db.execute("SELECT key, value, is_nan FROM latest_metrics "
+            return db.execute("SELECT key, value, is_nan, step FROM latest_metrics "
                               "WHERE run_uuid = ?", (run_id,)).fetchall()
         except sqlite3.OperationalError:
             # Stores older than MLflow 1.9 have no latest_metrics: take the last step.
-            rows = db.execute(
-                "SELECT key, value, is_nan FROM metrics m WHERE run_uuid = ? AND "
+            return db.execute(
+                "SELECT key, value, is_nan, step FROM metrics m WHERE run_uuid = ? AND "
                 "(step, timestamp) = (SELECT step, timestamp FROM metrics WHERE "
                 "run_uuid = m.run_uuid AND key = m.key ORDER BY step DESC, timestamp DESC "
                 "LIMIT 1)", (run_id,)).fetchall()
-        return {key: math.nan if is_nan else float(value) for key, value, is_nan in rows}
 
 
 class _ReadOnly:

@@ -57,6 +57,14 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
     notes += [change] if change else []
     ctx = Context(policy, repo, Stage.CI, env, progress)
     violations: list[Violation] = []
+    if isinstance(request, PushRange) and request.before == request.after == ZERO_SHA:
+        # A GitHub `delete` event: the ref is gone and the payload does not name its commit.
+        kind = policy.kind_of(request.branch)
+        if kind is None or not kind.protected:
+            notes.append(f"the delete event does not say which commit {request.branch} "
+                         "pointed at, so whether it reached its targets first cannot be "
+                         "checked here; flowwarden's pre-push shim and pre-receive hook check it")
+            return Outcome((), tuple(notes))
     for event in events_for(repo, request, remote):
         outcome = run_rules(event, ctx)
         violations += [v for v in outcome.violations if v not in violations]
@@ -76,8 +84,19 @@ def verdict(outcome: Outcome) -> str:
 
 
 def describe(request: Request) -> str:
-    """What was judged, for the report's verdict line."""
+    """What was judged, for the report's verdict line, in the forge's words."""
     if isinstance(request, MergeRequest):
-        return f"merge of {request.source} into {request.target}"
-    return f"push to {request.ref.removeprefix('refs/heads/')} " \
-           f"({request.before[:10]}..{request.after[:10]})"
+        what = f"merge of {request.source} into {request.target}"
+        if request.via:
+            noun = "merge request" if request.provider == "gitlab" else "pull request"
+            what += f" ({noun}, {request.via} pipeline)"
+        return what
+    name = request.ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    span = f"({request.before[:10]}..{request.after[:10]})"
+    if request.via == "merge queue":
+        return f"merge queue candidate for {name} {span}"
+    if request.after == ZERO_SHA:
+        return f"deletion of {'tag ' if request.is_tag else ''}{name}"
+    if request.is_tag:
+        return f"tag {name} {span}"
+    return f"push to {name} {span}"
