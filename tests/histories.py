@@ -28,7 +28,11 @@ class Shape(NamedTuple):
     github_every: int = 2  # every Nth merge commit has GitHub's subject, the rest git's
     tag_back_merge: bool = True  # releases reach develop as `Merge tag 'x' into develop`
     keep_branches: bool = False  # leave feature refs behind (else deleted after merge)
+    fixture_every: int = 0  # every Nth feature adds a small CSV test fixture (0: never)
     seed: int = 7
+
+
+SMALL = Shape()
 
 
 class Built(NamedTuple):
@@ -74,7 +78,7 @@ class _Writer:
                        b"data %d" % len(raw), raw]
 
 
-def build(path: Path, shape: Shape = Shape(), env: Mapping[str, str] | None = None) -> Built:
+def build(path: Path, shape: Shape = SMALL, env: Mapping[str, str] | None = None) -> Built:
     """A repository at `path` whose main and develop follow `shape`."""
     rng = random.Random(shape.seed)
     w = _Writer()
@@ -93,6 +97,10 @@ def build(path: Path, shape: Shape = Shape(), env: Mapping[str, str] | None = No
             content = f"{number}.{step} {rng.random()}\n".encode()
             tip = w.commit(ref, f"Work on {name} ({step})", [tip],
                            {f"src/mod{number % 50}.py": content})
+        if shape.fixture_every and number % shape.fixture_every == 0:
+            rows = "".join(f"{i},{rng.random():.6f}\n" for i in range(20)).encode()
+            tip = w.commit(ref, f"Add a fixture for {name}", [tip],
+                           {f"tests/fixtures/case{number}.csv": b"id,score\n" + rows})
         if shape.squash_every and number % shape.squash_every == 0:
             develop = w.commit("refs/heads/develop", f"Add {name} (#{number})", [develop],
                                {f"src/mod{number % 50}.py": b"squashed\n"})

@@ -7,7 +7,13 @@ import pytest
 import yaml
 
 from flowwarden.core.errors import PolicyError
-from flowwarden.policy.data import DEFAULT_EXEMPT, DEFAULT_PATTERNS, Matcher, parse_size
+from flowwarden.policy.data import (
+    DEFAULT_EXEMPT,
+    DEFAULT_FIXTURES,
+    DEFAULT_PATTERNS,
+    Matcher,
+    parse_size,
+)
 from flowwarden.policy.model import Policy
 from flowwarden.policy.schema import policies_dir
 from fwkit import Repo
@@ -27,7 +33,8 @@ def test_policy_show_prints_the_effective_data_section(repo: Repo) -> None:
     assert result.code == 0, result.text
     data = json.loads(result.out)["data"]
     assert data == {"patterns": list(DEFAULT_PATTERNS), "exempt": list(DEFAULT_EXEMPT),
-                    "max_size": "1 MiB", "lfs": "report", "unreachable_remote": "block"}
+                    "max_size": "1 MiB", "fixtures": list(DEFAULT_FIXTURES),
+                    "fixture_max_size": "10 MiB", "lfs": "report", "unreachable_remote": "block"}
 
 
 def test_policy_show_folds_extras_into_the_lists(repo: Repo) -> None:

@@ -29,7 +29,8 @@ def test_a_bad_runs_section_is_a_located_policy_error(repo: Any, section: str, w
     result = repo.fw("policy", "validate")
 
     assert result.code == 2
-    assert ".flowwarden.yaml:3:" in result.err and where in result.err and words in result.err
+    said = result.out + result.err  # validate prints its report on stdout
+    assert ".flowwarden.yaml:3:" in said and where in said and words in said
 
 
 def test_a_full_runs_section_is_valid(repo: Any) -> None:
@@ -64,7 +65,7 @@ def test_a_bad_gate_is_located_in_the_file_that_wrote_it(repo: Any) -> None:
 
     assert result.code == 2
     assert "policy/team.yaml:5:10: runs.metrics.acc: 'about 0.9' is not a threshold" \
-        in result.err
+        in result.out + result.err
 
 
 def test_a_bad_gate_fails_closed_at_the_hook(repo: Any) -> None:

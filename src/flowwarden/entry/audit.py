@@ -1,28 +1,31 @@
 """`flowwarden audit`: every violation in the history of the protected branches, per rule.
 
 Each first-parent step of a protected branch is judged as the push that would have made it,
-so a fast-forward of a feature into main shows up as direct commits on main. A commit is
-judged once, on the first protected branch (in policy order) whose first-parent line has it.
-A stretch of steps is first judged as one push; only stretches with violations are split.
+so a fast-forward of a feature into main shows up as direct commits on main. The history is
+read once (one `git log` for the commit graph, one `diff-tree` and one size query for the
+changes, whatever its length) and walked once: a step on two protected lines is judged on
+the first branch in policy order, and each commit is judged in the oldest step that brings
+it, so each finding is reported once, where it came in.
 """
 from __future__ import annotations
 
 import argparse
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.errors import Exit, UsageError
-from flowwarden.core.records import Outcome, Push, RefUpdate, Severity, Violation
+from flowwarden.core.records import Outcome, Push, Severity, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.engine.evaluate import evaluate
 from flowwarden.entry import policy_change
 from flowwarden.entry.boundary import parse
 from flowwarden.entry.output import exit_for
+from flowwarden.facts.history import walk
 from flowwarden.policy.load import load_policy, load_policy_file
 from flowwarden.policy.model import Policy
 from flowwarden.report import json as json_report
@@ -51,55 +54,24 @@ def protected_branches(repo: GitRepo, policy: Policy, remote: str) -> list[tuple
     return found
 
 
-Step = tuple[str, str]  # (first parent, commit): one first-parent step of a branch
-
-
-def runs(repo: GitRepo, branches: Sequence[tuple[str, str]],
-         since: str | None) -> Iterator[tuple[str, list[Step]]]:
-    """(branch, a contiguous run of its first-parent steps, oldest first); root commits and
-    commits an earlier branch already claimed break the runs."""
-    seen: set[str] = set()
-    for name, tip in branches:
-        run: list[Step] = []
-        for commit in reversed(repo.commits([tip], [since] if since else [], first_parent=True)):
-            if commit.sha in seen or not commit.parents:
-                if run:
-                    yield name, run
-                run = []
-                continue
-            seen.add(commit.sha)
-            if run and run[-1][1] != commit.parents[0]:
-                yield name, run
-                run = []
-            run.append((commit.parents[0], commit.sha))
-        if run:
-            yield name, run
-
-
-def judge_run(ctx: Context, branch: str, run: Sequence[Step]) -> list[Violation]:
-    """The violations of every step of `run`, found by bisection: a clean stretch of history
-    costs one evaluation, and each violation is still reported for its own step."""
-    update = RefUpdate(f"refs/heads/{branch}", run[0][0], run[-1][1])
-    outcome = evaluate(Push((update,)), ctx)
-    if not outcome.violations:
-        return []
-    if len(run) == 1:
-        return list(outcome.violations)
-    middle = len(run) // 2
-    return judge_run(ctx, branch, run[:middle]) + judge_run(ctx, branch, run[middle:])
-
-
 def run_audit(repo: GitRepo, policy: Policy, env: Mapping[str, str], since: str | None,
               remote: str = "origin") -> Audit:
     branches = protected_branches(repo, policy, remote)
+    graph = repo.load_graph([tip for _, tip in branches], [since] if since else [])
+    steps = walk(graph, branches)
     # Each step is judged exactly as CI judges a push: no local skips, the same rules.
     ctx = Context(policy, repo, Stage.CI, env)
-    violations: list[Violation] = []
-    count = 0
-    for name, run in runs(repo, branches, since):
-        count += len(run)
-        violations += judge_run(ctx, name, run)
-    return Audit(tuple(branches), count, Outcome(tuple(violations)))
+    ctx.facts.history.adopt(steps)
+    order = {name: i for i, (name, _) in enumerate(branches)}
+    found: dict[tuple[int, int], list[Violation]] = {}
+    notes: dict[str, None] = {}
+    for position, step in enumerate(steps):
+        outcome = evaluate(Push((step.update,)), ctx)
+        found[(order[step.branch], position)] = list(outcome.violations)
+        notes.update(dict.fromkeys(outcome.notes))
+    violations = [v for key in sorted(found) for v in found[key]]
+    unique = tuple(dict.fromkeys(violations))  # a finding two steps share is one finding
+    return Audit(tuple(branches), len(steps), Outcome(unique, tuple(notes)))
 
 
 def render_text(audit: Audit) -> str:

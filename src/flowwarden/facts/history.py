@@ -1,12 +1,64 @@
-"""Facts about history: what a push adds, to which first-parent line, and the tips after it."""
+"""Facts about history: what a push adds, to which first-parent line, and the tips after it.
+
+An audit walks the protected branches once (`walk`) and adopts the walk: each step's push
+then brings exactly the commits no earlier step brought, answered from memory.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
 
-from flowwarden.adapters.git import Commit, GitRepo
+from flowwarden.adapters.git import Commit, CommitGraph, GitRepo
 from flowwarden.core.records import ZERO_SHA, Push, RefUpdate
 from flowwarden.core.stages import Stage
 from flowwarden.facts.memo import memoized
+
+
+class Step(NamedTuple):
+    """One first-parent step of a protected branch, judged as the push that made it."""
+
+    branch: str
+    parent: str  # the branch's tip before the step
+    commit: Commit  # its tip after it
+    brought: tuple[Commit, ...]  # what it is the first step to bring, newest first
+
+    @property
+    def update(self) -> RefUpdate:
+        return RefUpdate(f"refs/heads/{self.branch}", self.parent, self.commit.sha)
+
+
+def walk(graph: CommitGraph, branches: Sequence[tuple[str, str]]) -> list[Step]:
+    """Every first-parent step of `branches` (name, tip), oldest first, each once: a step on
+    two lines belongs to the first branch listed. Each commit is brought by one step only,
+    the oldest that reaches it, so each finding is reported once, where it came in."""
+    owner: dict[str, tuple[str, Commit]] = {}
+    for name, tip in branches:
+        for commit in graph.first_parent_line(tip):
+            if commit.parents:
+                owner.setdefault(commit.sha, (name, commit))
+    seen: set[str] = set()
+    steps = []
+    for sha in sorted(owner, key=graph.order.__getitem__, reverse=True):
+        name, commit = owner[sha]
+        steps.append(Step(name, commit.parents[0], commit, _bring(graph, commit, seen)))
+    return steps
+
+
+def _bring(graph: CommitGraph, commit: Commit, seen: set[str]) -> tuple[Commit, ...]:
+    """`commit` and its ancestors not in `seen` (now added to it), newest first."""
+    brought, stack = [], [commit.sha]
+    seen.add(commit.sha)
+    while stack:
+        found = graph.by_sha.get(stack.pop())
+        if found is None:  # below the audit's lower bound
+            continue
+        brought.append(found)
+        for parent in found.parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    brought.sort(key=lambda c: graph.order[c.sha])
+    return tuple(brought)
 
 
 class HistoryFacts:
@@ -17,20 +69,36 @@ class HistoryFacts:
         self.repo = repo
         self.stage = stage
         self.protected = protected  # branch name -> of a protected kind
+        self._steps: dict[tuple[str, str], Step] = {}
+
+    def adopt(self, steps: Iterable[Step]) -> None:
+        """Answer for these steps from an audit's walk instead of asking git."""
+        self._steps.update(((s.parent, s.commit.sha), s) for s in steps)
+        self.repo.expect_changes(c.sha for s in self._steps.values() for c in s.brought)
 
     @memoized
     def new_commits(self, update: RefUpdate, push: Push) -> tuple[Commit, ...]:
         """Commits `update` brings that the receiving side does not have yet, newest first."""
+        step = self._steps.get((update.old, update.new))
+        if step is not None:
+            return step.brought
         if update.is_delete:
             return ()
-        return tuple(self.repo.commits([update.new], self._known(update),
-                                       exclude_refs=self._known_refs(push)))
+        found = tuple(self.repo.commits([update.new], self._known(update),
+                                        exclude_refs=self._known_refs(push)))
+        self.repo.remember(found)  # so merges among them are related without a git each
+        return found
 
     @memoized
     def branch_additions(self, update: RefUpdate, push: Push) -> tuple[Commit, ...]:
         """The commits `update` adds to its branch's first-parent chain, newest first."""
+        step = self._steps.get((update.old, update.new))
+        if step is not None:
+            return (step.commit,)
         if update.is_delete:
             return ()
+        # Rules judging these merges ask how their parents relate: the new commits answer.
+        self.new_commits(update, push)
         if update.is_create:
             return tuple(self.repo.commits([update.new], first_parent=True,
                                            exclude_refs=self._known_refs(push)))

@@ -210,7 +210,7 @@ class ProvenanceFacts:
     @memoized
     def unrelated(self, first: str, second: str) -> bool:
         """The two commits share no history (a merge of an unrelated or forged root)."""
-        return not self.repo.merge_bases(first, second)
+        return not self.repo.related(first, second)
 
     def rests_on_subject(self, commit: Commit, branch: str, what: str) -> None:
         """Record a verdict that only a subject supports, for the outcome's notes."""

@@ -21,6 +21,11 @@ DEFAULT_PATTERNS = (
 DEFAULT_EXEMPT = ("*.dvc", "dvc.yaml", "dvc.lock", ".gitignore", ".dvcignore", ".gitkeep",
                   "params.yaml", "README*")
 DEFAULT_MAX_SIZE = "1 MiB"
+#: Where tests, docs and examples keep small files they need (a 4 KiB CSV fixture, a docs
+#: GIF): the patterns do not make them data, only their own, larger size limit does.
+DEFAULT_FIXTURES = ("tests/**", "test/**", "**/tests/**", "**/test/**", "**/fixtures/**",
+                    "**/testdata/**", "docs/**", "doc/**", "examples/**")
+DEFAULT_FIXTURE_MAX_SIZE = "10 MiB"
 DEFAULT_LFS = "report"
 DEFAULT_UNREACHABLE_REMOTE = "block"
 LFS_CHOICES = ("allow", "report", "block")
@@ -36,7 +41,7 @@ _EXACT = (("GiB", 1024**3), ("GB", 1000**3), ("MiB", 1024**2), ("MB", 1000**2),
 _NOWHERE = Where("policy")
 
 
-def parse_size(value: object, at: Where = _NOWHERE) -> int | None:
+def parse_size(value: object, at: Where = _NOWHERE, key: str = "max_size") -> int | None:
     """`max_size` as bytes: an integer, or a string like "1 MiB"; false disables the limit."""
     if value is False:
         return None
@@ -45,7 +50,7 @@ def parse_size(value: object, at: Where = _NOWHERE) -> int | None:
     match = _SIZE.match(value) if isinstance(value, str) else None
     size = int(float(match.group(1)) * UNITS.get(match.group(2).lower(), 0)) if match else 0
     if size < 1:
-        raise at.error(("data", "max_size"), f"expected a size of at least one byte, such "
+        raise at.error(("data", key), f"expected a size of at least one byte, such "
                        f"as 1048576 or '1 MiB' (units B, KB, KiB, MB, MiB, GB, GiB), or "
                        f"false, got {value!r}")
     return size
@@ -227,6 +232,8 @@ class DataPolicy(NamedTuple):
     lfs: str  # allow | report | block
     remote: str | None
     unreachable_remote: str  # block | warn
+    fixtures: Matcher  # small files tests and docs need: judged by fixture_max_size alone
+    fixture_max_size: int | None
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any], at: Where = _NOWHERE) -> DataPolicy:
@@ -247,6 +254,10 @@ class DataPolicy(NamedTuple):
             remote=remote,
             unreachable_remote=_choice(section, "unreachable_remote",
                                        DEFAULT_UNREACHABLE_REMOTE, UNREACHABLE_CHOICES, at),
+            fixtures=Matcher(globs("fixtures", DEFAULT_FIXTURES) + globs("extra_fixtures")),
+            fixture_max_size=parse_size(section.get("fixture_max_size",
+                                                    DEFAULT_FIXTURE_MAX_SIZE), at,
+                                        "fixture_max_size"),
         )
 
     def as_section(self) -> dict[str, Any]:
@@ -255,6 +266,9 @@ class DataPolicy(NamedTuple):
             "patterns": list(self.data.patterns),
             "exempt": list(self.exempt.patterns),
             "max_size": False if self.max_size is None else exact_size(self.max_size),
+            "fixtures": list(self.fixtures.patterns),
+            "fixture_max_size": (False if self.fixture_max_size is None
+                                 else exact_size(self.fixture_max_size)),
             "lfs": self.lfs,
             "unreachable_remote": self.unreachable_remote,
         }

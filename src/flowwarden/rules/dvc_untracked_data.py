@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from flowwarden.adapters.dvc.paths import sibling
-from flowwarden.adapters.git import Commit
+from flowwarden.adapters.git import UNKNOWN_SIZE, Commit
 from flowwarden.adapters.git.plumbing import GITLINK, SYMLINK
 from flowwarden.core.records import CommitAttempt, Event, Push, Severity, StagedFile, Violation
 from flowwarden.core.stages import PUSH_STAGES, Stage
@@ -24,6 +24,10 @@ class DvcUntrackedData(Rule):
 or a model artifact: it matches `data.patterns` (by default `data/**`, `models/**` and the
 usual data and model extensions) or its staged blob is larger than `data.max_size`
 (default 1 MiB). `data.exempt` lists what is never data (`*.dvc`, `dvc.lock`, READMEs, ...).
+Where tests, docs and examples keep their files (`data.fixtures`: `tests/**`, `docs/**`,
+`**/fixtures/**`, ...) only size makes a file data, over `data.fixture_max_size` (10 MiB): a
+4 KiB CSV fixture is not data, a 40 MB parquet file is, wherever it sits. In a partial clone
+a blob it lacks is never fetched: its size is unknown, and only the patterns judge it.
 A Git LFS pointer is reported according to `data.lfs`.
 
 **Why**: a dataset committed to git stays in its history forever: every clone downloads
@@ -95,13 +99,20 @@ without DVC).
 
 
 def _reasons(f: StagedFile, policy: DataPolicy) -> str:
-    """Why `f` is data ("matches data/**, 12 KiB"), or "" when it is not."""
+    """Why `f` is data ("matches data/**, 12 KiB"), or "" when it is not. A file where tests
+    and docs keep theirs (`data.fixtures`) is data by size alone, over its own limit."""
     reasons = []
-    pattern = policy.data.first(f.path)
+    fixture = policy.fixtures.first(f.path)
+    pattern = None if fixture else policy.data.first(f.path)
+    limit = policy.fixture_max_size if fixture else policy.max_size
     if pattern is not None:
         reasons.append(f"matches {pattern}")
-    if policy.max_size is not None and f.size > policy.max_size:
-        reasons.append(f"{human_size(f.size)}, over the {human_size(policy.max_size)} limit")
+    if f.size == UNKNOWN_SIZE:  # a partial clone lacks the blob: asking would fetch it
+        if reasons:
+            reasons.append("size unknown (partial clone)")
+    elif limit is not None and f.size > limit:
+        where = f" for {fixture}" if fixture else ""
+        reasons.append(f"{human_size(f.size)}, over the {human_size(limit)} limit{where}")
     elif reasons:
         reasons.append(human_size(f.size))
     return ", ".join(reasons)

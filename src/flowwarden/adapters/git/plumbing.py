@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from flowwarden.adapters.git.repo import Commit, GitRepo, parse_raw_diff
+from flowwarden.adapters.git.repo import Commit, GitRepo
 from flowwarden.core.records import StagedFile
 
 SYMLINK, GITLINK = "120000", "160000"
@@ -21,24 +21,7 @@ def _paths(out: bytes) -> list[str]:
 def read_blobs(repo: GitRepo, specs: Sequence[str]) -> dict[str, bytes | None]:
     """Several blobs (`sha`, `rev:path`, `:path`) in one `git cat-file --batch` call; None for
     a spec that names no blob."""
-    unique = list(dict.fromkeys(specs))
-    if not unique:
-        return {}
-    out = repo.git("cat-file", "--batch",
-                   stdin="".join(s + "\n" for s in unique).encode("utf-8", "surrogateescape"))
-    result: dict[str, bytes | None] = {}
-    pos = 0
-    for spec in unique:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split(b" ")
-        pos = end + 1
-        if len(header) != 3 or not header[2].isdigit():
-            result[spec] = None
-            continue
-        size = int(header[2])
-        result[spec] = out[pos:pos + size] if header[1] == b"blob" else None
-        pos += size + 1
-    return result
+    return repo.blob_reader.read(repo.git, specs)
 
 
 def index_paths(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:
@@ -47,28 +30,11 @@ def index_paths(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:
 
 
 def commit_changes(repo: GitRepo, commits: Iterable[Commit]) -> list[tuple[Commit, StagedFile]]:
-    """Every non-merge commit's changes against its parent, sized: two git calls in all."""
-    by_sha = {c.sha: c for c in commits if not c.is_merge}
-    if not by_sha:
-        return []
-    raw = repo.git("diff-tree", "--stdin", "-r", "-z", "--no-renames", "--root",
-                   stdin="".join(s + "\n" for s in by_sha).encode())
-    owners: list[Commit] = []
-    changes: list[StagedFile] = []
-    fields = raw.split(b"\0")
-    i = 0
-    current: Commit | None = None
-    while i < len(fields):
-        field = fields[i]
-        if field.startswith(b":") and i + 1 < len(fields) and current is not None:
-            changes.extend(parse_raw_diff(field + b"\0" + fields[i + 1] + b"\0"))
-            owners.append(current)
-            i += 2
-            continue
-        if field:
-            current = by_sha.get(field.decode())
-        i += 1
-    return list(zip(owners, repo.with_sizes(changes), strict=True))
+    """Every commit's changes, sized (a merge's own: what matches none of its parents), each
+    with the commit that made it: read in bulk by GitRepo.changes."""
+    wanted = list({c.sha: c for c in commits}.values())
+    changes = repo.changes(c.sha for c in wanted)
+    return [(c, f) for c in wanted for f in changes.get(c.sha, ())]
 
 
 def ignored_paths(repo: GitRepo, paths: Iterable[str]) -> set[str]:

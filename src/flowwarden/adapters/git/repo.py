@@ -4,9 +4,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from flowwarden.adapters.early import DISCOVER, staged_diff
+from flowwarden.adapters.git.diffs import parse_diff_trees
+from flowwarden.adapters.git.diffs import parse_raw_diff as parse_raw_diff
+from flowwarden.adapters.git.graph import Commit as Commit
+from flowwarden.adapters.git.graph import CommitGraph, parse_commit
+from flowwarden.adapters.git.objects import (
+    READ_AHEAD_SIZE,
+    BlobReader,
+    blob_sizes,
+    is_partial_clone,
+)
+from flowwarden.adapters.git.objects import UNKNOWN_SIZE as UNKNOWN_SIZE
+from flowwarden.adapters.git.refs import Refs
 from flowwarden.core import proc
 from flowwarden.core.errors import NotARepository
 from flowwarden.core.records import ZERO_SHA, StagedFile
@@ -14,21 +25,7 @@ from flowwarden.core.records import ZERO_SHA, StagedFile
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
-class Commit(NamedTuple):
-    sha: str
-    parents: tuple[str, ...]
-    message: str
-
-    @property
-    def is_merge(self) -> bool:
-        return len(self.parents) > 1
-
-    @property
-    def subject(self) -> str:
-        return self.message.split("\n", 1)[0]
-
-
-class GitRepo:
+class GitRepo(Refs):
     """A repository as git sees it from `cwd`: work tree (None when bare) and git dirs."""
 
     def __init__(self, root: Path | None, git_dir: Path, common_dir: Path,
@@ -37,9 +34,15 @@ class GitRepo:
         self.git_dir = git_dir
         self.common_dir = common_dir
         self.env = env
-        self._tips: dict[str, str] | None = None
         self._head: str | None | bool = False  # False: not read yet
-        self._remotes: tuple[str, ...] | None = None
+        #: Loaded by an audit: ancestry questions about its commits are answered in memory.
+        self.graph: CommitGraph | None = None
+        self._graph_key: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        self._pushed = CommitGraph([])  # a push's new commits: for `related` alone
+        self._changes: dict[str, tuple[StagedFile, ...]] = {}
+        self._expected: dict[str, None] = {}  # commits whose changes will be asked for
+        self._has: set[str] = set()
+        self.blob_reader = BlobReader()
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] = ".",
@@ -116,19 +119,37 @@ class GitRepo:
         return self.with_sizes(parse_raw_diff(raw))
 
     def with_sizes(self, changes: Sequence[StagedFile]) -> tuple[StagedFile, ...]:
-        """Fill in blob sizes with one `cat-file --batch-check` for all of them."""
-        wanted = [c.blob for c in changes if c.blob != ZERO_SHA and c.mode != "160000"]
-        if not wanted:
-            return tuple(changes)
-        out = self.git("cat-file", "--batch-check=%(objectname) %(objectsize)",
-                       stdin="\n".join(wanted).encode() + b"\n")
-        sizes = {}
-        for line in out.decode().splitlines():
-            sha, _, size = line.partition(" ")
-            if size.isdigit():
-                sizes[sha] = int(size)
-        return tuple(StagedFile(c.path, c.status, c.blob, sizes.get(c.blob, 0), c.mode)
+        """Fill in blob sizes with one size query for all of them; a blob a partial clone
+        lacks gets UNKNOWN_SIZE and is not fetched."""
+        sizes = blob_sizes(self.git, [c.blob for c in changes
+                                      if c.blob != ZERO_SHA and c.mode != "160000"],
+                           is_partial_clone(self.common_dir))
+        return tuple(c if c.blob not in sizes else c._replace(size=sizes[c.blob])
                      for c in changes)
+
+    def expect_changes(self, shas: Iterable[str]) -> None:
+        """Say whose changes will be asked for, so the first question reads them all."""
+        self._expected.update(dict.fromkeys(shas))
+
+    def changes(self, shas: Iterable[str]) -> Mapping[str, tuple[StagedFile, ...]]:
+        """Each commit's changes, sized; a merge's own (what matches none of its parents: an
+        evil or forged merge's files). One `diff-tree -c` and one size query for all those
+        not asked before (and all those expected, when one of them is asked)."""
+        wanted = [s for s in dict.fromkeys(shas) if s not in self._changes]
+        if wanted and any(s in self._expected for s in wanted):
+            wanted = list(dict.fromkeys([*wanted, *(s for s in self._expected
+                                                     if s not in self._changes)]))
+            self._expected = {}
+        if wanted:
+            raw = self.git("diff-tree", "--stdin", "-r", "-z", "-c", "--no-renames", "--root",
+                           stdin="".join(s + "\n" for s in wanted).encode())
+            found = parse_diff_trees(raw)
+            sized = self.with_sizes([f for s in wanted for f in found.get(s, ())])
+            self.blob_reader.expect(f.blob for f in sized if 0 < f.size <= READ_AHEAD_SIZE)
+            files = iter(sized)
+            for sha in wanted:
+                self._changes[sha] = tuple(next(files) for _ in found.get(sha, ()))
+        return self._changes
 
     def read_blob(self, rev_path: str) -> bytes | None:
         """`rev:path` (or a blob sha) as bytes, None when it does not exist."""
@@ -139,14 +160,16 @@ class GitRepo:
     def peeled_types(self, shas: Iterable[str]) -> dict[str, str]:
         """sha -> the type of the object it names once annotated tags are peeled (commit,
         tree, blob), in one git process; unknown objects are left out."""
-        wanted = list(dict.fromkeys(shas))
+        asked = list(dict.fromkeys(shas))
+        known = {sha: "commit" for sha in asked if self.graph is not None and sha in self.graph}
+        wanted = [sha for sha in asked if sha not in known]
         if not wanted:
-            return {}
+            return known  # an audit's commits: already read as commits
         stdin = "".join(f"{sha}^{{}}\n" for sha in wanted).encode()
         out = self.git("cat-file", "--batch-check=%(objecttype)", stdin=stdin, check=False)
         kinds = out.decode(errors="replace").splitlines()
-        return {sha: kind for sha, kind in zip(wanted, kinds, strict=False)
-                if not kind.endswith("missing")}
+        return {**known, **{sha: kind for sha, kind in zip(wanted, kinds, strict=False)
+                            if not kind.endswith("missing")}}
 
     def tree_modes(self, rev: str, paths: Sequence[str]) -> dict[str, str]:
         """path -> git file mode (100644, 100755, 120000 for a symlink) of the `paths` that
@@ -160,16 +183,39 @@ class GitRepo:
     # --- history --------------------------------------------------------------------
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        known = self.graph.is_ancestor(ancestor, descendant) if self.graph else None
+        if known is not None:
+            return known
         return self.git_ok("merge-base", "--is-ancestor", ancestor, descendant)
 
     def merge_bases(self, a: str, b: str) -> tuple[str, ...]:
+        known = self.graph.merge_bases(a, b) if self.graph else None
+        if known is not None:
+            return known
         code, out = proc.run(["git", "merge-base", "--all", a, b], cwd=self.cwd,
                              env=self.env, check=False)
         return tuple(out.decode().split()) if code == 0 else ()
 
+    def load_graph(self, tips: Iterable[str], exclude: Iterable[str] = ()) -> CommitGraph:
+        """Read the commits `tips` reach and `exclude` do not, once: ancestry in memory."""
+        key = (tuple(t for t in tips if t != ZERO_SHA), tuple(x for x in exclude if x != ZERO_SHA))
+        if self.graph is None or self._graph_key != key:
+            self.graph = CommitGraph.load(str(self.cwd), dict(self.env) if self.env else None,
+                                          *key)
+            self._graph_key = key
+        return self.graph
+
+    def remember(self, commits: Sequence[Commit]) -> None:
+        """Keep a push's new commits to tell `related` pairs among them."""
+        self._pushed = CommitGraph([*self._pushed.by_sha.values(), *commits])
+
+    def related(self, a: str, b: str) -> bool:
+        """`a` and `b` share history, from the loaded commits when they can tell."""
+        known = (self.graph or self._pushed).share_history(a, b)
+        return known if known is not None else bool(self.merge_bases(a, b))
+
     def missing_objects(self, shas: Iterable[str]) -> list[str]:
-        """Those of `shas` that name no object here (a pushed tag is an object, not a commit),
-        asked with one `cat-file --batch-check`."""
+        """Those of `shas` that name no object here (a pushed tag is an object): one query."""
         wanted = list(dict.fromkeys(shas))
         if not wanted:
             return []
@@ -179,7 +225,12 @@ class GitRepo:
         return [s for s in wanted if s not in found]
 
     def has_object(self, sha: str) -> bool:
-        return self.git_ok("cat-file", "-e", sha + "^{commit}")
+        """Whether `sha` names a commit here; a yes is kept for the run, a no is not (a fetch
+        may bring it)."""
+        if sha not in self._has and not (self.graph is not None and sha in self.graph) \
+                and self.git_ok("cat-file", "-e", sha + "^{commit}"):
+            self._has.add(sha)
+        return sha in self._has or (self.graph is not None and sha in self.graph)
 
     def commits(self, include: Iterable[str], exclude: Iterable[str] = (),
                 first_parent: bool = False, exclude_refs: Sequence[str] = ()) -> list[Commit]:
@@ -188,93 +239,39 @@ class GitRepo:
         tips = [r for r in include if r != ZERO_SHA]
         if not tips:
             return []
+        stops = [r for r in exclude if r != ZERO_SHA]
+        if self.graph is not None and not exclude_refs:
+            known = self.graph.difference(tips, stops, first_parent)
+            if known is not None:
+                return known
         args = ["log", "-z", "--format=%H %P%n%B"]
         if first_parent:
             args.append("--first-parent")
         if exclude_refs:
             args += ["--not", *exclude_refs, "--not"]
-        stdin = "\n".join([*tips, *("^" + r for r in exclude if r != ZERO_SHA)]) + "\n"
+        stdin = "\n".join([*tips, *("^" + r for r in stops)]) + "\n"
         out = self.git(*args, "--stdin", stdin=stdin.encode())
         return [parse_commit(record) for record in out.decode(errors="replace").split("\0")
                 if record]
 
-    def count(self, include: Iterable[str], exclude: Iterable[str] = ()) -> int:
-        stdin = "\n".join([*include, *("^" + r for r in exclude)]) + "\n"
-        return int(self.git("rev-list", "--count", "--stdin", stdin=stdin.encode()).strip())
-
-    @property
-    def branch_tips(self) -> Mapping[str, str]:
-        """Short name -> sha for local branches, `remotes/<remote>/<name>` for tracking ones."""
-        if self._tips is None:
-            self._tips = self._read_tips()
-        return self._tips
-
-    def _read_tips(self) -> dict[str, str]:
-        out = self.git("for-each-ref", "--format=%(objectname) %(refname)",
-                       "refs/heads", "refs/remotes")
-        tips = {}
-        for line in out.decode().splitlines():
-            sha, _, ref = line.partition(" ")
-            if ref.startswith("refs/heads/"):
-                tips[ref[len("refs/heads/"):]] = sha
-            elif not ref.endswith("/HEAD"):
-                tips[ref[len("refs/"):]] = sha  # remotes/origin/x
-        return tips
-
-    def local_branches(self) -> dict[str, str]:
-        return {k: v for k, v in self.branch_tips.items() if not k.startswith("remotes/")}
-
-    def remote_branches(self, remote: str) -> dict[str, str]:
-        prefix = f"remotes/{remote}/"
-        return {k[len(prefix):]: v for k, v in self.branch_tips.items() if k.startswith(prefix)}
-
-    def tags(self) -> dict[str, str]:
-        """Tag name -> the commit it names (annotated tags peeled); tags of other objects
-        left out."""
-        out = self.git("for-each-ref", "--format=%(objectname) %(*objectname) %(objecttype) "
-                       "%(*objecttype) %(refname)", "refs/tags")
-        tags = {}
-        for line in out.decode().splitlines():
-            sha, peeled, kind, peeled_kind, ref = (line.split(" ", 4) + [""] * 5)[:5]
-            if kind == "commit" or peeled_kind == "commit":
-                tags[ref[len("refs/tags/"):]] = peeled if kind == "tag" else sha
-        return tags
-
     def commit(self, rev: str) -> Commit | None:
         """One commit's parents and message, None when `rev` names no commit."""
+        if self.graph is not None and rev in self.graph:
+            return self.graph.by_sha[rev]
         code, out = proc.run(["git", "log", "-1", "-z", "--format=%H %P%n%B", "--end-of-options",
                               rev], cwd=self.cwd, env=self.env, check=False)
         record = out.decode(errors="replace").strip("\0")
         return parse_commit(record) if code == 0 and record else None
 
-    @property
-    def remotes(self) -> tuple[str, ...]:
-        if self._remotes is None:
-            self._remotes = tuple(self.git("remote").decode().split())
-        return self._remotes
+    def count(self, include: Iterable[str], exclude: Iterable[str] = ()) -> int:
+        if self.graph is not None:
+            known = self.graph.difference(list(include), list(exclude))
+            if known is not None:
+                return len(known)
+        stdin = "\n".join([*include, *("^" + r for r in exclude)]) + "\n"
+        return int(self.git("rev-list", "--count", "--stdin", stdin=stdin.encode()).strip())
 
 
 def looks_like_sha(text: str) -> bool:
     """A full object name, SHA-1 or SHA-256, as git prints it."""
     return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
-
-
-def parse_raw_diff(raw: bytes) -> list[StagedFile]:
-    """Parse `git diff-index/diff-tree --raw -z` (no renames) into StagedFile records."""
-    fields = raw.decode("utf-8", "surrogateescape").split("\0")
-    changes = []
-    i = 0
-    while i + 1 < len(fields):
-        meta, path = fields[i], fields[i + 1]
-        i += 2
-        if not meta.startswith(":"):
-            continue
-        _old_mode, new_mode, _old_sha, new_sha, status = meta[1:].split(" ")
-        changes.append(StagedFile(path, status[0], new_sha, 0, new_mode))
-    return changes
-
-
-def parse_commit(record: str) -> Commit:
-    header, _, message = record.partition("\n")
-    sha, *parents = header.split(" ")
-    return Commit(sha, tuple(p for p in parents if p), message)
