@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dvckit import check_commit, check_push, dvc, ids, only
+from dvckit import RULES, check_commit, check_push, context, dvc, ids, only
 
-from flowwarden.core.records import Severity
+from flowwarden.core.records import Push, RefUpdate, Severity
+from flowwarden.core.stages import Stage
 from fwkit import Repo
 
 PUSH = "dvc-not-pushed"
@@ -183,3 +184,39 @@ def test_version_aware_remote_is_cannot_check_not_not_pushed(pushed: Repo,
     pushed.git("commit", "-qm", "Track")
     v = only(check_push(pushed), PUSH)
     assert "cannot be checked here" in v.message and "version-aware" in v.message
+
+
+def test_sizes_are_shown_in_the_units_the_policy_was_written_in(dvc_repo: Repo) -> None:
+    dvc_repo.write("notes/log.txt", "x" * 2_500_000)
+    dvc_repo.git("add", "notes/log.txt")
+    v = only(check_commit(dvc_repo, {"data": {"max_size": "2 MB"}}), "dvc-untracked-data")
+    assert "2.5 MB, over the 2 MB limit" in v.message
+    assert v.path == "notes/log.txt"
+
+
+def test_a_pipeline_output_committed_to_git_is_fixed_through_its_stage(dvc_repo: Repo) -> None:
+    dvc_repo.write("data/raw.csv", "a\n1\n")
+    dvc_repo.write("dvc.yaml", "stages:\n  clean:\n    cmd: cp data/raw.csv data/clean.csv\n"
+                   "    deps: [data/raw.csv]\n    outs: [data/clean.csv]\n")
+    dvc(dvc_repo, "repro", "-q")
+    dvc_repo.git("add", "-f", "dvc.yaml", "dvc.lock", "data/clean.csv", "data/.gitignore")
+    v = only(check_commit(dvc_repo), "dvc-untracked-data")
+    assert v.fix == "git rm --cached data/clean.csv && dvc commit -f clean && git add dvc.lock"
+    done = subprocess.run(v.fix, shell=True, cwd=dvc_repo.path, env=dvc_repo.env,  # noqa: S602
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert ids(check_commit(dvc_repo)) == []
+
+
+def test_experiment_ref_push_whose_data_is_not_in_the_remote_is_refused(pushed: Repo) -> None:
+    """`dvc exp push` runs no git hook: CI judges the refs/exps/* it sends."""
+    pushed.write("data/train.csv", "a,b\n1,2\n")
+    dvc(pushed, "add", "-q", "data/train.csv")
+    pushed.git("add", "data/train.csv.dvc", "data/.gitignore")
+    pushed.git("commit", "-qm", "Experiment data")
+    exp = "refs/exps/ab/cdef0123/exp-1"
+    pushed.git("update-ref", exp, "HEAD")
+    ctx = context(pushed, Stage.CI)
+    event = Push((RefUpdate(exp, "0" * 40, pushed.sha("HEAD"), exp),), remote=None, url=None)
+    found = [v for r in RULES if r.applies(event, ctx.stage) for v in r.check(event, ctx)]
+    assert ids(found) == [PUSH] and "not in DVC remote storage" in found[0].message
