@@ -220,3 +220,19 @@ def test_experiment_ref_push_whose_data_is_not_in_the_remote_is_refused(pushed: 
     event = Push((RefUpdate(exp, "0" * 40, pushed.sha("HEAD"), exp),), remote=None, url=None)
     found = [v for r in RULES if r.applies(event, ctx.stage) for v in r.check(event, ctx)]
     assert ids(found) == [PUSH] and "not in DVC remote storage" in found[0].message
+
+
+def test_an_output_with_its_own_remote_is_checked_there(pushed: Repo, tmp_path: Path) -> None:
+    dvc(pushed, "remote", "add", "other", str(tmp_path / "other-remote"))
+    pushed.write("data/train.csv", "a,b\n1,2\n")
+    dvc(pushed, "add", "-q", "data/train.csv")
+    dvcfile = pushed.path / "data" / "train.csv.dvc"
+    dvcfile.write_text(dvcfile.read_text().replace("  path: train.csv",
+                                                   "  path: train.csv\n  remote: other"))
+    pushed.git("add", "-A")
+    pushed.git("commit", "-qm", "Track on the other remote")
+    dvc(pushed, "push", "-q", "-r", "storage", "data/train.csv.dvc", check=False)
+    v = only(check_push(pushed), PUSH)
+    assert "not in DVC remote other" in v.message and v.fix == "dvc push -r other"
+    dvc(pushed, "push", "-q")
+    assert check_push(pushed) == []

@@ -49,14 +49,16 @@ expected dvc push before git push`.
             yield self.violation(path, f"{path} is not a readable DVC file ({error}); "
                                  "expected the YAML DVC writes", None, path=path)
         # `dvc push` never sends `push: false` outputs nor `dvc import`ed data
-        by_project: dict[str, list[Output]] = {}
+        # each DVC project, and within it each output's own remote (`remote:`), apart
+        groups: dict[tuple[str, str], list[Output]] = {}
         for out in outputs:
             if out.pushed:
-                by_project.setdefault(data.project_of(out.source), []).append(out)
-        for project, outs in sorted(by_project.items()):
-            yield from self._check_project(ctx, project, outs)
+                groups.setdefault((data.project_of(out.source), out.remote or ""),
+                                  []).append(out)
+        for (project, remote), outs in sorted(groups.items()):
+            yield from self._check_project(ctx, project, remote or None, outs)
 
-    def _check_project(self, ctx: Context, project: str,
+    def _check_project(self, ctx: Context, project: str, remote: str | None,
                        outputs: Sequence[Output]) -> Iterator[Violation]:
         # The DVC adapter, on first use: most pushes change no DVC file.
         from flowwarden.adapters.dvc.config import is_local_url, redact
@@ -68,7 +70,7 @@ expected dvc push before git push`.
         cache = data.project_cache(project)
         policy = ctx.policy.data
         cd = f"cd {quote(project)} && " if project else ""
-        name = policy.remote or config.default_remote
+        name = remote or policy.remote or config.default_remote
         if name is None or name not in config.remotes:
             yield self._no_remote(name, cd)
             return

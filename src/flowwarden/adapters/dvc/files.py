@@ -22,6 +22,7 @@ class Output(NamedTuple):
     source: str  # the `.dvc` file or `dvc.lock` that names it
     stage: str | None = None  # the dvc.lock stage, None for a `.dvc` file
     pushed: bool = True  # False: `dvc push` never sends it (`push: false`, `dvc import`)
+    remote: str | None = None  # the output's own remote (`remote:` on the output)
 
     @property
     def is_dir(self) -> bool:
@@ -105,7 +106,9 @@ def parse_dvcfile(text: bytes, path: str) -> tuple[Output, ...]:
         target = repo_path(path, str(entry.get("path", "")))
         if md5 and target:
             pushed = not imported and entry.get("push") is not False
-            outs.append(Output(target, md5, legacy, path, None, pushed))
+            remote = entry.get("remote")
+            outs.append(Output(target, md5, legacy, path, None, pushed,
+                               remote if isinstance(remote, str) and remote else None))
     return tuple(outs)
 
 
@@ -115,6 +118,7 @@ class Pipeline(NamedTuple):
     wdirs: Mapping[str, str]  # stage -> wdir as written, only where it is not "."
     uncached: frozenset[str]  # repo-relative paths
     unpushed: frozenset[str] = frozenset()  # `push: false` outputs, repo-relative
+    remotes: Mapping[str, str] = {}  # output -> its own remote (`remote:` in dvc.yaml)
 
 
 def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
@@ -125,6 +129,7 @@ def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
     wdirs = {}
     uncached = set()
     unpushed = set()
+    remotes = {}
     for name, stage in doc["stages"].items():
         if not isinstance(stage, dict):
             continue
@@ -140,9 +145,13 @@ def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
                     target = repo_path(base, str(out))
                     if target and isinstance(opts, dict) and opts.get("cache") is False:
                         uncached.add(target)
-                    if target and isinstance(opts, dict) and opts.get("push") is False:
+                    if not target or not isinstance(opts, dict):
+                        continue
+                    if opts.get("push") is False:
                         unpushed.add(target)
-    return Pipeline(wdirs, frozenset(uncached), frozenset(unpushed))
+                    if isinstance(opts.get("remote"), str) and opts["remote"]:
+                        remotes[target] = opts["remote"]
+    return Pipeline(wdirs, frozenset(uncached), frozenset(unpushed), remotes)
 
 
 def _stage_base(lock_path: str, wdir: str) -> str:
@@ -176,7 +185,7 @@ def parse_lock(text: bytes, path: str, dvc_yaml: bytes | None = None) -> Lock:
             target = repo_path(base, str(entry.get("path", "")))
             if md5 and target and target not in pipeline.uncached:
                 outs.append(Output(target, md5, legacy, path, name,
-                                   target not in pipeline.unpushed))
+                                   target not in pipeline.unpushed, pipeline.remotes.get(target)))
         for entry in _entries(stage.get("deps"), f"stage {name} deps"):
             if not isinstance(entry, dict):
                 continue
