@@ -236,3 +236,23 @@ def test_an_output_with_its_own_remote_is_checked_there(pushed: Repo, tmp_path: 
     assert "not in DVC remote other" in v.message and v.fix == "dvc push -r other"
     dvc(pushed, "push", "-q")
     assert check_push(pushed) == []
+
+
+def test_missing_cache_in_a_subdirectory_project_is_fixed_from_the_root(dvc_repo: Repo) -> None:
+    (dvc_repo.path / "ml").mkdir()
+    sub = Repo(dvc_repo.path / "ml", dvc_repo.env)
+    dvc(sub, "init", "-q", "--subdir")
+    sub.write("train.csv", "a,b\n1,2\n")
+    dvc(sub, "add", "-q", "train.csv")
+    dvc_repo.git("add", "-A")
+    assert check_commit(dvc_repo) == []
+    for obj in (dvc_repo.path / "ml" / ".dvc" / "cache").rglob("*"):
+        if obj.is_file():
+            obj.unlink()
+    v = only(check_commit(dvc_repo), CACHE)
+    assert "the DVC cache ml/.dvc/cache" in v.message
+    assert v.fix == "cd ml && dvc commit -f train.csv.dvc && git add train.csv.dvc"
+    done = subprocess.run(v.fix, shell=True, cwd=dvc_repo.path, env=dvc_repo.env,  # noqa: S602
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert check_commit(dvc_repo) == []
