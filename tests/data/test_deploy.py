@@ -256,3 +256,15 @@ def test_missing_cache_in_a_subdirectory_project_is_fixed_from_the_root(dvc_repo
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert check_commit(dvc_repo) == []
+
+
+def test_tls_failure_is_cannot_check_not_not_pushed(pushed: Repo, http_remote: str) -> None:
+    # an https:// URL to a server that speaks plain HTTP: the TLS handshake fails
+    dvc(pushed, "remote", "add", "-d", "tls", http_remote.replace("http://", "https://"))
+    pushed.write("data/train.csv", "a,b\n1,2\n")
+    dvc(pushed, "add", "-q", "data/train.csv")
+    pushed.git("add", "data/train.csv.dvc", "data/.gitignore")
+    pushed.git("commit", "-qm", "Track")
+    v = only(check_push(pushed), PUSH)
+    assert "could not be checked" in v.message and "cannot reach" in v.message
+    assert "not in DVC remote" not in v.message
