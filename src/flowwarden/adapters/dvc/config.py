@@ -15,7 +15,7 @@ from typing import NamedTuple
 from flowwarden.adapters.dvc.paths import SCHEME
 
 _REMOTE_SECTION = re.compile(r"""^'?remote\s+"([^"]+)"'?$""")
-_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@")
+_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
 
 
 class DvcConfig(NamedTuple):
@@ -102,5 +102,6 @@ def is_local_url(url: str) -> bool:
 
 
 def redact(url: str) -> str:
-    """`url` without the user name and password it may carry (`https://***@host/...`)."""
+    """`url` (or any text with URLs in it) without the user names and passwords it carries
+    (`https://***@host/...`)."""
     return _USERINFO.sub(r"\1***@", url)
