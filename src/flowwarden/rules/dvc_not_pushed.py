@@ -78,7 +78,7 @@ expected dvc push before git push`.
         options = config.options.get(name, {})
         where = f"DVC remote {name} ({redact(url)})"
         push = f"{cd}dvc push -r {quote(name)}"
-        root = (ctx.repo.root or ctx.repo.git_dir) / project
+        top = ctx.repo.root or ctx.repo.git_dir
         kind = next((k for k in ("version_aware", "worktree")
                      if options.get(k, "").lower() in ("true", "1", "yes")), None)
         if kind is not None:
@@ -91,7 +91,7 @@ expected dvc push before git push`.
                 missing = find_missing(ObjectStore(Path(url)), outputs, [cache])
             else:
                 probe(url, options)
-                missing = _ask_remote(root, name, outputs, cache)
+                missing = _ask_remote(top, project, name, outputs, cache)
         except ImportError as error:
             package = plugin_hint(error)
             yield self._unreachable(policy, name, f"{where} needs the Python package {package}, "
@@ -129,17 +129,17 @@ expected dvc push before git push`.
             violation.with_severity(Severity.WARNING)
 
 
-def _ask_remote(root: Path, name: str, outputs: Sequence[Output],
+def _ask_remote(top: Path, project: str, name: str, outputs: Sequence[Output],
                 cache: ObjectStore) -> list[Missing]:
     """Through the dvc library if this Python has it, else through the `dvc` command."""
     from flowwarden.adapters.dvc.remote import cli_missing, remote_missing
 
     try:
-        return remote_missing(root, name, outputs, [cache])
+        return remote_missing(top / project, name, outputs, [cache])
     except ImportError as error:
         if "requires '" in str(error):
             raise  # dvc is there, the remote's plugin is not
-    return cli_missing(root, name, outputs)
+    return cli_missing(top, name, outputs, project)
 
 
 RULE = DvcNotPushed()

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -105,7 +106,8 @@ def remote_missing(root: Path, remote: str | None,
     return result
 
 
-def cli_missing(root: Path, remote: str, outputs: Sequence[Output]) -> list[Missing]:
+def cli_missing(root: Path, remote: str, outputs: Sequence[Output],
+                project: str = "") -> list[Missing]:
     """Ask a remote through the `dvc` command, when the dvc library is not importable here.
 
     `dvc status --cloud` compares the working tree's DVC files, so only outputs the working
@@ -119,7 +121,11 @@ def cli_missing(root: Path, remote: str, outputs: Sequence[Output]) -> list[Miss
         raise ImportError("neither the dvc package nor the dvc command is installed",
                           name="dvc")
     sources = sorted({o.source for o in outputs})
-    targets = sorted({_status_target(s) for s in sources})
+    # the command runs inside the DVC project, with paths relative to it
+    def inside(path: str) -> str:
+        return posixpath.relpath(path, project) if project else path
+
+    targets = sorted({inside(_status_target(s)) for s in sources})
     here = _worktree_outputs(root, sources)
     differing = sorted({o.source for o in outputs if (o.path, o.md5) not in here})
     if differing:
@@ -127,14 +133,14 @@ def cli_missing(root: Path, remote: str, outputs: Sequence[Output]) -> list[Miss
                           "version, and the dvc command can only check the working tree")
     try:
         _, out = proc.run([command, "status", "--cloud", "--remote", remote, "--json",
-                           *targets], cwd=root)
+                           *targets], cwd=root / project)
     except proc.CommandError as error:
         if "requires '" in str(error):
             raise ImportError(str(error)) from error
         raise
     status = json.loads(out or b"{}")
     return [Missing(o, 1, (), True) for o in outputs
-            if status.get(o.path) in ("new", "missing", "modified")]
+            if status.get(inside(o.path)) in ("new", "missing", "modified")]
 
 
 def _status_target(source: str) -> str:
