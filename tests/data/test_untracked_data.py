@@ -75,7 +75,7 @@ def test_policy_size_limit_accepts_units(dvc_repo: Repo) -> None:
     dvc_repo.git("add", "notes/log.txt")
     assert check_commit(dvc_repo) == []
     v = only(check_commit(dvc_repo, {"data": {"max_size": "2 KB"}}), RULE)
-    assert "2.93 KiB, over the 1.95 KiB limit" in v.message
+    assert "3 KB, over the 2 KB limit" in v.message  # the policy's own units
     assert check_commit(dvc_repo, {"data": {"max_size": False}}) == []
 
 

@@ -48,7 +48,7 @@ class Facts:
 
     @cached_property
     def data(self) -> DataFacts:
-        return DataFacts(self.repo, self.policy, self.stage, self.history)
+        return DataFacts(self.repo, self.policy, self.stage, self.history, self.env)
 
     @cached_property
     def runs(self) -> RunFacts:

@@ -5,6 +5,8 @@ YAML with it) is imported by the methods that read DVC's files, on first use.
 """
 from __future__ import annotations
 
+import os
+import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
@@ -38,11 +40,12 @@ class DataFacts:
     """What the data rules ask about one run's commits and pushes, each asked of git once."""
 
     def __init__(self, repo: GitRepo, policy: Policy, stage: Stage,
-                 history: HistoryFacts) -> None:
+                 history: HistoryFacts, env: Mapping[str, str] | None = None) -> None:
         self.repo = repo
         self.policy = policy
         self.stage = stage
         self.history = history
+        self.env = env if env else os.environ
 
     # --- the repository's DVC set-up ----------------------------------------------------
 
@@ -53,15 +56,38 @@ class DataFacts:
 
     @cached_property
     def config(self) -> DvcConfig:
-        from flowwarden.adapters.dvc.config import read_config
-
-        return read_config((self.repo.root or self.repo.git_dir) / ".dvc")
+        """The configuration of the DVC project at the repository root."""
+        return self.project_config("")
 
     @cached_property
     def cache(self) -> ObjectStore:
+        return self.project_cache("")
+
+    # --- DVC projects anywhere in the repository (`dvc init --subdir`) -----------------
+
+    def project_of(self, path: str) -> str:
+        """The DVC project a repo-relative file belongs to: the nearest directory above it
+        with a `.dvc/` directory, repo-relative ("" for the root)."""
+        root = self.repo.root
+        parent = posixpath.dirname(path)
+        while root is not None and parent:
+            if (root / parent / ".dvc").is_dir():
+                return parent
+            parent = posixpath.dirname(parent)
+        return ""
+
+    @memoized
+    def project_config(self, project: str) -> DvcConfig:
+        from flowwarden.adapters.dvc.config import read_config
+
+        base = self.repo.root or self.repo.git_dir
+        return read_config(base / project / ".dvc", self.env)
+
+    @memoized
+    def project_cache(self, project: str) -> ObjectStore:
         from flowwarden.adapters.dvc.objects import ObjectStore
 
-        return ObjectStore(self.config.cache_dir)
+        return ObjectStore(self.project_config(project).cache_dir)
 
     # --- blobs and paths --------------------------------------------------------------
 
@@ -128,14 +154,19 @@ class DataFacts:
         return tuple(commit_changes(self.repo, commits.values()))
 
     @memoized
-    def pushed_outputs(self, push: Push) -> tuple[Output, ...]:
-        """Outputs named at the pushed tips by the DVC files the pushed commits changed."""
+    def pushed_files(self, push: Push) -> Outputs:
+        """Outputs named at the pushed tips by the DVC files the pushed commits changed, and
+        those of the files that cannot be read."""
         changed = sorted({f.path for _, f in self.push_changes(push) if is_dvc_file(f.path)})
         if not changed:
-            return ()
+            return Outputs((), ())
         files = [(p, f"{u.new}:{p}") for u in self._walkable(push) for p in changed]
-        outputs = self._outputs(files).outputs
-        return tuple({(o.md5, o.path): o for o in outputs}.values())
+        found = self._outputs(files)
+        return Outputs(tuple({(o.md5, o.path): o for o in found.outputs}.values()),
+                       tuple(dict.fromkeys(found.broken)))
+
+    def pushed_outputs(self, push: Push) -> tuple[Output, ...]:
+        return self.pushed_files(push).outputs
 
     @memoized
     def _walkable(self, push: Push) -> tuple[RefUpdate, ...]:

@@ -56,9 +56,14 @@ def parse_size(value: object, at: Where = _NOWHERE, key: str = "max_size") -> in
     return size
 
 
-def human_size(size: int) -> str:
-    """A size for messages, to three digits: `12 KiB`, `1.5 MiB`, `512 bytes`."""
-    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+_BINARY = (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
+_DECIMAL = (("GB", 1000**3), ("MB", 1000**2), ("KB", 1000))
+
+
+def human_size(size: int, decimal: bool = False) -> str:
+    """A size for messages, to three digits: `12 KiB`, `1.5 MiB`, `512 bytes` (`1.5 MB` in
+    decimal units, the ones a policy that writes `2 MB` reads)."""
+    for unit, factor in _DECIMAL if decimal else _BINARY:
         if size >= factor:
             return f"{size / factor:.3g} {unit}"
     return f"{size} bytes"
@@ -234,6 +239,8 @@ class DataPolicy(NamedTuple):
     unreachable_remote: str  # block | warn
     fixtures: Matcher  # small files tests and docs need: judged by fixture_max_size alone
     fixture_max_size: int | None
+    max_size_text: str | None = None  # `max_size` as the policy wrote it ("2 MB")
+    decimal_sizes: bool = False  # the policy wrote KB/MB/GB: sizes are shown in those units
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any], at: Where = _NOWHERE) -> DataPolicy:
@@ -246,6 +253,9 @@ class DataPolicy(NamedTuple):
         if remote is not None and not (isinstance(remote, str) and remote):
             raise at.error(("data", "remote"),
                            f"expected the name of a DVC remote, got {remote!r}")
+        written = section.get("max_size", DEFAULT_MAX_SIZE)
+        text = " ".join(written.split()) if isinstance(written, str) else None
+        unit = _SIZE.match(text) if text else None
         return cls(
             data=Matcher(globs("patterns", DEFAULT_PATTERNS) + globs("extra_patterns")),
             exempt=Matcher(globs("exempt", DEFAULT_EXEMPT) + globs("extra_exempt")),
@@ -258,6 +268,8 @@ class DataPolicy(NamedTuple):
             fixture_max_size=parse_size(section.get("fixture_max_size",
                                                     DEFAULT_FIXTURE_MAX_SIZE), at,
                                         "fixture_max_size"),
+            max_size_text=text,
+            decimal_sizes=bool(unit and unit.group(2).lower() in ("kb", "mb", "gb")),
         )
 
     def as_section(self) -> dict[str, Any]:

@@ -1,13 +1,18 @@
 """dvc-missing-cache: what staged `.dvc` files and `dvc.lock`s name is in the DVC cache."""
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from flowwarden.adapters.dvc.paths import is_dvc_file
 from flowwarden.core.records import CommitAttempt, Event, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
 from flowwarden.rules.fixes import quote
+
+if TYPE_CHECKING:
+    from flowwarden.adapters.dvc.files import Output
 
 
 class DvcMissingCache(Rule):
@@ -45,19 +50,31 @@ too), or for a pipeline output `dvc commit -f <stage>`; if only the remote has i
         for path, error in broken:
             yield self.violation(path, f"{path} is not a readable DVC file ({error}); "
                                  "expected the YAML DVC writes",
-                                 f"git restore --staged {quote(path)}")
+                                 f"git restore --staged {quote(path)}", path=path)
         if not outputs:
             return
-        cache = data.cache.root
+        by_project: dict[str, list[Output]] = {}
+        for out in outputs:
+            by_project.setdefault(data.project_of(out.source), []).append(out)
         root = ctx.repo.root
-        shown = cache.relative_to(root) if root is not None and cache.is_relative_to(root) \
-            else cache
-        for m in find_missing(data.cache, outputs):
-            target = quote(m.output.stage or m.output.source)
-            yield self.violation(
-                m.output.path, m.describe(f"the DVC cache {shown}"),
-                f"dvc commit -f {target} && git add {quote(m.output.source)}",
-                (f"if only the DVC remote has the data: dvc fetch {target}",))
+        for project, outs in sorted(by_project.items()):
+            store = data.project_cache(project)
+            cache = store.root
+            shown = cache.relative_to(root) if root is not None and cache.is_relative_to(root) \
+                else cache
+            # DVC's commands run inside their project, with paths relative to it
+            cd = f"cd {quote(project)} && " if project else ""
+            for m in find_missing(store, outs):
+                source = quote(_within(project, m.output.source))
+                target = quote(m.output.stage) if m.output.stage else source
+                yield self.violation(
+                    m.output.path, m.describe(f"the DVC cache {shown}"),
+                    f"{cd}dvc commit -f {target} && git add {source}",
+                    (f"if only the DVC remote has the data: {cd}dvc fetch {target}",),
+                    path=m.output.source)
 
+
+def _within(project: str, path: str) -> str:
+    return posixpath.relpath(path, project) if project else path
 
 RULE = DvcMissingCache()

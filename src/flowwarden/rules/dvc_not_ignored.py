@@ -47,14 +47,15 @@ gitignored; expected an entry /train.csv in data/.gitignore`.
                 yield self.violation(
                     out.path, f"{out.path} is tracked by git as well as by DVC "
                     f"({out.source}); expected DVC alone to track it",
-                    f"git rm -r --cached {quote(out.path)}")
+                    f"git rm -r --cached {quote(out.path)}", path=out.source)
             if out.path not in ignored:
                 entry = "/" + posixpath.basename(out.path)
                 gitignore = sibling(out.path, ".gitignore")
                 yield self.violation(
                     out.path, f"{out.path} is an output of {out.source} but is not gitignored; "
                     f"expected an entry {entry} in {gitignore}",
-                    f"echo {quote(entry)} >> {quote(gitignore)} && git add {quote(gitignore)}")
+                    f"echo {quote(entry)} >> {quote(gitignore)} && git add {quote(gitignore)}",
+                    path=out.source)
 
 
 RULE = DvcNotIgnored()

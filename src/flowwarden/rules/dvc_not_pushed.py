@@ -44,54 +44,81 @@ expected dvc push before git push`.
         if not isinstance(event, Push):
             return
         data = ctx.facts.data
-        outputs = data.pushed_outputs(event)
-        if not outputs:
-            return
+        outputs, broken = data.pushed_files(event)
+        for path, error in broken:
+            yield self.violation(path, f"{path} is not a readable DVC file ({error}); "
+                                 "expected the YAML DVC writes", None, path=path)
+        # `dvc push` never sends `push: false` outputs nor `dvc import`ed data
+        # each DVC project, and within it each output's own remote (`remote:`), apart
+        groups: dict[tuple[str, str], list[Output]] = {}
+        for out in outputs:
+            if out.pushed:
+                groups.setdefault((data.project_of(out.source), out.remote or ""),
+                                  []).append(out)
+        for (project, remote), outs in sorted(groups.items()):
+            yield from self._check_project(ctx, project, remote or None, outs)
+
+    def _check_project(self, ctx: Context, project: str, remote: str | None,
+                       outputs: Sequence[Output]) -> Iterator[Violation]:
         # The DVC adapter, on first use: most pushes change no DVC file.
-        from flowwarden.adapters.dvc.config import is_local_url
+        from flowwarden.adapters.dvc.config import is_local_url, redact
         from flowwarden.adapters.dvc.objects import ObjectStore, find_missing
         from flowwarden.adapters.dvc.remote import plugin_hint, probe
 
+        data = ctx.facts.data
+        config = data.project_config(project)
+        cache = data.project_cache(project)
         policy = ctx.policy.data
-        name = policy.remote or data.config.default_remote
-        if name is None or name not in data.config.remotes:
-            yield self._no_remote(name)
+        cd = f"cd {quote(project)} && " if project else ""
+        name = remote or policy.remote or config.default_remote
+        if name is None or name not in config.remotes:
+            yield self._no_remote(name, cd)
             return
-        url = data.config.remotes[name]
-        where = f"DVC remote {name} ({url})"
-        root = ctx.repo.root or ctx.repo.git_dir
+        url = config.remotes[name]
+        options = config.options.get(name, {})
+        where = f"DVC remote {name} ({redact(url)})"
+        push = f"{cd}dvc push -r {quote(name)}"
+        top = ctx.repo.root or ctx.repo.git_dir
+        kind = next((k for k in ("version_aware", "worktree")
+                     if options.get(k, "").lower() in ("true", "1", "yes")), None)
+        if kind is not None:
+            yield self._unreachable(policy, name, f"{where} cannot be checked here: it is a "
+                                    f"{kind.replace('_', '-')} remote, which DVC addresses by "
+                                    "file versions rather than by hash", push)
+            return
         try:
             if is_local_url(url):
-                missing = find_missing(ObjectStore(Path(url)), outputs, [data.cache])
+                missing = find_missing(ObjectStore(Path(url)), outputs, [cache])
             else:
-                probe(url)
-                missing = _ask_remote(root, name, outputs, data.cache)
+                probe(url, options)
+                missing = _ask_remote(top, project, name, outputs, cache)
         except ImportError as error:
             package = plugin_hint(error)
             yield self._unreachable(policy, name, f"{where} needs the Python package {package}, "
-                                    "which is not installed", f"pip install {package}")
+                                    "which is not installed", f"pip install {quote(package)}")
             return
         except Exception as error:  # noqa: BLE001 - any remote failure means "cannot tell"
-            first = (str(error).splitlines() or [type(error).__name__])[0]
+            first = redact((str(error).splitlines() or [type(error).__name__])[0])
             yield self._unreachable(policy, name, f"{where} could not be checked: {first}",
-                                    f"dvc push -r {quote(name)}")
+                                    push)
             return
         for m in missing:
-            details = () if data.cache.has(m.output.md5) else (
+            details = () if cache.has(m.output.md5) else (
                 "the local DVC cache lacks it too: re-create it with dvc add / dvc repro, "
                 "or fetch it from whoever produced it",)
             yield self.violation(m.output.path, m.describe(where) +
-                                 "; expected dvc push before git push",
-                                 f"dvc push -r {quote(name)}", details)
+                                 "; expected dvc push before git push", push, details,
+                                 path=m.output.source)
 
-    def _no_remote(self, name: str | None) -> Violation:
+    def _no_remote(self, name: str | None, cd: str) -> Violation:
         if name is None:
             return self.violation("dvc remote", "no DVC remote is configured; expected a "
                                   "default remote (or data.remote) to push data to",
-                                  "dvc remote add -d storage <url> && dvc push")
-        return self.violation("dvc remote", f"DVC remote {name} is not in .dvc/config; "
+                                  f"{cd}dvc remote add -d storage <url> && dvc push")
+        return self.violation("dvc remote", f"DVC remote {name} is not in DVC's config; "
                               "expected the remote data.remote names",
-                              f"dvc remote add {quote(name)} <url> && dvc push -r {quote(name)}")
+                              f"{cd}dvc remote add {quote(name)} <url> && "
+                              f"dvc push -r {quote(name)}")
 
     def _unreachable(self, policy: DataPolicy, name: str, message: str,
                      fix: str) -> Violation:
@@ -102,17 +129,17 @@ expected dvc push before git push`.
             violation.with_severity(Severity.WARNING)
 
 
-def _ask_remote(root: Path, name: str, outputs: Sequence[Output],
+def _ask_remote(top: Path, project: str, name: str, outputs: Sequence[Output],
                 cache: ObjectStore) -> list[Missing]:
     """Through the dvc library if this Python has it, else through the `dvc` command."""
     from flowwarden.adapters.dvc.remote import cli_missing, remote_missing
 
     try:
-        return remote_missing(root, name, outputs, [cache])
+        return remote_missing(top / project, name, outputs, [cache])
     except ImportError as error:
         if "requires '" in str(error):
             raise  # dvc is there, the remote's plugin is not
-    return cli_missing(root, name, outputs)
+    return cli_missing(top, name, outputs, project)
 
 
 RULE = DvcNotPushed()

@@ -64,7 +64,8 @@ expected dvc.lock to match the staged dependencies`.
             yield self.violation(
                 f"{stage} ({lock})",
                 f"stage {stage}: {'; '.join(notes)}; expected {lock} to match the staged "
-                "dependencies", f"dvc repro {quote(target)} && git add {quote(lock)}")
+                "dependencies", f"dvc repro {quote(target)} && git add {quote(lock)}",
+                path=lock)
 
 
 def _staged_contents(data: DataFacts, staged: Mapping[str, StagedFile],

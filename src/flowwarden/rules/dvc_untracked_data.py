@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from flowwarden.adapters.dvc.paths import sibling
 from flowwarden.adapters.git import UNKNOWN_SIZE, Commit
@@ -12,6 +13,9 @@ from flowwarden.facts.data import LFS_POINTER_SIZES
 from flowwarden.policy.data import DataPolicy, human_size
 from flowwarden.rules.base import Context, Rule
 from flowwarden.rules.fixes import quote
+
+if TYPE_CHECKING:
+    from flowwarden.adapters.dvc.files import Output
 
 
 class DvcUntrackedData(Rule):
@@ -66,24 +70,30 @@ without DVC).
                 continue
             reasons = _reasons(f, policy)
             if reasons:
-                yield self._data(f, commit, reasons, ctx.facts.data.dvc_ready)
+                stage = _stage_output(ctx, event, f.path)
+                yield self._data(f, commit, reasons, ctx.facts.data.dvc_ready, stage)
 
     def _data(self, f: StagedFile, commit: Commit | None, reasons: str,
-              ready: bool) -> Violation:
+              ready: bool, stage: Output | None = None) -> Violation:
         path = quote(f.path)
         redo = (f"git rm --cached {path} && dvc add {path} && "
                 f"git add {quote(f.path + '.dvc')} {quote(sibling(f.path, '.gitignore'))}")
+        if stage is not None and stage.stage is not None:
+            # `dvc add` refuses a stage's output ("overlaps with an output of stage")
+            redo = (f"git rm --cached {path} && dvc commit -f {quote(stage.stage)} && "
+                    f"git add {quote(stage.source)}")
         if not ready:
             redo = "dvc init && " + redo
         if commit is None:
             return self.violation(
                 f.path, f"{f.path} is staged into git ({reasons}); expected data and models "
                 "to be versioned with DVC, not git", redo,
-                () if ready else ("this repository does not use DVC yet: `dvc init` sets it up",))
+                () if ready else ("this repository does not use DVC yet: `dvc init` sets it up",),
+                path=f.path)
         return self.violation(
             f"{commit.sha[:7]}:{f.path}",
             f"{f.path} is committed to git in {commit.sha[:7]} ({reasons}); expected data "
-            "and models to be versioned with DVC, not git", _rewrite(commit, redo))
+            "and models to be versioned with DVC, not git", _rewrite(commit, redo), path=f.path)
 
     def _lfs(self, f: StagedFile, commit: Commit | None, policy: DataPolicy) -> Violation:
         path = quote(f.path)
@@ -94,7 +104,8 @@ without DVC).
         violation = self.violation(
             f.path if commit is None else f"{commit.sha[:7]}:{f.path}",
             f"{f.path} is {where} as a Git LFS pointer; this policy versions data with DVC "
-            f"(data.lfs: {policy.lfs})", redo if commit is None else _rewrite(commit, redo))
+            f"(data.lfs: {policy.lfs})", redo if commit is None else _rewrite(commit, redo),
+            path=f.path)
         return violation if policy.lfs == "block" else violation.with_severity(Severity.WARNING)
 
 
@@ -107,15 +118,27 @@ def _reasons(f: StagedFile, policy: DataPolicy) -> str:
     limit = policy.fixture_max_size if fixture else policy.max_size
     if pattern is not None:
         reasons.append(f"matches {pattern}")
+    decimal = policy.decimal_sizes
     if f.size == UNKNOWN_SIZE:  # a partial clone lacks the blob: asking would fetch it
         if reasons:
             reasons.append("size unknown (partial clone)")
     elif limit is not None and f.size > limit:
         where = f" for {fixture}" if fixture else ""
-        reasons.append(f"{human_size(f.size)}, over the {human_size(limit)} limit{where}")
+        shown = (policy.max_size_text if not fixture and policy.max_size_text
+                 else human_size(limit, decimal))
+        reasons.append(f"{human_size(f.size, decimal)}, over the {shown} limit{where}")
     elif reasons:
-        reasons.append(human_size(f.size))
+        reasons.append(human_size(f.size, decimal))
     return ", ".join(reasons)
+
+
+def _stage_output(ctx: Context, event: Event, path: str) -> Output | None:
+    """The staged `dvc.lock` output `path` is, at commit time (a stage's output is re-cached
+    with `dvc commit <stage>`, never `dvc add`)."""
+    if not isinstance(event, CommitAttempt) or not ctx.facts.data.dvc_ready:
+        return None
+    return next((o for lock in ctx.facts.data.staged_locks(event) for o in lock.outs
+                 if o.path == path and not ctx.facts.data.project_of(o.source)), None)
 
 
 def _rewrite(commit: Commit, redo: str) -> str:

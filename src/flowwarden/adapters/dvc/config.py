@@ -1,4 +1,9 @@
-"""What flowwarden needs from DVC's configuration: the cache directory and the remotes."""
+"""What flowwarden needs from DVC's configuration: the cache directory and the remotes.
+
+Read the way DVC reads it: the system config, the global (user) config, the project's
+`.dvc/config`, then `.dvc/config.local`, each overriding the one before; relative paths in
+a file are relative to that file's directory.
+"""
 from __future__ import annotations
 
 import os
@@ -10,14 +15,16 @@ from typing import NamedTuple
 from flowwarden.adapters.dvc.paths import SCHEME
 
 _REMOTE_SECTION = re.compile(r"""^'?remote\s+"([^"]+)"'?$""")
+_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
 
 
 class DvcConfig(NamedTuple):
-    """`.dvc/config` and `.dvc/config.local`, merged."""
+    """Every level of DVC's configuration, merged."""
 
     cache_dir: Path
     default_remote: str | None
     remotes: Mapping[str, str]  # name -> url, local paths made absolute
+    options: Mapping[str, Mapping[str, str]] = {}  # remote name -> its other settings
 
 
 def _read_ini(path: Path) -> dict[str, dict[str, str]]:
@@ -35,36 +42,66 @@ def _read_ini(path: Path) -> dict[str, dict[str, str]]:
         parser.read_string(text, source=str(path))
     except configparser.Error:
         return {}
-    return {section: {k: v.strip().strip("'\"") for k, v in parser.items(section)}
+    return {section.strip("'"): {k: v.strip().strip("'\"") for k, v in parser.items(section)}
             for section in parser.sections()}
 
 
-def read_config(dvc: Path) -> DvcConfig:
-    """`.dvc/config` overlaid with `.dvc/config.local`; relative paths are relative to `.dvc/`."""
+def global_config_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """DVC's user config directory: `$DVC_GLOBAL_CONFIG_DIR`, else the XDG one."""
+    if env.get("DVC_GLOBAL_CONFIG_DIR"):
+        return Path(env["DVC_GLOBAL_CONFIG_DIR"])
+    base = env.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    return Path(base) / "dvc"
+
+
+def system_config_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """DVC's system config directory: `$DVC_SYSTEM_CONFIG_DIR`, else `/etc/xdg/dvc`."""
+    if env.get("DVC_SYSTEM_CONFIG_DIR"):
+        return Path(env["DVC_SYSTEM_CONFIG_DIR"])
+    first = (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep)[0]
+    return Path(first or "/etc/xdg") / "dvc"
+
+
+def read_config(dvc: Path, env: Mapping[str, str] = os.environ) -> DvcConfig:
+    """System, global, `.dvc/config` and `.dvc/config.local`, merged as DVC merges them."""
+    layers = ((system_config_dir(env) / "config", system_config_dir(env)),
+              (global_config_dir(env) / "config", global_config_dir(env)),
+              (dvc / "config", dvc), (dvc / "config.local", dvc))
     merged: dict[str, dict[str, str]] = {}
-    for layer in (_read_ini(dvc / "config"), _read_ini(dvc / "config.local")):
-        for section, values in layer.items():
-            merged.setdefault(section.strip("'"), {}).update(values)
+    for file, base in layers:
+        for section, values in _read_ini(file).items():
+            target = merged.setdefault(section, {})
+            for key, value in values.items():
+                target[key] = _resolve_url(base, value) if key in ("url", "dir") else value
     cache = merged.get("cache", {}).get("dir")
     remotes = {}
+    options = {}
     for section, values in merged.items():
         match = _REMOTE_SECTION.match(section)
         if match and "url" in values:
-            remotes[match.group(1)] = _resolve_url(dvc, values["url"])
+            remotes[match.group(1)] = values["url"]
+            options[match.group(1)] = {k: v for k, v in values.items() if k != "url"}
     return DvcConfig(
-        cache_dir=(dvc / cache).resolve() if cache else dvc / "cache",
+        cache_dir=Path(cache) if cache else dvc / "cache",
         default_remote=merged.get("core", {}).get("remote") or None,
         remotes=remotes,
+        options=options,
     )
 
 
-def _resolve_url(dvc: Path, url: str) -> str:
+def _resolve_url(base: Path, url: str) -> str:
     if url.startswith("file://"):
         return url[len("file://"):]
-    if SCHEME.match(url):
+    if SCHEME.match(url) or url.startswith("remote://"):
         return url
-    return str((dvc / os.path.expanduser(url)).resolve())
+    return str((base / os.path.expanduser(url)).resolve())
 
 
 def is_local_url(url: str) -> bool:
     return SCHEME.match(url) is None
+
+
+def redact(url: str) -> str:
+    """`url` (or any text with URLs in it) without the user names and passwords it carries
+    (`https://***@host/...`)."""
+    return _USERINFO.sub(r"\1***@", url)

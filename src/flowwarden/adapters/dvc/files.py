@@ -6,6 +6,7 @@ reading the files answers in milliseconds.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -20,6 +21,8 @@ class Output(NamedTuple):
     legacy: bool  # recorded without `hash: md5`, i.e. DVC 2's md5-dos2unix
     source: str  # the `.dvc` file or `dvc.lock` that names it
     stage: str | None = None  # the dvc.lock stage, None for a `.dvc` file
+    pushed: bool = True  # False: `dvc push` never sends it (`push: false`, `dvc import`)
+    remote: str | None = None  # the output's own remote (`remote:` on the output)
 
     @property
     def is_dir(self) -> bool:
@@ -66,11 +69,26 @@ def load_yaml(text: bytes) -> Any:
         raise UnreadableFile(str(error).splitlines()[0]) from None
 
 
+_MD5 = re.compile(r"[0-9a-f]{32}(\.dir)?")
+
+
 def _hash_of(entry: Mapping[str, Any]) -> tuple[str | None, bool]:
     md5 = entry.get("md5")
-    if not isinstance(md5, str) or not md5:
+    if md5 is None or md5 == "":
         return None, False
+    if not isinstance(md5, str) or not _MD5.fullmatch(md5):
+        # a path such as ../../etc/passwd would make every store lookup leave the store
+        raise UnreadableFile(f"md5 {str(md5)[:40]!r} is not an md5 hash")
     return md5, entry.get("hash") != "md5"
+
+
+def _entries(node: Any, what: str) -> list[Any]:
+    """A list section (`outs`, `deps`), or UnreadableFile when it is something else."""
+    if node is None:
+        return []
+    if not isinstance(node, list):
+        raise UnreadableFile(f"{what} is a {type(node).__name__}, not a list")
+    return node
 
 
 def parse_dvcfile(text: bytes, path: str) -> tuple[Output, ...]:
@@ -79,13 +97,18 @@ def parse_dvcfile(text: bytes, path: str) -> tuple[Output, ...]:
     if not isinstance(doc, dict):
         return ()
     outs = []
-    for entry in doc.get("outs") or ():
+    # `dvc import` records the source repository as a dependency: DVC never pushes its data
+    imported = any(isinstance(d, dict) and "repo" in d for d in _entries(doc.get("deps"), "deps"))
+    for entry in _entries(doc.get("outs"), "outs"):
         if not isinstance(entry, dict) or entry.get("cache") is False:
             continue
         md5, legacy = _hash_of(entry)
         target = repo_path(path, str(entry.get("path", "")))
         if md5 and target:
-            outs.append(Output(target, md5, legacy, path))
+            pushed = not imported and entry.get("push") is not False
+            remote = entry.get("remote")
+            outs.append(Output(target, md5, legacy, path, None, pushed,
+                               remote if isinstance(remote, str) and remote else None))
     return tuple(outs)
 
 
@@ -94,6 +117,8 @@ class Pipeline(NamedTuple):
 
     wdirs: Mapping[str, str]  # stage -> wdir as written, only where it is not "."
     uncached: frozenset[str]  # repo-relative paths
+    unpushed: frozenset[str] = frozenset()  # `push: false` outputs, repo-relative
+    remotes: Mapping[str, str] = {}  # output -> its own remote (`remote:` in dvc.yaml)
 
 
 def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
@@ -103,6 +128,8 @@ def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
         return Pipeline({}, frozenset())
     wdirs = {}
     uncached = set()
+    unpushed = set()
+    remotes = {}
     for name, stage in doc["stages"].items():
         if not isinstance(stage, dict):
             continue
@@ -111,14 +138,20 @@ def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
             wdirs[str(name)] = wdir
         base = _stage_base(path, wdir)
         for section in ("outs", "metrics", "plots"):
-            for entry in stage.get(section) or ():
+            for entry in _entries(stage.get(section), f"stage {name} {section}"):
                 if not isinstance(entry, dict):
                     continue
                 for out, opts in entry.items():
                     target = repo_path(base, str(out))
                     if target and isinstance(opts, dict) and opts.get("cache") is False:
                         uncached.add(target)
-    return Pipeline(wdirs, frozenset(uncached))
+                    if not target or not isinstance(opts, dict):
+                        continue
+                    if opts.get("push") is False:
+                        unpushed.add(target)
+                    if isinstance(opts.get("remote"), str) and opts["remote"]:
+                        remotes[target] = opts["remote"]
+    return Pipeline(wdirs, frozenset(uncached), frozenset(unpushed), remotes)
 
 
 def _stage_base(lock_path: str, wdir: str) -> str:
@@ -145,21 +178,26 @@ def parse_lock(text: bytes, path: str, dvc_yaml: bytes | None = None) -> Lock:
         name = str(name)
         # foreach/matrix stages appear in the lock as `name@key`
         base = _stage_base(path, pipeline.wdirs.get(name.split("@")[0], "."))
-        for entry in stage.get("outs") or ():
+        for entry in _entries(stage.get("outs"), f"stage {name} outs"):
             if not isinstance(entry, dict):
                 continue
             md5, legacy = _hash_of(entry)
             target = repo_path(base, str(entry.get("path", "")))
             if md5 and target and target not in pipeline.uncached:
-                outs.append(Output(target, md5, legacy, path, name))
-        for entry in stage.get("deps") or ():
+                outs.append(Output(target, md5, legacy, path, name,
+                                   target not in pipeline.unpushed, pipeline.remotes.get(target)))
+        for entry in _entries(stage.get("deps"), f"stage {name} deps"):
             if not isinstance(entry, dict):
                 continue
             md5, legacy = _hash_of(entry)
             target = repo_path(base, str(entry.get("path", "")))
             if target:
                 deps.append(Dependency(target, md5, legacy, name, path))
-        for file, values in (stage.get("params") or {}).items():
+        recorded = stage.get("params") or {}
+        if not isinstance(recorded, dict):
+            raise UnreadableFile(f"stage {name} params is a {type(recorded).__name__}, "
+                                 "not a mapping")
+        for file, values in recorded.items():
             target = repo_path(base, str(file))
             if target and isinstance(values, dict):
                 params.append(LockParams(target, values, name, path))

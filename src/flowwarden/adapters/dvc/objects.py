@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from flowwarden.adapters.dvc.files import Output
+
+_OID = re.compile(r"[0-9a-f]{32}(\.dir)?")
 
 
 class ObjectStore:
@@ -26,7 +29,10 @@ class ObjectStore:
         return f"{base}/files/md5/{md5[:2]}/{md5[2:]}", f"{base}/{md5[:2]}/{md5[2:]}"
 
     def object_path(self, md5: str) -> str | None:
-        """Where `md5` is stored, trying both layouts; None when it is in neither."""
+        """Where `md5` is stored, trying both layouts; None when it is in neither (or when
+        `md5` is no hash: a path in its place must never lead outside the store)."""
+        if not _OID.fullmatch(md5):
+            return None
         return next((p for p in self._candidates(md5) if os.path.exists(p)), None)
 
     def has(self, md5: str) -> bool:
@@ -34,6 +40,7 @@ class ObjectStore:
 
     def present(self, md5s: Collection[str]) -> set[str]:
         """Which of `md5s` the store holds; many are answered by listing each prefix once."""
+        md5s = {m for m in md5s if _OID.fullmatch(m)}
         if len(md5s) < 256:
             return {m for m in md5s if self.has(m)}
         base = os.fspath(self.root)
@@ -68,9 +75,10 @@ class ObjectStore:
         except (OSError, ValueError):
             return None
         try:
-            return [(e["relpath"], e["md5"]) for e in entries]
+            listed = [(str(e["relpath"]), str(e["md5"])) for e in entries]
         except (TypeError, KeyError):
             return None
+        return listed if all(_OID.fullmatch(m) for _, m in listed) else None
 
 
 class Missing(NamedTuple):

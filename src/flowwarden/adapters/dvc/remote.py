@@ -4,8 +4,9 @@
 """
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from flowwarden.adapters.dvc.files import Output, outputs_of
@@ -14,23 +15,61 @@ from flowwarden.adapters.dvc.paths import is_lock, sibling
 from flowwarden.core import proc
 
 
-def probe(url: str, timeout: float = 5.0) -> None:
-    """Raise ConnectionError when an HTTP(S)/WebDAV remote's host does not accept connections.
+class CannotCheck(Exception):
+    """The remote could not be asked (refused, unauthorised, TLS, DNS): never "not pushed"."""
 
-    DVC's HTTP filesystem reports a refused connection as "file not found", which would
-    read as "not pushed"; a plain TCP connect tells the two apart before dvc is imported.
+
+def probe(url: str, options: Mapping[str, str], timeout: float = 10.0) -> None:
+    """Raise CannotCheck when an HTTP(S)/WebDAV remote cannot be asked at all.
+
+    DVC's HTTP filesystem reports a refused connection or a 401/403 as "file not found",
+    which would read as "not pushed": one request to the remote's root, with the remote's
+    basic credentials, tells the two apart before dvc is imported. A 404 is a remote that
+    exists with nothing at its root: fine.
     """
-    import socket
+    import base64
+    import ssl
+    import urllib.error
     import urllib.parse
+    import urllib.request
+
+    from flowwarden.adapters.dvc.config import redact
 
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https", "webdav", "webdavs") or not parts.hostname:
         return
-    port = parts.port or (443 if parts.scheme in ("https", "webdavs") else 80)
+    if options.get("auth") not in (None, "basic") or "custom_auth_header" in options:
+        return  # a custom header flowwarden would have to imitate: let dvc ask
+    scheme = "https" if parts.scheme in ("https", "webdavs") else "http"
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    bare = urllib.parse.urlunsplit((scheme, host, parts.path.rstrip("/") + "/", "", ""))
+    user = urllib.parse.unquote(parts.username or "") or options.get("user", "")
+    password = urllib.parse.unquote(parts.password or "") or options.get("password", "")
+    request = urllib.request.Request(bare, method="HEAD")  # noqa: S310 - http(s) only
+    if user or password:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    context = ssl.create_default_context()
+    verify = options.get("ssl_verify", "true").lower()
+    if verify in ("false", "0", "no"):
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif verify not in ("true", "1", "yes"):
+        context.load_verify_locations(verify)
+    handler = urllib.request.HTTPSHandler(context=context)
+    opener = urllib.request.build_opener(handler, urllib.request.ProxyHandler())
+    shown = redact(url)
     try:
-        socket.create_connection((parts.hostname, port), timeout=timeout).close()
-    except OSError as error:
-        raise ConnectionError(f"cannot connect to {parts.hostname}:{port} ({error})") from error
+        opener.open(request, timeout=timeout).close()
+    except urllib.error.HTTPError as error:
+        if error.code in (401, 403, 407):
+            raise CannotCheck(f"{shown} answered HTTP {error.code} {error.reason}: the "
+                              "credentials are missing, wrong or expired") from None
+        if error.code >= 500:
+            raise CannotCheck(f"{shown} answered HTTP {error.code} {error.reason}") from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise CannotCheck(f"cannot reach {shown}: {reason}") from None
 
 
 def remote_missing(root: Path, remote: str | None,
@@ -67,7 +106,8 @@ def remote_missing(root: Path, remote: str | None,
     return result
 
 
-def cli_missing(root: Path, remote: str, outputs: Sequence[Output]) -> list[Missing]:
+def cli_missing(root: Path, remote: str, outputs: Sequence[Output],
+                project: str = "") -> list[Missing]:
     """Ask a remote through the `dvc` command, when the dvc library is not importable here.
 
     `dvc status --cloud` compares the working tree's DVC files, so only outputs the working
@@ -81,7 +121,11 @@ def cli_missing(root: Path, remote: str, outputs: Sequence[Output]) -> list[Miss
         raise ImportError("neither the dvc package nor the dvc command is installed",
                           name="dvc")
     sources = sorted({o.source for o in outputs})
-    targets = sorted({_status_target(s) for s in sources})
+    # the command runs inside the DVC project, with paths relative to it
+    def inside(path: str) -> str:
+        return posixpath.relpath(path, project) if project else path
+
+    targets = sorted({inside(_status_target(s)) for s in sources})
     here = _worktree_outputs(root, sources)
     differing = sorted({o.source for o in outputs if (o.path, o.md5) not in here})
     if differing:
@@ -89,14 +133,14 @@ def cli_missing(root: Path, remote: str, outputs: Sequence[Output]) -> list[Miss
                           "version, and the dvc command can only check the working tree")
     try:
         _, out = proc.run([command, "status", "--cloud", "--remote", remote, "--json",
-                           *targets], cwd=root)
+                           *targets], cwd=root / project)
     except proc.CommandError as error:
         if "requires '" in str(error):
             raise ImportError(str(error)) from error
         raise
     status = json.loads(out or b"{}")
     return [Missing(o, 1, (), True) for o in outputs
-            if status.get(o.path) in ("new", "missing", "modified")]
+            if status.get(inside(o.path)) in ("new", "missing", "modified")]
 
 
 def _status_target(source: str) -> str:
