@@ -116,6 +116,11 @@ def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
 def _receive(events: list[Event], repo: GitRepo, env: dict[str, str]) -> Outcome:
     from flowwarden.policy.select import policy_changes, split_by_policy
 
+    if not repo.local_branches():
+        # An empty repository has nothing to protect yet: the push that seeds it is the
+        # adoption, and every push after it is judged.
+        return Outcome((), ("this push seeds an empty repository: it is not judged; "
+                            "every push after it is",))
     outcomes = []
     for event in events:
         assert isinstance(event, Push)

@@ -18,6 +18,7 @@ from flowwarden.core.records import (
 )
 from flowwarden.core.stages import (
     CONCLUDED_MERGE_STAGES,
+    LOCAL_STAGES,
     MERGE_STAGES,
     MESSAGE_STAGES,
     PUSH_STAGES,
@@ -79,11 +80,12 @@ def unreachable(rule: Rule, ctx: Context, error: StoreUnreachable,
             or not ctx.facts.runs.first_unreachable_notice():
         return  # a rule that is off leaves the notice to one that is on
     context, mode = ctx.policy.runs.unreachable_mode(ctx.stage)
+    skip = (f", or skip deliberately: FLOWWARDEN_SKIP={rule.id}"
+            if ctx.stage in LOCAL_STAGES or ctx.policy.rule_settings(rule.id).skippable else "")
     violation = rule.violation(
         ctx.facts.runs.store_name(),
         f"cannot {what}: {redact(str(error))} (on_unreachable.{context}: {mode})",
-        "make the tracking store reachable (runs.tracking_uri or MLFLOW_TRACKING_URI), "
-        f"or skip deliberately: FLOWWARDEN_SKIP={rule.id}")
+        f"make the tracking store reachable (runs.tracking_uri or MLFLOW_TRACKING_URI){skip}")
     yield violation.with_severity(Severity.WARNING if mode == "warn" else Severity.ERROR)
 
 
