@@ -61,7 +61,8 @@ def test_gitlab_job_runs_on_requests_branches_and_tags_with_a_code_quality_repor
                           "$CI_COMMIT_BRANCH"]
     assert any("refs/remotes/origin/*" in line for line in job["before_script"])
     assert not any("pip install flowwarden" in line for line in job["before_script"])
-    (command,) = job["script"]
+    cases, command = job["script"]
+    assert "flowwarden test .flowwarden.cases.yaml" in cases
     report = job["artifacts"]["reports"]["codequality"]
     assert command == f"flowwarden ci --report {report}"
     assert job["artifacts"]["when"] == "always"

@@ -81,3 +81,13 @@ def test_init_keeps_an_existing_policy_and_undo_keeps_a_file_edited_since(repo: 
     undone = repo.fw("init", "--undo")
     assert "kept .pre-commit-config.yaml" in undone.out
     assert (repo.path / ".flowwarden.yaml").exists()
+
+
+def test_init_writes_policy_test_cases_that_pass(repo: Repo) -> None:
+    assert repo.fw("init").code == 0
+    cases = repo.path / ".flowwarden.cases.yaml"
+    assert "refused: merge-target" in cases.read_text()
+    result = repo.fw("test", ".flowwarden.cases.yaml")
+    assert result.code == 0, result.text
+    assert repo.fw("init", "--undo").code == 0
+    assert not cases.exists()

@@ -70,7 +70,7 @@ def _lines(node: Node) -> list[str]:
     return lines
 
 
-def _mermaid_text(value: str) -> str:
+def mermaid_text(value: str) -> str:
     """Text inside a quoted Mermaid label: entity codes for what Mermaid would read."""
     value = value.replace("#", "#35;")
     for char, code in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"),
@@ -80,9 +80,9 @@ def _mermaid_text(value: str) -> str:
 
 
 def render_mermaid(graph: Graph, source: str) -> str:
-    out = ["flowchart LR", f"  %% flowwarden policy graph of {_mermaid_text(source)}"]
+    out = ["flowchart LR", f"  %% flowwarden policy graph of {mermaid_text(source)}"]
     for node in graph.nodes:
-        label = "<br/>".join(_mermaid_text(line) for line in _lines(node))
+        label = "<br/>".join(mermaid_text(line) for line in _lines(node))
         out.append(f'  {node.id}["{label}"]')
     for edge in graph.edges:
         arrow = "-->|into|" if edge.kind == "into" else "-.->|from|"

@@ -49,6 +49,19 @@ extends: {preset}
 """
 
 
+CASES_FILE = ".flowwarden.cases.yaml"
+CASES_TEXT = """\
+# Test cases for .flowwarden.yaml: `flowwarden test .flowwarden.cases.yaml` runs them, and CI
+# runs them on every change (see docs/authoring.md for every kind of case).
+- check: {merge: feature/x, into: main}
+  expect: {refused: merge-target}
+- check: {merge: feature/x, into: develop}
+  expect: {allowed: true}
+- check: {branch: feature/ok}
+  expect: {allowed: true}
+"""
+
+
 def _hook_entry(indent: str, gap: str = " ") -> str:
     """flowwarden's item of `repos:`, its dash at `indent` followed by `gap`."""
     repo, rev = installed_source()
@@ -101,6 +114,7 @@ def init(repo: GitRepo, preset: str) -> list[str]:
                            replace=SCHEMA_FILE in record["created"])
         changes += _create(repo.root, POLICY_FILE,
                            POLICY_TEXT.format(schema=SCHEMA_FILE, preset=preset), record)
+        changes += _create(repo.root, CASES_FILE, CASES_TEXT, record)
         changes += _pre_commit(repo.root, record)
         changes += _no_ff(repo, record)
     finally:

@@ -12,11 +12,14 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from flowwarden.adapters.git import GitRepo
+from flowwarden.core.errors import PolicyError
 from flowwarden.entry.boundary import parse
 from flowwarden.entry.ci.platform import MergeRequest, PushRange, Request, detect
 from flowwarden.entry.ci.publish import FORMATS, publish
 from flowwarden.entry.ci.verdict import describe, evaluate, verdict
+from flowwarden.entry.graph import graph_of, mermaid_text, render_mermaid
 from flowwarden.entry.output import exit_for
+from flowwarden.policy.load import POLICY_FILE, load_policy_at
 
 __all__ = ["MergeRequest", "PushRange", "Request", "detect", "parser", "run"]
 
@@ -42,6 +45,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def proposed_flow(repo: GitRepo, request: Request) -> str | None:
+    """The incoming commits' policy drawn as Mermaid, for a reviewer; it judges nothing."""
+    incoming = request.source_sha if isinstance(request, MergeRequest) else request.after
+    if not incoming:
+        return None
+    try:
+        policy = load_policy_at(repo, incoming)
+    except PolicyError as error:
+        return f"flowchart LR\n  broken[\"{mermaid_text(str(error))}\"]\n"
+    return render_mermaid(graph_of(policy), policy.source.replace(incoming, incoming[:12]))
+
+
 def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
     """The command; it raises, and the caller's boundary maps failures to exit codes."""
     args = parse(parser(), argv)
@@ -51,7 +66,9 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -
     request = detect(args, env)
     outcome = evaluate(repo, request, env, args.remote, args.fetch,
                        err if args.run_checks else None)
-    publish(outcome, describe(request), args.format, args.report, env, out)
+    picture = proposed_flow(repo, request) if env.get("GITHUB_STEP_SUMMARY") and any(
+        POLICY_FILE in note for note in outcome.notes) else None
+    publish(outcome, describe(request), args.format, args.report, env, out, picture)
     err.write(f"flowwarden ci: {describe(request)}: {verdict(outcome)}\n")
     return exit_for(outcome)
 
