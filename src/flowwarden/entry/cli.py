@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         "show each operation's verdict, message and fix.")
     demo.add_argument("--keep", action="store_true",
                       help="leave the scratch repository behind and print its path")
+    for name, text in (("ci", "judge a pull/merge request or a pushed range (`ci --help`)"),
+                       ("audit", "every violation in the protected branches' history "
+                        "(`audit --help`)"),
+                       ("test", "run a policy's test cases (`test --help`)"),
+                       ("export", "what the forge can enforce natively (`export --help`)")):
+        sub.add_parser(name, add_help=False, help=text)  # they parse their own options
     return parser
 
 
