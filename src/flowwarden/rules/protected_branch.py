@@ -1,6 +1,7 @@
 """protected-branch: no direct commits on a protected branch."""
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 from flowwarden.core.records import (
@@ -29,7 +30,7 @@ on them has a branch, a review and a test run behind it.
 `protected-branch: develop is protected; commit on a feature branch and merge it`.
 
 **Fix.** Take the staged change to a new branch and commit there:
-`git switch -c feature/<topic> && git commit`.
+`git switch -c feature/my-topic`, then the same `git commit` again.
 """
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
@@ -39,11 +40,11 @@ on them has a branch, a review and a test run behind it.
             return
         child = next((k for k in ctx.policy.kinds if kind.name in k.origins and not k.protected),
                      None)
-        new = f"{child.name}/<topic>" if child else "<branch>"
+        new = shlex.quote(f"{child.name if child else 'feature'}/my-topic")
         yield self.violation(
             event.branch or "", f"{event.branch} is protected ({kind.name}): direct commits are "
             f"not allowed; commit on a {child.name if child else 'topic'} branch and merge it",
-            f"git switch -c {new} && git commit")
+            f"git switch -c {new}  # your changes come along; then run your git commit again")
 
 
 RULE = ProtectedBranch()
