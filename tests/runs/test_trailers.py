@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runkit import PROJECT  # noqa: F401  (puts this checkout's src on sys.path)
 
-from flowwarden.adapters.git.messages import cited_values, message_text, trailer_block
+from flowwarden.adapters.git.messages import cited_values, cleanup, trailer_block
 from flowwarden.entry.prepare import with_trailers
 
 KEY = "MLflow-Run-Id"
@@ -43,7 +43,8 @@ def test_an_added_trailer_is_one_git_and_flowwarden_both_read(body: str, tail: s
 
     assert RUN in cited_values(result, KEY)
     assert RUN in git_trailers(result)
-    assert message_text(result).startswith(message_text(raw))  # the message itself is untouched
+    # the message itself is untouched (as git records it from the editor: strip)
+    assert cleanup(result, "strip").startswith(cleanup(raw, "strip").rstrip("\n"))
     assert result.endswith(tail)
 
 

@@ -1,13 +1,14 @@
 """Git hook stages: build the event git is about to perform, from git's own state."""
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from flowwarden.adapters.git import GitRepo, looks_like_sha
-from flowwarden.adapters.git.messages import message_text, parse_merge_message
+from flowwarden.adapters.git.messages import cleanup, comment_char, parse_merge_message
 from flowwarden.core.errors import UsageError
 from flowwarden.core.records import (
     ZERO_SHA,
@@ -54,7 +55,7 @@ def detect_stage(name: str, args: Sequence[str], env: Mapping[str, str]) -> Stag
             return Stage.PREPARE_COMMIT_MSG
         # prepare-commit-msg without a source is a fresh editor template: no message yet.
         # git never records an empty message, so commit-msg always has text.
-        if args and not clean_message(read_text(args[0])).strip():
+        if args and not read_text(args[0]).strip():
             return Stage.PREPARE_COMMIT_MSG
         return Stage.COMMIT_MSG
     raise HookUsageError(f"unknown hook stage '{name}'; expected one of: "
@@ -68,15 +69,57 @@ def read_text(path: str) -> str:
         return ""
 
 
-def clean_message(text: str) -> str:
-    """The message as git will record it, newline-terminated."""
-    return message_text(text) + "\n"
+def clean_message(text: str, repo: GitRepo | None = None,
+                  env: Mapping[str, str] | None = None) -> str:
+    """The message as git will record it from the file: `commit.cleanup` (`default`: strip
+    with an editor, whitespace without: git sets GIT_EDITOR=: for the hooks then),
+    `core.commentChar` (auto too)."""
+    settings = _message_settings(repo) if repo is not None else {}
+    editor = (env or {}).get("GIT_EDITOR") != ":"
+    char = comment_char(settings.get("core.commentchar"), text)
+    return cleanup(text, settings.get("commit.cleanup", "default"), char, editor) or "\n"
+
+
+def _message_settings(repo: GitRepo) -> dict[str, str]:
+    out = repo.git("config", "-z", "--get-regexp", r"^(commit\.cleanup|core\.commentchar)$",
+                   check=False).decode(errors="replace")
+    pairs = (item.partition("\n") for item in out.split("\0") if item)
+    return {key.lower(): value for key, _, value in pairs}
+
+
+def is_manual_run(stage: Stage, env: Mapping[str, str]) -> bool:
+    """`pre-commit run` by hand or in CI: git sets GIT_INDEX_FILE for every commit hook
+    (pre-commit, pre-merge-commit, commit-msg); without it nothing is being committed."""
+    return stage in (Stage.PRE_COMMIT, Stage.PRE_MERGE_COMMIT, Stage.COMMIT_MSG) \
+        and env.get("PRE_COMMIT") == "1" and "GIT_INDEX_FILE" not in env
+
+
+def _amending(env: Mapping[str, str]) -> bool:
+    """Whether the git running this hook is `git commit --amend`: its command line, read from
+    /proc up the process tree (git says so nowhere else before the commit exists)."""
+    pid = os.getppid()
+    for _ in range(8):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+        except OSError:
+            return False
+        if argv and Path(argv[0].decode(errors="replace")).name == "git" and b"commit" in argv:
+            args = argv[argv.index(b"commit") + 1:]
+            args = args[:args.index(b"--")] if b"--" in args else args
+            return b"--amend" in args
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+        if pid <= 1:
+            return False
+    return False
 
 
 def build_events(call: HookCall, repo: GitRepo) -> list[Event]:
     """The events this hook call stands for (none when there is nothing to judge)."""
     builder = _BUILDERS.get(call.stage)
-    return builder(call, repo) if builder else []
+    if builder is None or is_manual_run(call.stage, call.env):
+        return []
+    return builder(call, repo)
 
 
 def _commit(call: HookCall, repo: GitRepo) -> list[Event]:
@@ -86,6 +129,13 @@ def _commit(call: HookCall, repo: GitRepo) -> list[Event]:
     if merge_head:
         info = parse_merge_message(repo.merge_msg() or "")
         source = info.source if info else None
+    elif head and _amending(call.env):
+        # An amended merge keeps HEAD's parents: it is still that merge.
+        amended = repo.commit(head)
+        if amended is not None and amended.is_merge:
+            merge_head = amended.parents[1]
+            info = parse_merge_message(amended.message)
+            source = info.source if info else None
     return [CommitAttempt(repo.current_branch(), head, repo.staged_changes(head),
                           merge_head, source)]
 
@@ -124,7 +174,11 @@ def _message(call: HookCall, repo: GitRepo) -> list[Event]:
     path = call.args[0]
     source = message_source(call)
     is_merge = repo.merge_head() is not None or any(k.startswith("GITHEAD_") for k in call.env)
-    return [CommitMessage(repo.current_branch(), clean_message(read_text(path)), path,
+    if not is_merge and (head := repo.head()) and _amending(call.env):
+        amended = repo.commit(head)
+        is_merge = amended is not None and amended.is_merge
+    return [CommitMessage(repo.current_branch(), clean_message(read_text(path), repo, call.env),
+                          path,
                           is_merge, source)]
 
 
@@ -147,11 +201,26 @@ def _push(call: HookCall, repo: GitRepo) -> list[Event]:
         return _framework_push(call, repo)
     remote = call.args[0] if call.args else None
     url = call.args[1] if len(call.args) > 1 else None
+    if remote is not None and remote not in repo.remotes:
+        remote = _remote_named_by(repo, remote) or remote
     lines = parse_push_lines(call.stdin)
     updates = tuple(RefUpdate(remote_ref, remote_sha, local_sha, local_ref)
                     for local_ref, local_sha, remote_ref, remote_sha in lines)
     _require_objects(repo, updates)
     return [Push(updates, remote, url)] if updates else []
+
+
+def _remote_named_by(repo: GitRepo, url: str) -> str | None:
+    """`git push <url>` hands the hook the URL as the remote: the remote with that URL."""
+    out = repo.git("config", "-z", "--get-regexp", r"^remote\..*\.(push)?url$",
+                   check=False).decode(errors="replace")
+    for item in out.split("\0"):
+        key, _, value = item.partition("\n")
+        if value.rstrip("/") == url.rstrip("/"):
+            name = key[len("remote."):].rsplit(".", 1)[0]
+            if name in repo.remotes:
+                return name
+    return None
 
 
 def _require_objects(repo: GitRepo, updates: Sequence[RefUpdate]) -> None:

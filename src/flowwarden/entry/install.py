@@ -29,21 +29,46 @@ def python_command(stage: str) -> str:
     return f"{shlex.quote(sys.executable)} {flags} -c {shlex.quote(code)} hook {stage} \"$@\""
 
 
+#: Runs the replaced hook under its own path and name ($0: husky and lefthook find their
+#: scripts by it), shell scripts sourced by their own shell so `$0` stays the hook's; with
+#: FLOWWARDEN_HOOK_RAN so the pre-commit framework's flowwarden hook does not check twice.
+CHAIN = """fw_chain() {
+    [ -x "$chained" ] || return 0
+    FLOWWARDEN_HOOK_RAN=%s FW_CHAINED=$chained
+    export FLOWWARDEN_HOOK_RAN FW_CHAINED
+    IFS= read -r fw_bang < "$chained" || fw_bang=
+    case $fw_bang in
+        "#!"*bash*) bash -c '. "$FW_CHAINED"' "$0" "$@" ;;
+        "#!"*/sh|"#!"*" sh"|"#!"*/dash|"#!"*" dash") sh -c '. "$FW_CHAINED"' "$0" "$@" ;;
+        *) "$chained" "$@" ;;
+    esac
+}
+"""
+
+
 def shim(stage: str) -> str:
-    """A hook that runs flowwarden with this Python, then the hook it replaced, if any."""
+    """A hook that runs flowwarden with this Python and the hook it replaced, if any: before
+    flowwarden at pre-push (DVC's runs `dvc push`, which dvc-not-pushed then sees), after it
+    everywhere else (a refused commit runs no one else's side effects)."""
     command = python_command(stage)
+    feed = ""
     if stage in STDIN_STAGES:  # both consumers need git's stdin
-        run = f'input=$(cat)\nprintf \'%s\\n\' "$input" | {command}'
-        chained = 'printf \'%s\\n\' "$input" | "$chained" "$@"'
+        feed, pipe = "input=$(cat)\n", 'printf \'%s\\n\' "$input" | '
+        run, chained = pipe + command, pipe + 'fw_chain "$@"'
     else:
-        run, chained = command, '"$chained" "$@"'
+        run, chained = command, 'fw_chain "$@"'
     quiet = ""
     if stage in QUIET:
         quiet, run = SHELL, f"fw_quiet {stage} || {run}"
-    return (f"#!/bin/sh\n{MARKER}: the {stage} policy check, then the hook it replaced.\n"
-            f'chained="$0{CHAINED}"\n{quiet}'
-            f"{run} || exit $?\n"
-            f'if [ -x "$chained" ]; then {chained} || exit $?; fi\n')
+    first, then = (chained, run) if stage == "pre-push" else (run, chained)
+    order = f"{feed}{first} || exit $?\n{then} || exit $?\n"
+    return (f"#!/bin/sh\n{MARKER}: the {stage} policy check and the hook it replaced.\n"
+            f'chained="$0{CHAINED}"\n{CHAIN % stage}{quiet}{order}')
+
+
+INSTALL_ADVICE = ('pip install \\"flowwarden @ git+<url of the flowwarden repository>@<tag or '
+                  'commit>\\" (the rev: of .pre-commit-config.yaml; see the README\'s Install), '
+                  'or set FLOWWARDEN')
 
 
 def repo_shim(stage: str) -> str:
@@ -57,8 +82,7 @@ def repo_shim(stage: str) -> str:
             f'if ! command -v "${{FLOWWARDEN:-flowwarden}}" >/dev/null 2>&1; then\n'
             f'    echo "flowwarden: command not found, so the {stage} policy check '
             f'cannot run." >&2\n'
-            f'    echo "  fix: pip install flowwarden (or set FLOWWARDEN), or skip deliberately '
-            f'with --no-verify" >&2\n'
+            f'    echo "  fix: {INSTALL_ADVICE}, or skip deliberately with --no-verify" >&2\n'
             f"    exit 3\nfi\n"
             f'exec "${{FLOWWARDEN:-flowwarden}}" hook {stage} "$@"\n')
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import shlex
+from collections.abc import Iterable
 
 from flowwarden.core.stages import Stage
 from flowwarden.policy.model import BranchKind, Policy
@@ -9,8 +11,6 @@ from flowwarden.policy.model import BranchKind, Policy
 
 def quote(word: str) -> str:
     """`word` quoted for a fix line a user pastes into a shell."""
-    import shlex  # only once a violation is being written
-
     return shlex.quote(word)
 
 
@@ -27,19 +27,28 @@ def suggest_name(branch: str, policy: Policy) -> str:
     return f"feature/{topic}"
 
 
+def branch_of_kind(kind: str, policy: Policy, branches: Iterable[str]) -> str:
+    """The repository's branch of `kind` (main may be called master), else the kind's name."""
+    return next((b for b in sorted(branches)
+                 if (found := policy.kind_of(b)) is not None and found.name == kind), kind)
+
+
 def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
-              policy: Policy, stage: Stage, request: str = "pull request") -> str:
-    """`request` is the forge's word for it: "merge request" on GitLab."""
+              policy: Policy, stage: Stage, request: str = "pull request",
+              branches: Iterable[str] = ()) -> str:
+    """`request` is the forge's word for it: "merge request" on GitLab; `branches` are the
+    repository's, so the fix names the real branch of a kind."""
     abort = "git merge --abort && " if stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) else ""
     if source_kind is not None and source_kind.into:
-        into = source_kind.into[0]
+        into = branch_of_kind(source_kind.into[0], policy, branches)
         if stage is Stage.CI:
             return f"retarget the {request} from {quote(source)} to {quote(into)}"
         return f"{abort}git switch {quote(into)} && git merge --no-ff {quote(source)}"
     carrier = next((k for k in policy.sources_for(target)
                     if source_kind is not None and source_kind.name in k.origins), None)
     if carrier is not None:
-        return f"{abort}git switch -c {quote(f'{carrier.name}/<name>')} {quote(source)}"
+        topic = source.rsplit("/", 1)[-1] or "topic"
+        return f"{abort}git switch -c {quote(f'{carrier.name}/{topic}')} {quote(source)}"
     return f"{abort}merge a {policy.accepted_sources(target)} branch instead"
 
 

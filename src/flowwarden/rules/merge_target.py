@@ -1,7 +1,7 @@
 """merge-target: a branch merges only into the kinds its policy lists under `into`."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from flowwarden.adapters.git.messages import strip_remote
 from flowwarden.core.records import (
@@ -49,12 +49,13 @@ into main ships everything unreleased at once.
         else:
             return
         request = "merge request" if ctx.env.get("GITLAB_CI") == "true" else "pull request"
-        violation = self.judge(source or "(unknown)", target, ctx.policy, ctx.stage, request)
+        violation = self.judge(source or "(unknown)", target, ctx.policy, ctx.stage, request,
+                               ctx.repo.local_branches())
         if violation is not None:
             yield violation
 
     def judge(self, source: str, target: str, policy: Policy, stage: Stage,
-              request: str = "pull request") -> Violation | None:
+              request: str = "pull request", branches: Iterable[str] = ()) -> Violation | None:
         target_kind = policy.kind_of(target)
         if target_kind is None or source == target:
             return None
@@ -68,7 +69,7 @@ into main ships everything unreleased at once.
                 f"merges from {source} ({source_kind.name}) once it is cut; it accepts merges "
                 f"from {policy.accepted_sources(target_kind)}",
                 frozen_fix(source, target, stage, request))
-        fix = merge_fix(source, source_kind, target_kind, policy, stage, request)
+        fix = merge_fix(source, source_kind, target_kind, policy, stage, request, branches)
         if source_kind is None:
             if not target_kind.protected:
                 return None

@@ -22,8 +22,9 @@ are reported.
 ```
 error: mlflow-run-status: run a432c29fe9914a7eb8d501101ac64ca1 (brave-owl-12) cited by the
     commit message on experiment/wide is FAILED, expected FINISHED
-  fix: re-run the experiment to completion and cite the new run: git commit --trailer
-    "MLflow-Run-Id: <run id>"
+  fix: re-run the experiment to completion, then reword commit 3f2a9c1d0e so its
+    MLflow-Run-Id trailer cites the new run (git rebase -i 3f2a9c1d0e^, mark it 'reword'),
+    and push the rewritten branch
 ```
 
 **Fix.** Cite a run that finished, or wait for the running one and commit again.
@@ -43,8 +44,17 @@ error: mlflow-run-status: run a432c29fe9914a7eb8d501101ac64ca1 (brave-owl-12) ci
                 yield self.violation(
                     msg.ref, f"run {run_id}{label} cited by {msg.where} is {run.status}, "
                     f"expected {' or '.join(cfg.statuses)}",
-                    "re-run the experiment to completion and cite the new run: "
-                    f'git commit --trailer "{cfg.trailer}: <run id>"')
+                    _reword_fix(msg.sha, cfg.trailer))
+
+
+def _reword_fix(sha: str | None, trailer: str) -> str:
+    """A new commit never helps: the message that cites the run has to change."""
+    if sha is None:
+        return (f"re-run the experiment to completion and put the new run's id in this "
+                f"message's {trailer} trailer")
+    return (f"re-run the experiment to completion, then reword commit {sha[:10]} so its "
+            f"{trailer} trailer cites the new run (git rebase -i {sha[:10]}^, mark it "
+            f"'reword'), and push the rewritten branch")
 
 
 RULE = MlflowRunStatus()

@@ -2,6 +2,7 @@
 unreviewed work."""
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from shlex import quote
 
@@ -36,7 +37,7 @@ on them has a branch, a review and a test run behind it.
 `protected-branch: develop is protected; commit on a feature branch and merge it`.
 
 **Fix.** Take the staged change to a new branch and commit there:
-`git switch -c feature/<topic> && git commit`.
+`git switch -c feature/my-topic`, then the same `git commit` again.
 """
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
@@ -50,11 +51,12 @@ on them has a branch, a review and a test run behind it.
             return
         child = next((k for k in ctx.policy.kinds if kind.name in k.origins and not k.protected),
                      None)
-        new = f"{child.name}/<topic>" if child else "<branch>"
+        new = shlex.quote(f"{child.name if child else 'feature'}/my-topic")
         yield self.violation(
             event.branch or "", f"{event.branch} is protected ({kind.name}): direct commits are "
             f"not allowed; commit on a {child.name if child else 'topic'} branch and merge it",
-            f"git switch -c {quote(new)} && git commit")
+            f"git switch -c {quote(new)}  # your changes come along; then run your git "
+            "commit again")
 
     def _created(self, update: RefUpdate, push: Push, ctx: Context) -> Iterator[Violation]:
         branch = update.branch

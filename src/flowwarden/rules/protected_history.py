@@ -39,7 +39,8 @@ are caught.
 `protected-history: 3f2a1c9 on main is not a merge ("add model")`.
 
 **Fix.** Put main back and merge properly:
-`git branch -f main origin/main && git switch develop && git merge --no-ff feature/x`.
+`git switch main && git reset --keep origin/main`, then
+`git switch develop && git merge --no-ff feature/x`.
 """
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
@@ -57,8 +58,10 @@ are caught.
                       ctx: Context) -> Iterator[Violation]:
         branch = update.branch or ""
         remote = push.remote or "origin"
-        reset = (f"git branch -f {quote(branch)} {quote(f'{remote}/{branch}')}"
-                 if ctx.stage is Stage.PRE_PUSH else f"reset {quote(branch)} to the server's tip")
+        reset = (f"git switch {quote(branch)} && "
+                 f"git reset --keep {quote(f'{remote}/{branch}')}  # then"
+                 if ctx.stage is Stage.PRE_PUSH
+                 else f"reset {quote(branch)} to the server's tip, then")
         direct: list[Commit] = []
         for commit in ctx.facts.history.branch_additions(update, push):
             if not commit.parents:
@@ -76,7 +79,7 @@ are caught.
                 yield self.violation(
                     branch, f"{commit.sha[:10]} on {branch} is a squash merge of pull request "
                     f"#{number} ({_quoted(commit)}), not accepted here: {branch} accepts "
-                    f"{_methods(kind)}", f"{reset}, then merge the pull request with a merge "
+                    f"{_methods(kind)}", f"{reset} merge the pull request with a merge "
                     f"commit (or add squash to {kind.name}'s merge_methods in the policy)",
                     commits=(commit.sha,))
             elif "rebase" not in kind.merge_methods:
@@ -90,8 +93,8 @@ are caught.
                 branch, f"{first.sha[:10]}{more} on {branch} {'is' if not more else 'are'} not "
                 f"a merge ({_quoted(first)}): {branch} is protected and changes only "
                 f"through merges (a fast-forward merge or a --no-verify commit?)",
-                f"git switch -c {quote(f'{child}/topic')} {update.new[:10]} && {reset}, then "
-                f"merge {quote(f'{child}/topic')} with --no-ff",
+                f"git switch -c {quote(f'{child}/topic')} {update.new[:10]} && {reset} merge "
+                f"{quote(f'{child}/topic')} with --no-ff",
                 commits=tuple(c.sha for c in direct))
 
     def _merge(self, commit: Commit, branch: str, kind: BranchKind, push: Push, ctx: Context,
@@ -108,7 +111,7 @@ are caught.
             return self.violation(
                 branch, f"{commit.sha[:10]} on {branch} is a merge commit ({_quoted(commit)}), "
                 f"not accepted here: {branch} accepts {_methods(kind)}",
-                f"{reset}, then land the change as {kind.merge_methods[0]}")
+                f"{reset} land the change as {kind.merge_methods[0]}")
         if evidence.proven:
             if allowed:
                 return None
@@ -118,19 +121,19 @@ are caught.
                 f"({source_kind.name if source_kind else 'no kind'}), as {evidence.detail} "
                 f"shows{claim}; "
                 f"{branch} accepts merges from {policy.accepted_sources(kind)}",
-                f"{reset} and merge through an allowed branch")
+                f"{reset} merge through an allowed branch")
         parents = commit.parents
         if ctx.facts.provenance.unrelated(parents[0], parents[1]):
             return self.violation(
                 branch, f"{commit.sha[:10]} on {branch} merges {parents[1][:10]}, a history "
                 f"that shares no commit with {branch} and that no branch holds "
                 f"({_quoted(commit)}): a forged or unrelated merge",
-                f"{reset}; merge a branch that comes from {branch}'s history and is pushed")
+                f"{reset} merge a branch that comes from {branch}'s history and is pushed")
         if source_kind is not None and not allowed:
             return self.violation(
                 branch, f"{commit.sha[:10]} on {branch} merges {source} ({source_kind.name}); "
                 f"{evidence.detail}; {branch} accepts merges from "
-                f"{policy.accepted_sources(kind)}", f"{reset} and merge through an allowed branch")
+                f"{policy.accepted_sources(kind)}", f"{reset} merge through an allowed branch")
         if policy.accepts_any_unprotected(kind) and (source_kind is None or allowed):
             return None  # whichever unprotected branch it was, it was allowed
         if policy.merges.subject_only(context_of(ctx.stage, push)):

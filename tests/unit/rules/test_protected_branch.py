@@ -21,7 +21,7 @@ def test_direct_commit_on_a_protected_branch(repo: Repo, name: str) -> None:
 
 def test_develop_points_to_a_feature_branch(repo: Repo) -> None:
     found = check(ID, CommitAttempt("develop", repo.sha(), ()), repo, Stage.PRE_COMMIT)
-    assert "feature/<topic>" in (assert_one(found, ID, "develop").fix or "")
+    assert "git switch -c feature/my-topic " in (assert_one(found, ID, "develop").fix or "")
 
 
 def test_commit_on_a_feature_branch_passes(repo: Repo) -> None:

@@ -23,8 +23,8 @@ def test_at_pre_push_the_fix_resets_to_the_remote_branch(repo: Repo) -> None:
     old = repo.sha("develop")
     new = unpushed(repo, "develop", "hack.py")
     found = check(ID, push(("develop", old, new), remote="origin"), repo, Stage.PRE_PUSH)
-    assert "git branch -f develop origin/develop" in (assert_one(found, ID, "develop").fix
-                                                       or "")
+    fix = assert_one(found, ID, "develop").fix or ""
+    assert "git switch develop && git reset --keep origin/develop" in fix
 
 
 def test_a_fast_forward_of_main_to_develop_is_refused(repo: Repo) -> None:

@@ -95,36 +95,156 @@ def strip_remote(name: str, remotes: Iterable[str]) -> str:
     return name
 
 
+def strip_space(text: str, comment: str | None = None) -> str:
+    """git's `strbuf_stripspace`: trailing spaces off every line, runs of blank lines collapsed,
+    none at either end; lines starting with `comment` dropped when it is given."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if comment and line.startswith(comment):
+            continue
+        line = line.rstrip()
+        if not line and (not lines or not lines[-1]):
+            continue
+        lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "".join(f"{line}\n" for line in lines)
+
+
+def scissors_at(text: str, comment: str = "#") -> int:
+    """Where git's cut line (`<comment> ------------------------ >8 ----...`) starts, or the
+    text's length."""
+    cut = f"{comment} {SCISSORS[2:]}\n"
+    if text.startswith(cut):
+        return 0
+    at = text.find("\n" + cut)
+    return len(text) if at < 0 else at + 1
+
+
+#: What `core.commentChar=auto` picks from: the first of these no line starts with.
+AUTO_COMMENT = "#;@!$%^&|:"
+
+
+def comment_char(configured: str | None, raw: str) -> str:
+    """The comment character git used in a message file: `core.commentChar` (`#` unset); for
+    `auto`, the one its own cut line or trailing comment block starts with."""
+    if configured and configured != "auto":
+        return configured
+    if configured is None:
+        return "#"
+    for char in AUTO_COMMENT:
+        if scissors_at(raw, char) < len(raw):
+            return char
+    last = next((line for line in reversed(raw.split("\n")) if line.strip()), "")
+    return last[0] if last[:1] and last[0] in AUTO_COMMENT else "#"
+
+
+CLEANUP_MODES = ("strip", "whitespace", "verbatim", "scissors", "default")
+
+
+def cleanup(raw: str, mode: str, comment: str = "#", editor: bool = True) -> str:
+    """The message git records from the file `raw` under `--cleanup=mode` (`default`: strip
+    when an editor was used, whitespace otherwise), as git's `cleanup_message` applies it."""
+    if mode == "default" or mode not in CLEANUP_MODES:
+        mode = "strip" if editor else "whitespace"
+    if mode == "verbatim":
+        return raw
+    if mode in ("scissors", "strip"):
+        raw = raw[:scissors_at(raw, comment)]
+    return strip_space(raw, comment if mode == "strip" else None)
+
+
 def message_text(raw: str) -> str:
-    """The message git will record: no comment lines, nothing below the scissors line."""
-    lines = []
-    for line in raw.splitlines():
-        if line.rstrip() == SCISSORS:
-            break
-        if not line.startswith("#"):
-            lines.append(line.rstrip())
-    return "\n".join(lines).strip("\n")
+    """A recorded message's text: git applies no cleanup to what it recorded, so only the
+    whitespace at either end goes."""
+    return strip_space(raw).strip("\n")
 
 
-def trailer_block(raw: str) -> list[tuple[str, str]]:
-    """`(key, value)` pairs of the message's trailer block, git's way.
+_GIT_PREFIXES = ("Signed-off-by: ", "(cherry picked from commit ")
 
-    The block is the last paragraph, never the first (that is the subject), and every line
-    in it is `Key: value` or a continuation indented under one.
-    """
-    paragraphs = [p for p in re.split(r"\n\s*\n", message_text(raw)) if p.strip()]
-    if len(paragraphs) < 2:
-        return []
-    pairs: list[tuple[str, list[str]]] = []  # continuation lines joined once, at the end
-    for line in paragraphs[-1].splitlines():
-        match = TRAILER_LINE.fullmatch(line)
-        if match:
-            pairs.append((match[1], [match[2].strip()]))
-        elif line[:1] in (" ", "\t") and pairs:
-            pairs[-1][1].append(line.strip())
+
+def _separator(line: str) -> int:
+    """git's find_separator: `-1`, or where `:` follows a token and optional blanks."""
+    blank = False
+    for i, char in enumerate(line):
+        if char == ":":
+            return i
+        if not blank and (char.isascii() and char.isalnum() or char == "-"):
+            continue
+        if i and char in " \t":
+            blank = True
+            continue
+        break
+    return -1
+
+
+def _block_start(lines: list[str], comment: str) -> int:
+    """Index of the trailer block's first line (`len(lines)` when there is none), as git's
+    find_trailer_block_start: all trailers, or >= 25% with one git-generated line."""
+    title = next((i for i, line in enumerate(lines)
+                  if not line.startswith(comment) and not line.strip()), len(lines))
+    only_spaces, recognized = True, False
+    trailers = non_trailers = continuations = 0
+    for i in range(len(lines) - 1, title - 1, -1):
+        line = lines[i]
+        if line.startswith(comment):
+            non_trailers, continuations = non_trailers + continuations, 0
+        elif not line.strip():
+            if only_spaces:
+                continue
+            non_trailers += continuations
+            if (recognized and trailers * 3 >= non_trailers) or (trailers and not non_trailers):
+                return i + 1
+            return len(lines)
         else:
-            return []
-    return [(key, " ".join(parts)) for key, parts in pairs]
+            only_spaces = False
+            if line.startswith(_GIT_PREFIXES):
+                trailers, continuations, recognized = trailers + 1, 0, True
+            elif _separator(line) >= 1 and not line[0].isspace():
+                trailers, continuations = trailers + 1, 0
+            elif line[0].isspace():
+                continuations += 1
+            else:
+                non_trailers, continuations = non_trailers + 1 + continuations, 0
+    return len(lines)
+
+
+def _trailer_end(lines: list[str], comment: str) -> int:
+    """git's ignore_non_trailer: the trailing comments and blank lines are not the block."""
+    end = len(lines)
+    while end and (lines[end - 1].startswith(comment) or not lines[end - 1].strip()):
+        end -= 1
+    return end
+
+
+def trailer_block(raw: str, comment: str = "#") -> list[tuple[str, str]]:
+    """`(key, value)` pairs of the message's trailers, as `git interpret-trailers --parse`
+    finds them: nothing below a `---` divider or the cut line, comments skipped, continuation
+    lines unfolded, the 25% rule for blocks with a git-generated line."""
+    text = raw[:scissors_at(raw, comment)]
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    divider = next((i for i, line in enumerate(lines)
+                    if line.startswith("---") and (len(line) == 3 or line[3].isspace())),
+                   len(lines))
+    lines = lines[:divider]
+    lines = lines[:_trailer_end(lines, comment)]
+    pairs: list[tuple[str, list[str]]] = []  # continuation lines joined once, at the end
+    last: int | None = None
+    for line in lines[_block_start(lines, comment):]:
+        if line.startswith(comment):
+            continue
+        if line[:1].isspace() and last is not None:
+            pairs[last][1].append(line)
+            continue
+        at = _separator(line)
+        if at >= 1:
+            pairs.append((line[:at].strip(), [line[at + 1:]]))
+            last = len(pairs) - 1
+        else:
+            last = None
+    return [(key, re.sub(r"\n\s*", " ", "\n".join(parts)).strip()) for key, parts in pairs]
 
 
 def cited_values(raw: str, key: str) -> list[str]:
