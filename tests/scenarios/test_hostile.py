@@ -136,3 +136,17 @@ def test_a_squash_merge_is_named_for_what_it_is_at_the_server(site: Site) -> Non
     site.dev.commit_file("src/hotfix.py", "x = 2\n", "Fix the crash (#13)")
     refused(site.push("main"), "protected-history", "squash merge of pull request #13",
             "not accepted here")
+
+
+def test_an_octopus_merge_cannot_carry_a_feature_behind_a_release(site: Site) -> None:
+    """Evidence names one merged branch: a third parent would ride along unjudged."""
+    dev = site.dev
+    site.feature("feature/oct")
+    assert site.push("feature/oct").code == 0
+    dev.git("switch", "-q", "-c", "release/2.0.0", "develop")
+    dev.git("commit", "-q", "--allow-empty", "-m", "Bump", "--no-verify")
+    assert site.push("release/2.0.0").code == 0
+    tree = dev.git("merge-tree", "--write-tree", "main", "feature/oct").out.split()[0]
+    octopus = dev.git("commit-tree", tree, "-p", "main", "-p", "release/2.0.0", "-p",
+                      "feature/oct", "-m", "Merge branch 'release/2.0.0'").out.strip()
+    refused(site.push(f"{octopus}:refs/heads/main"), "protected-history", "octopus merge")

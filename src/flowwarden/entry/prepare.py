@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flowwarden.adapters.git.messages import SCISSORS, trailer_block
-from flowwarden.adapters.mlflow import COMMIT_TAG, RUN_ID, Run, StoreUnreachable, redact
+from flowwarden.adapters.mlflow import COMMIT_TAG, RUN_ID, Run, StoreUnreachable
+from flowwarden.core.redact import redact
 from flowwarden.policy.runs import RunSettings
 from flowwarden.rules.base import Context
 from flowwarden.rules.cited_runs import best_child

@@ -17,8 +17,9 @@ from flowwarden.adapters.git.messages import (
     parse_merge_message,
     strip_remote,
 )
-from flowwarden.adapters.mlflow import RUN_ID, Run, StoreUnreachable, TrackingStore, redact
+from flowwarden.adapters.mlflow import RUN_ID, Run, StoreUnreachable, TrackingStore
 from flowwarden.core.records import CommitAttempt, CommitMessage, Event, MergeAttempt, Push
+from flowwarden.core.redact import redact
 from flowwarden.core.stages import Stage
 from flowwarden.facts.history import HistoryFacts
 from flowwarden.facts.memo import memoized

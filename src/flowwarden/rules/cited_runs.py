@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Iterator
 from typing import ClassVar, NamedTuple
 
-from flowwarden.adapters.mlflow import Run, StoreUnreachable, redact
+from flowwarden.adapters.mlflow import Run, StoreUnreachable
 from flowwarden.core.records import (
     CommitAttempt,
     CommitMessage,
@@ -16,6 +16,7 @@ from flowwarden.core.records import (
     Severity,
     Violation,
 )
+from flowwarden.core.redact import redact
 from flowwarden.core.stages import (
     CONCLUDED_MERGE_STAGES,
     LOCAL_STAGES,

@@ -61,9 +61,10 @@ expected dvc push before git push`.
     def _check_project(self, ctx: Context, project: str, remote: str | None,
                        outputs: Sequence[Output]) -> Iterator[Violation]:
         # The DVC adapter, on first use: most pushes change no DVC file.
-        from flowwarden.adapters.dvc.config import is_local_url, redact
+        from flowwarden.adapters.dvc.config import is_local_url
         from flowwarden.adapters.dvc.objects import ObjectStore, find_missing
         from flowwarden.adapters.dvc.remote import plugin_hint, probe
+        from flowwarden.core.redact import redact
 
         data = ctx.facts.data
         config = data.project_config(project)

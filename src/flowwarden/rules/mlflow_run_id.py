@@ -4,8 +4,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowwarden.adapters.git.messages import cited_values, misplaced
-from flowwarden.adapters.mlflow import MODEL_ID, RUN_ID, StoreUnreachable, redact
+from flowwarden.adapters.mlflow import MODEL_ID, RUN_ID, StoreUnreachable
 from flowwarden.core.records import Event, Violation
+from flowwarden.core.redact import redact
 from flowwarden.core.stages import MESSAGE_STAGES, Stage
 from flowwarden.facts.runs import Message, Scope
 from flowwarden.policy.runs import RunSettings

@@ -100,6 +100,12 @@ are caught.
     def _merge(self, commit: Commit, branch: str, kind: BranchKind, push: Push, ctx: Context,
                reset: str) -> Violation | None:
         """The violation of one merge on `branch`, None when it is allowed."""
+        if len(commit.parents) > 2:  # evidence names one merged branch, not several
+            return self.violation(
+                branch, f"{commit.sha[:10]} on {branch} is an octopus merge of "
+                f"{len(commit.parents) - 1} branches ({_quoted(commit)}): a protected branch "
+                "takes one branch per merge, so each can be judged", f"{reset} merge each "
+                "branch on its own, with --no-ff")
         policy = ctx.policy
         evidence = ctx.facts.provenance.source(commit, push)
         source = evidence.branch

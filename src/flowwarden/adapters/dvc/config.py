@@ -15,7 +15,6 @@ from typing import NamedTuple
 from flowwarden.adapters.dvc.paths import SCHEME
 
 _REMOTE_SECTION = re.compile(r"""^'?remote\s+"([^"]+)"'?$""")
-_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
 
 
 class DvcConfig(NamedTuple):
@@ -101,7 +100,3 @@ def is_local_url(url: str) -> bool:
     return SCHEME.match(url) is None
 
 
-def redact(url: str) -> str:
-    """`url` (or any text with URLs in it) without the user names and passwords it carries
-    (`https://***@host/...`)."""
-    return _USERINFO.sub(r"\1***@", url)

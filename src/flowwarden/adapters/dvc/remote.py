@@ -33,7 +33,7 @@ def probe(url: str, options: Mapping[str, str], timeout: float = 10.0) -> None:
     import urllib.parse
     import urllib.request
 
-    from flowwarden.adapters.dvc.config import redact
+    from flowwarden.core.redact import redact
 
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https", "webdav", "webdavs") or not parts.hostname:

@@ -96,25 +96,6 @@ class TrackingStore(Protocol):
         """The source run of an MLflow 3 logged model; None when the store has no such model."""
 
 
-# userinfo in any URL (`user:password@`, `TOKEN@`), and secrets passed in a query string.
-USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s@]+)@")
-SECRET_QUERY = re.compile(r"(?i)([?&](?:token|access_token|api_key|key|password|sig|"
-                          r"signature|x-amz-signature|x-amz-credential)=)[^&#\s]*")
-
-
-def redact(text: str) -> str:
-    """`text` with the credentials of every URL in it replaced by `***`, for messages.
-
-    `user:password@host` keeps the user (`user:***@host`); a lone `TOKEN@host` becomes
-    `***@host`: a bare userinfo is how tokens are put in URLs (DagsHub, GitHub).
-    """
-    def userinfo(match: re.Match[str]) -> str:
-        user, colon, _secret = match[2].partition(":")
-        return f"{match[1]}{user}:***@" if colon else f"{match[1]}***@"
-
-    return SECRET_QUERY.sub(r"\1***", USERINFO.sub(userinfo, text))
-
-
 def as_float(value: Any) -> float:
     """A metric value; the REST API writes NaN and infinities as strings, files as text."""
     try:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from flowwarden.adapters.mlflow import StoreUnreachable, redact
+from flowwarden.adapters.mlflow import StoreUnreachable
 from flowwarden.adapters.mlflow.rest import RestStore
+from flowwarden.core.redact import redact
 
 HINT = ("set DATABRICKS_HOST and DATABRICKS_TOKEN, or a host and token in ~/.databrickscfg "
         "(databricks configure)")

@@ -17,7 +17,8 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
-from flowwarden.adapters.mlflow import StoreUnreachable, redact
+from flowwarden.adapters.mlflow import StoreUnreachable
+from flowwarden.core.redact import redact
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})

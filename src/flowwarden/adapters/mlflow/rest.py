@@ -20,9 +20,9 @@ from flowwarden.adapters.mlflow import (
     StoreUnreachable,
     as_float,
     make_run,
-    redact,
 )
 from flowwarden.adapters.mlflow.http import Answer, Http
+from flowwarden.core.redact import redact
 
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 AUTH_HINT = ("set MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN")

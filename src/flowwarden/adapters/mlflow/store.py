@@ -10,10 +10,10 @@ from flowwarden.adapters.mlflow import (
     DEFAULT_TIMEOUT,
     StoreUnreachable,
     TrackingStore,
-    redact,
 )
 from flowwarden.adapters.mlflow.filestore import FileStore
 from flowwarden.adapters.mlflow.sqlite import SqliteStore
+from flowwarden.core.redact import redact
 
 DEFAULT_DB = "sqlite:///mlflow.db"  # MLflow 3's default tracking URI
 #: Folders the search for store files never enters, and its bounds: it runs only to explain

@@ -3,6 +3,7 @@ shallow clone until the range is complete (or say exactly what to fetch)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from shlex import quote
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.errors import UsageError
@@ -35,7 +36,8 @@ def resolve_request(repo: GitRepo, request: Request, remote: str, fetch: bool) -
                           (request.target, resolved.target_sha)):
             if sha is None:
                 raise UsageError(f"branch {name} is not in this clone",
-                              f"git fetch {remote} {name}  # then run flowwarden ci again")
+                                 f"git fetch {quote(remote)} {quote(name)}  # then run "
+                                 "flowwarden ci again")
         return resolved
     if request.provider == "explicit":
         before = repo.rev_parse(request.before) if request.before != ZERO_SHA else ZERO_SHA
@@ -43,7 +45,7 @@ def resolve_request(repo: GitRepo, request: Request, remote: str, fetch: bool) -
         if before is None or after is None:
             missing = request.before if before is None else request.after
             raise UsageError(f"--range: {missing} is not a commit in this clone",
-                          f"git fetch {remote}  # then run flowwarden ci again")
+                             f"git fetch {quote(remote)}  # then run flowwarden ci again")
         ref = request.ref or _ref_of(repo, request.after)
         return PushRange(request.provider, ref, before, after, request.fetch_refs)
     return request
@@ -185,6 +187,6 @@ def _gap_message(gap: str, shallow: bool, request: Request) -> str:
 
 def _gap_fix(remote: str, shallow: bool) -> str:
     if shallow:
-        return (f"git fetch --unshallow {remote}  # or fetch-depth: 0 in actions/checkout, "
+        return (f"git fetch --unshallow {quote(remote)}  # or fetch-depth: 0 in actions/checkout, "
                 "GIT_DEPTH: 0 in .gitlab-ci.yml")
-    return f"git fetch {remote}  # the commits named above must be in the clone"
+    return f"git fetch {quote(remote)}  # the commits named above must be in the clone"
