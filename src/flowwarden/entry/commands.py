@@ -14,8 +14,9 @@ from flowwarden.core.stages import Stage
 from flowwarden.engine.evaluate import evaluate
 from flowwarden.entry.hook import HookCall, build_events, detect_stage, message_source
 from flowwarden.entry.output import emit
+from flowwarden.entry.policy_test import policy_for
 from flowwarden.entry.quiet import planned_policy
-from flowwarden.policy.load import load_policy, load_policy_file
+from flowwarden.policy.load import load_policy
 from flowwarden.policy.model import Policy
 from flowwarden.policy.select import commands_policy
 from flowwarden.rules import Context, all_rules, rule_by_id
@@ -223,7 +224,7 @@ def cmd_policy(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, 
         from flowwarden.entry.validate import validate_command
 
         return validate_command(ns.file, ns.format, out)
-    policy = _load_for_command(ns.file)  # show
+    policy = policy_for(ns.file)  # show
     if ns.format == "json":
         out.write(json.dumps(policy.document, indent=2) + "\n")
     else:
@@ -232,21 +233,6 @@ def cmd_policy(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, 
         out.write(f"# effective policy from {policy.source}\n")
         out.write(yaml.safe_dump(dict(policy.document), sort_keys=False))
     return Exit.OK
-
-
-def _load_for_command(file: str | None) -> Policy:
-    """Validation always reads afresh: the cache is for hooks."""
-    from pathlib import Path
-
-    if file is not None:
-        if not Path(file).is_file():
-            raise UsageError(f"{file}: no such policy file")
-        return load_policy_file(Path(file))
-    try:
-        root = GitRepo.discover(".").root
-    except NotARepository:
-        root = Path(".").resolve()
-    return load_policy(root)
 
 
 def cmd_install(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:

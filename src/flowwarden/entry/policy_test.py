@@ -163,7 +163,8 @@ def render_json(results: Sequence[Result], file: str, policy: Policy) -> str:
 
 
 def policy_for(file: str | None) -> Policy:
-    """`--policy FILE`, else the repository's `.flowwarden.yaml`, else the preset."""
+    """`--policy FILE`, else the repository's `.flowwarden.yaml` (the current folder's outside
+    a repository), else the preset; read afresh: the cache is for hooks."""
     if file is not None:
         if not Path(file).is_file():
             raise UsageError(f"{file}: no such policy file")
@@ -171,7 +172,7 @@ def policy_for(file: str | None) -> Policy:
     try:
         root = GitRepo.discover(".").root
     except NotARepository:
-        root = None
+        root = Path(".").resolve()
     return load_policy(root)
 
 
