@@ -268,3 +268,46 @@ def test_tls_failure_is_cannot_check_not_not_pushed(pushed: Repo, http_remote: s
     v = only(check_push(pushed), PUSH)
     assert "could not be checked" in v.message and "cannot reach" in v.message
     assert "not in DVC remote" not in v.message
+
+
+class Recording(http.server.BaseHTTPRequestHandler):
+    seen: list[str] = []
+
+    def do_HEAD(self) -> None:  # noqa: N802 - stdlib name
+        Recording.seen.append(self.headers.get("Authorization") or "none")
+        self.send_response(404)
+        self.end_headers()
+
+    do_GET = do_HEAD  # noqa: N815 - stdlib name
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        pass
+
+
+def test_a_pull_request_cannot_point_the_remote_and_its_credentials_elsewhere(
+        pushed: Repo, tmp_path: Path) -> None:
+    """CI checks the data against the remote the target's committed config names: a pull
+    request that rewrites `.dvc/config` never gets the runner's credentials sent to its host."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = pushed.sha("main")
+        pushed.git("switch", "-q", "-c", "feature/exfil")
+        dvc(pushed, "remote", "modify", "storage", "url",
+            f"http://127.0.0.1:{server.server_address[1]}/x")
+        dvc(pushed, "remote", "modify", "--local", "storage", "user", "ci")
+        dvc(pushed, "remote", "modify", "--local", "storage", "password", "CISECRET")
+        pushed.write("data/train.csv", "a,b\n1,2\n")
+        dvc(pushed, "add", "-q", "data/train.csv")
+        pushed.git("add", ".dvc/config", "data/train.csv.dvc", "data/.gitignore")
+        pushed.git("commit", "-qm", "Point the remote elsewhere")
+        ctx = context(pushed, Stage.CI)
+        update = RefUpdate("refs/heads/feature/exfil", base, pushed.sha("HEAD"))
+        event = Push((update,), remote=None, url=None)
+        found = [v for r in RULES if r.applies(event, ctx.stage) for v in r.check(event, ctx)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Recording.seen == []
+    v = only(found, PUSH)
+    assert str(tmp_path / "dvc-remote") in v.message and "127.0.0.1" not in v.message

@@ -77,11 +77,19 @@ class DataFacts:
         return ""
 
     @memoized
-    def project_config(self, project: str) -> DvcConfig:
+    def project_config(self, project: str, trusted: str | None = None) -> DvcConfig:
+        """`trusted`: a revision whose committed `.dvc/config` replaces the work tree's (CI:
+        what the target holds, so a pull request cannot point the remote, and the runner's
+        credentials, at a host of its choosing)."""
         from flowwarden.adapters.dvc.config import read_config
 
         base = self.repo.root or self.repo.git_dir
-        return read_config(base / project / ".dvc", self.env)
+        committed = None
+        if trusted is not None:
+            spec = f"{trusted}:{posixpath.join(project, '.dvc/config')}"
+            blob = self.blobs([spec]).get(spec)
+            committed = blob.decode("utf-8", "replace") if blob is not None else ""
+        return read_config(base / project / ".dvc", self.env, committed)
 
     @memoized
     def project_cache(self, project: str) -> ObjectStore:

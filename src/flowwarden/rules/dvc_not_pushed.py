@@ -56,10 +56,20 @@ expected dvc push before git push`.
                 groups.setdefault((data.project_of(out.source), out.remote or ""),
                                   []).append(out)
         for (project, remote), outs in sorted(groups.items()):
-            yield from self._check_project(ctx, project, remote or None, outs)
+            yield from self._check_project(ctx, project, remote or None, outs, event)
+
+    @staticmethod
+    def _trusted(ctx: Context, push: Push) -> str | None:
+        """In CI, the revision the push or request is measured against: its DVC config says
+        where the data must be, not the config the incoming commits bring."""
+        if ctx.stage is not Stage.CI:
+            return None
+        bases = [u.old for u in push.updates if not u.is_create and not u.is_delete
+                 and ctx.repo.has_object(u.old)]
+        return bases[0] if bases else None
 
     def _check_project(self, ctx: Context, project: str, remote: str | None,
-                       outputs: Sequence[Output]) -> Iterator[Violation]:
+                       outputs: Sequence[Output], event: Push) -> Iterator[Violation]:
         # The DVC adapter, on first use: most pushes change no DVC file.
         from flowwarden.adapters.dvc.config import is_local_url
         from flowwarden.adapters.dvc.objects import ObjectStore, find_missing
@@ -67,7 +77,7 @@ expected dvc push before git push`.
         from flowwarden.core.redact import redact
 
         data = ctx.facts.data
-        config = data.project_config(project)
+        config = data.project_config(project, self._trusted(ctx, event))
         cache = data.project_cache(project)
         policy = ctx.policy.data
         cd = f"cd {quote(project)} && " if project else ""

@@ -26,17 +26,18 @@ class DvcConfig(NamedTuple):
     options: Mapping[str, Mapping[str, str]] = {}  # remote name -> its other settings
 
 
-def _read_ini(path: Path) -> dict[str, dict[str, str]]:
+def _read_ini(path: Path, text: str | None = None) -> dict[str, dict[str, str]]:
     # DVC writes configobj-style INI; configparser reads it once interpolation is off and
     # keys keep their case. Sections look like `['remote "storage"']`.
     import configparser
 
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment, method-assign]
-    try:
-        text = path.read_text()
-    except OSError:
-        return {}
+    if text is None:
+        try:
+            text = path.read_text()
+        except OSError:
+            return {}
     try:
         parser.read_string(text, source=str(path))
     except configparser.Error:
@@ -61,14 +62,18 @@ def system_config_dir(env: Mapping[str, str] = os.environ) -> Path:
     return Path(first or "/etc/xdg") / "dvc"
 
 
-def read_config(dvc: Path, env: Mapping[str, str] = os.environ) -> DvcConfig:
-    """System, global, `.dvc/config` and `.dvc/config.local`, merged as DVC merges them."""
+def read_config(dvc: Path, env: Mapping[str, str] = os.environ,
+                committed: str | None = None) -> DvcConfig:
+    """System, global, `.dvc/config` and `.dvc/config.local`, merged as DVC merges them.
+    `committed`: the `.dvc/config` text to use instead of the work tree's (in CI, the one the
+    target holds: the incoming commits must not choose where credentials are sent)."""
     layers = ((system_config_dir(env) / "config", system_config_dir(env)),
               (global_config_dir(env) / "config", global_config_dir(env)),
               (dvc / "config", dvc), (dvc / "config.local", dvc))
     merged: dict[str, dict[str, str]] = {}
     for file, base in layers:
-        for section, values in _read_ini(file).items():
+        text = committed if committed is not None and file == dvc / "config" else None
+        for section, values in _read_ini(file, text).items():
             target = merged.setdefault(section, {})
             for key, value in values.items():
                 target[key] = _resolve_url(base, value) if key in ("url", "dir") else value
