@@ -1,7 +1,6 @@
 """branch-origin: a branch carries no commits from a long-lived branch it may not come from."""
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator, Mapping
 from shlex import quote
 
@@ -72,8 +71,8 @@ a release after its cut).
             yield self.violation(
                 branch, f"{branch} shares no commit with {names}: a {kind.name} branch comes "
                 f"from {', '.join(kind.origins)}, and this history does not (an unrelated or "
-                f"forged root?)", f"git rebase --root --onto {shlex.quote(names.split(', ')[0])} "
-                f"{shlex.quote(branch)}")
+                f"forged root?)", f"git rebase --root --onto {quote(names.split(', ')[0])} "
+                f"{quote(branch)}")
             return
         for other in ctx.policy.protected_kinds:
             if other in origins:
@@ -114,7 +113,7 @@ a release after its cut).
                     branch, f"{branch} is frozen: {commit.sha[:10]} merges {evidence.branch} "
                     f"({evidence.detail}) after {branch} was cut; a {kind.name} branch takes "
                     f"merges from {ctx.policy.accepted_sources(kind)} only",
-                    f"git branch -f {shlex.quote(branch)} {commit.parents[0][:12]}  # and "
+                    f"git branch -f {quote(branch)} {commit.parents[0][:12]}  # and "
                     f"cherry-pick only the fixes it needs")
 
 

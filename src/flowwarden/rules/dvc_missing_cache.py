@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
+from shlex import quote
 from typing import TYPE_CHECKING
 
 from flowwarden.adapters.dvc.paths import is_dvc_file
 from flowwarden.core.records import CommitAttempt, Event, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import quote
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Output

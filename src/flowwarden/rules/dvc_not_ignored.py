@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
+from shlex import quote
 
 from flowwarden.adapters.dvc.paths import covered, sibling
 from flowwarden.core.records import CommitAttempt, Event, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import quote
 
 
 class DvcNotIgnored(Rule):

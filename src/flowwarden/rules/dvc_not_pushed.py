@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from shlex import quote
 from typing import TYPE_CHECKING
 
 from flowwarden.core.records import Event, Push, Severity, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.policy.data import DataPolicy
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import quote
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Output

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping, Sequence
+from shlex import quote
 from typing import TYPE_CHECKING
 
 from flowwarden.adapters.dvc.paths import sibling
@@ -11,7 +12,6 @@ from flowwarden.core.records import CommitAttempt, Event, Severity, StagedFile, 
 from flowwarden.core.stages import Stage
 from flowwarden.facts.data import DataFacts
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import quote
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Dependency, LockParams

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from shlex import quote
 from typing import TYPE_CHECKING
 
 from flowwarden.adapters.dvc.paths import sibling
@@ -12,7 +13,6 @@ from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.facts.data import LFS_POINTER_SIZES
 from flowwarden.policy.data import DataPolicy, human_size
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import quote
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Output

@@ -1,17 +1,12 @@
-"""Fix lines shared by several rules: quoting, a legal branch name, the way to merge elsewhere."""
+"""Fix lines shared by several rules: a legal branch name, the way to merge elsewhere."""
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterable
+from shlex import quote
 
 from flowwarden.core.stages import Stage
 from flowwarden.policy.model import BranchKind, Policy
-
-
-def quote(word: str) -> str:
-    """`word` quoted for a fix line a user pastes into a shell."""
-    return shlex.quote(word)
 
 
 def suggest_name(branch: str, policy: Policy) -> str:

@@ -2,7 +2,6 @@
 unreviewed work."""
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator
 from shlex import quote
 
@@ -51,7 +50,7 @@ on them has a branch, a review and a test run behind it.
             return
         child = next((k for k in ctx.policy.kinds if kind.name in k.origins and not k.protected),
                      None)
-        new = shlex.quote(f"{child.name if child else 'feature'}/my-topic")
+        new = f"{child.name if child else 'feature'}/my-topic"
         yield self.violation(
             event.branch or "", f"{event.branch} is protected ({kind.name}): direct commits are "
             f"not allowed; commit on a {child.name if child else 'topic'} branch and merge it",
