@@ -39,6 +39,15 @@ def dvc_repo(repo: Repo, tmp_path: Path) -> Repo:
 
 
 @pytest.fixture
+def pushed(dvc_repo: Repo, tmp_path: Path) -> Repo:
+    """`dvc_repo` with a bare git remote `origin` that already has main."""
+    dvc_repo.git("init", "-q", "--bare", str(tmp_path / "origin.git"))
+    dvc_repo.git("remote", "add", "origin", str(tmp_path / "origin.git"))
+    dvc_repo.git("push", "-q", "origin", "main")
+    return dvc_repo
+
+
+@pytest.fixture
 def http_remote(tmp_path: Path) -> Iterator[str]:
     """The local DVC remote directory served read-only over HTTP on 127.0.0.1."""
     root = tmp_path / "dvc-remote"

@@ -20,14 +20,6 @@ PUSH = "dvc-not-pushed"
 CACHE = "dvc-missing-cache"
 
 
-@pytest.fixture
-def pushed(dvc_repo: Repo, tmp_path: Path) -> Repo:
-    dvc_repo.git("init", "-q", "--bare", str(tmp_path / "origin.git"))
-    dvc_repo.git("remote", "add", "origin", str(tmp_path / "origin.git"))
-    dvc_repo.git("push", "-q", "origin", "main")
-    return dvc_repo
-
-
 def commit_dvc(repo: Repo, path: str, text: str) -> None:
     repo.write(path, text)
     repo.git("add", path)

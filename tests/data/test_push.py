@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 from dvckit import check_push, context, dvc, ids, only
@@ -15,15 +14,6 @@ from fwkit import Repo
 RULES = tuple(r for r in ALL_RULES if r.id.startswith("dvc-"))
 
 RULE = "dvc-not-pushed"
-
-
-@pytest.fixture
-def pushed(dvc_repo: Repo, tmp_path: Path) -> Repo:
-    """`dvc_repo` with a bare git remote `origin` that already has main."""
-    dvc_repo.git("init", "-q", "--bare", str(tmp_path / "origin.git"))
-    dvc_repo.git("remote", "add", "origin", str(tmp_path / "origin.git"))
-    dvc_repo.git("push", "-q", "origin", "main")
-    return dvc_repo
 
 
 def add_data(repo: Repo, path: str, content: str) -> None:
