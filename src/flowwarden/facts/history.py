@@ -1,7 +1,9 @@
 """Facts about history: what a push adds, to which first-parent line, and the tips after it.
 
 An audit walks the protected branches once (`walk`) and adopts the walk: each step's push
-then brings exactly the commits no earlier step brought, answered from memory.
+then brings exactly the commits no earlier step brought, answered from memory. A server
+judging a push of many refs reads the history once too (`preload`): the git processes a push
+costs do not grow with its refs.
 """
 from __future__ import annotations
 
@@ -9,9 +11,28 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from flowwarden.adapters.git import Commit, CommitGraph, GitRepo
+from flowwarden.adapters.git.objects import peel
 from flowwarden.core.records import ZERO_SHA, Push, RefUpdate
 from flowwarden.core.stages import Stage
 from flowwarden.facts.memo import memoized
+
+#: From this many ref updates on, a pre-receive reads the history once (`preload`) instead
+#: of asking git a few questions per ref: below it those questions cost less than reading a
+#: long history (one ref: about 7 git processes of ~4 ms; 100,000 commits: ~1 s to read).
+FANOUT = 8
+
+
+def preload(repo: GitRepo, push: Push) -> bool:
+    """For a push of FANOUT refs or more: read every commit the pushed tips, the refs' old
+    values and the server's branches reach, with one `git log`, so that every ancestry
+    question about the push (new commits, merge bases, is-ancestor, counts) is answered in
+    memory. True when it did. Memory: about 1 KB per commit of the server's history."""
+    if len(push.updates) < FANOUT:
+        return False
+    peeled = peel(repo.git, (s for u in push.updates for s in (u.new, u.old) if s != ZERO_SHA))
+    tips = [sha for sha, kind in peeled.values() if kind == "commit"]
+    repo.load_graph(dict.fromkeys([*tips, *repo.local_branches().values()]))
+    return True
 
 
 class Step(NamedTuple):
@@ -84,6 +105,9 @@ class HistoryFacts:
             return step.brought
         if update.is_delete:
             return ()
+        stop = self._preloaded(update, push)
+        if stop is not None:
+            return tuple(self.graph.line(self._peeled(push)[update.new], stop, False))
         found = tuple(self.repo.commits([update.new], self._known(update),
                                         exclude_refs=self._known_refs(push)))
         self.repo.remember(found)  # so merges among them are related without a git each
@@ -99,6 +123,9 @@ class HistoryFacts:
             return ()
         # Rules judging these merges ask how their parents relate: the new commits answer.
         self.new_commits(update, push)
+        stop = self._preloaded(update, push) if update.is_create else None
+        if stop is not None:
+            return tuple(self.graph.line(self._peeled(push)[update.new], stop, True))
         if update.is_create:
             return tuple(self.repo.commits([update.new], first_parent=True,
                                            exclude_refs=self._known_refs(push)))
@@ -137,6 +164,38 @@ class HistoryFacts:
             if update.branch is not None and update.is_create:
                 tips.pop(update.branch, None)
         return tips
+
+    @property
+    def graph(self) -> CommitGraph:
+        assert self.repo.graph is not None
+        return self.repo.graph
+
+    def _preloaded(self, update: RefUpdate, push: Push) -> frozenset[str] | None:
+        """At a pre-receive whose history is loaded (`preload`): what the server already has
+        of `update` (its branches' commits, and the ref's old value's); None otherwise."""
+        graph = self.repo.graph
+        if self.stage is not Stage.PRE_RECEIVE or graph is None or not graph.closed:
+            return None
+        peeled = self._peeled(push)
+        new, old = peeled.get(update.new), peeled.get(update.old)
+        if new not in graph or not (update.is_create or old in graph):
+            return None
+        known = self._on_branches()
+        if old is None or old in known:
+            return known
+        return known | graph.reachable([old], known)
+
+    @memoized
+    def _peeled(self, push: Push) -> dict[str, str]:
+        """The push's old and new values -> the commits they name (annotated tags peeled)."""
+        found = peel(self.repo.git, (s for u in push.updates for s in (u.new, u.old)
+                                     if s != ZERO_SHA))
+        return {sha: name for sha, (name, kind) in found.items() if kind == "commit"}
+
+    @memoized
+    def _on_branches(self) -> frozenset[str]:
+        """Every commit the server's branches hold before the push (`--branches`)."""
+        return frozenset(self.graph.reachable(self.repo.local_branches().values()))
 
     def _known(self, update: RefUpdate) -> list[str]:
         if update.is_create or not self.repo.has_object(update.old):

@@ -10,6 +10,7 @@ import json
 import os
 import posixpath
 import re
+import weakref
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -77,7 +78,18 @@ def load_policy(root: Path | None, cache_dir: Path | None = None,
 
 
 def load_policy_at(repo: GitRepo, rev: str) -> Policy:
-    """The policy committed in `rev`'s tree (the preset if it has none)."""
+    """The policy committed in `rev`'s tree (the preset if it has none). Kept per revision
+    while `repo.pinned` (a pre-receive asks it once per pushed ref)."""
+    kept = _AT.setdefault(repo, {}) if repo.pinned else {}
+    if rev not in kept:
+        kept[rev] = _load_at(repo, rev)
+    return kept[rev]
+
+
+_AT: weakref.WeakKeyDictionary[GitRepo, dict[str, Policy]] = weakref.WeakKeyDictionary()
+
+
+def _load_at(repo: GitRepo, rev: str) -> Policy:
     check_revision(repo, rev)
 
     def read(rel: str) -> bytes | None:

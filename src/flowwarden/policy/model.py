@@ -48,8 +48,20 @@ class BranchKind(NamedTuple):
         return self.regex.fullmatch(branch) is not None
 
     def tips_in(self, tips: Mapping[str, str]) -> dict[str, str]:
-        """The entries of `tips` (branch name -> sha) whose branch is of this kind."""
-        return {name: sha for name, sha in tips.items() if self.matches(name)}
+        """The entries of `tips` (branch name -> sha) whose branch is of this kind. Kept for
+        the last few `tips`: a push of many refs asks it once per ref about the same branches,
+        and matching them all each time made such a push cost refs x branches matches."""
+        key = (self.pattern, tuple(tips.items()))
+        found = _TIPS_IN.get(key)
+        if found is None:
+            if len(_TIPS_IN) >= 64:  # a bound: the names are the pusher's
+                _TIPS_IN.clear()
+            found = _TIPS_IN[key] = {name: sha for name, sha in tips.items()
+                                     if self.matches(name)}
+        return dict(found)
+
+
+_TIPS_IN: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, str]] = {}
 
 
 def branch_kinds(section: Mapping[str, Any], at: Where) -> tuple[BranchKind, ...]:

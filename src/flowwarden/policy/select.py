@@ -30,8 +30,8 @@ def origin_of(policy: Policy, branch: str, tips: Mapping[str, str]) -> str | Non
     through unprotected kinds: a feature's develop, an experiment's develop."""
     kind = policy.kind_of(branch)
     for origin_kind in policy.origin_kinds(kind) if kind else ():
-        for name in sorted(tips):
-            if origin_kind.matches(name) and name != branch:
+        for name in sorted(origin_kind.tips_in(tips)):
+            if name != branch:
                 return name
     return None
 
@@ -43,7 +43,7 @@ def branch_judge(repo: GitRepo, branch: str, tips: Mapping[str, str], home: str)
     first, and judges what no protected policy names."""
     base = load_policy_at(repo, home)
     candidates = [home, *(sha for kind in base.protected_kinds
-                          for name, sha in sorted(tips.items()) if kind.matches(name))]
+                          for _, sha in sorted(kind.tips_in(tips).items()))]
     for rev in candidates:
         policy = base if rev == home else load_policy_at(repo, rev)
         kind = policy.kind_of(branch)
@@ -103,10 +103,14 @@ def policy_change_note(repo: GitRepo, base: str | None, tip: str | None,
 
 def policy_changes(repo: GitRepo, push: Push) -> list[str]:
     """Notes for the updates whose incoming commits edit the policy file."""
+    from flowwarden.adapters.git.plumbing import object_ids
+
     notes = []
-    for update in push.updates:
-        if update.is_delete or not repo.has_object(update.old):
-            continue
+    updates = [u for u in push.updates if not u.is_delete and repo.has_object(u.old)]
+    ids = object_ids(repo, [f"{sha}:{POLICY_FILE}" for u in updates for sha in (u.old, u.new)])
+    for update in updates:
+        if ids.get(f"{update.old}:{POLICY_FILE}") == ids.get(f"{update.new}:{POLICY_FILE}"):
+            continue  # the file is the same at both ends: one query for all, no diff each
         note = policy_change_note(repo, update.old, update.new, judging_rev(repo, update))
         if note:
             notes.append(f"{update.ref}: {note}")

@@ -8,7 +8,7 @@ the caller asks git.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from typing import NamedTuple
 
 from flowwarden.core import proc
@@ -42,6 +42,10 @@ class CommitGraph:
         self.order = {c.sha: i for i, c in enumerate(commits)}
         self.closed = all(p in self.by_sha for c in commits for p in c.parents)
         self.generation = _generations(self.by_sha)
+        # Answers kept: a push of many refs asks the same pairs (a base and develop's tip)
+        # once per ref.
+        self._ancestry: dict[tuple[str, str], bool | None] = {}
+        self._bases: dict[tuple[str, str], tuple[str, ...] | None] = {}
 
     @classmethod
     def load(cls, cwd: str, env: dict[str, str] | None, tips: Iterable[str],
@@ -69,8 +73,38 @@ class CommitGraph:
             commit = self.by_sha.get(commit.parents[0]) if commit.parents else None
         return line
 
+    def reachable(self, tips: Iterable[str], stop: Container[str] = frozenset()) -> set[str]:
+        """The loaded commits `tips` reach, `stop` and what lies below it left out: a walk
+        over the loaded commits alone, no git."""
+        found: set[str] = set()
+        stack = [t for t in tips if t in self.by_sha and t not in stop]
+        found.update(stack)
+        while stack:
+            for parent in self.by_sha[stack.pop()].parents:
+                if parent not in found and parent in self.by_sha and parent not in stop:
+                    found.add(parent)
+                    stack.append(parent)
+        return found
+
+    def line(self, tip: str, stop: Container[str], first_parent: bool) -> list[Commit]:
+        """`tip` and its ancestors (first parents only, with `first_parent`) down to `stop`
+        or to what is not loaded, in loaded order: newest first."""
+        found = self.reachable([tip], stop) if not first_parent else set()
+        if first_parent:
+            commit = self.by_sha.get(tip)
+            while commit is not None and commit.sha not in stop and commit.sha not in found:
+                found.add(commit.sha)
+                commit = self.by_sha.get(commit.parents[0]) if commit.parents else None
+        return [self.by_sha[s] for s in sorted(found, key=self.order.__getitem__)]
+
     def is_ancestor(self, ancestor: str, descendant: str) -> bool | None:
         """None when the loaded commits cannot tell."""
+        key = (ancestor, descendant)
+        if key not in self._ancestry:
+            self._ancestry[key] = self._is_ancestor(ancestor, descendant)
+        return self._ancestry[key]
+
+    def _is_ancestor(self, ancestor: str, descendant: str) -> bool | None:
         if ancestor == descendant:
             return True
         tip = self.by_sha.get(descendant)
@@ -138,6 +172,20 @@ class CommitGraph:
         None when the loaded commits cannot tell."""
         if not self.closed or a not in self.by_sha or b not in self.by_sha:
             return None
+        # A commit of one parent above the other side is no ancestor of it: the bases are its
+        # parent's. Pushed branches one commit off develop share one question.
+        a, b = self._lone_parent(a, b), self._lone_parent(b, a)
+        if (a, b) not in self._bases:
+            self._bases[a, b] = self._merge_bases(a, b)
+        return self._bases[a, b]
+
+    def _lone_parent(self, sha: str, other: str) -> str:
+        floor = self.generation[other]
+        while self.generation[sha] > floor and len(self.by_sha[sha].parents) == 1:
+            sha = self.by_sha[sha].parents[0]
+        return sha
+
+    def _merge_bases(self, a: str, b: str) -> tuple[str, ...] | None:
         if a == b:
             return (a,)
         left, right, stale = 1, 2, 4

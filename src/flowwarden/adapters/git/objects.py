@@ -85,3 +85,19 @@ class BlobReader:
         self.known.update((s, b) for s, b in found.items() if len(s) in (40, 64) and
                           all(c in "0123456789abcdef" for c in s))
         return {s: found[s] if s in found else self.known[s] for s in unique}
+
+
+def peel(git: Git, shas: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """sha -> (the object it names once annotated tags are peeled, that object's type), from
+    one `cat-file --batch-check`; shas that name no object are left out."""
+    wanted = list(dict.fromkeys(shas))
+    if not wanted:
+        return {}
+    out = git("cat-file", "--batch-check=%(objectname) %(objecttype)",
+              stdin="".join(f"{sha}^{{}}\n" for sha in wanted).encode(), check=False)
+    found = {}
+    for sha, line in zip(wanted, out.decode(errors="replace").splitlines(), strict=False):
+        name, _, kind = line.partition(" ")
+        if kind and not kind.endswith("missing"):
+            found[sha] = (name, kind)
+    return found

@@ -44,3 +44,16 @@ def ignored_paths(repo: GitRepo, paths: Iterable[str]) -> set[str]:
         return set()
     out = repo.git("check-ignore", "--no-index", "--stdin", "-z", stdin=_z(wanted), check=False)
     return set(_paths(out))
+
+
+def object_ids(repo: GitRepo, specs: Sequence[str]) -> dict[str, str | None]:
+    """Each spec (`rev:path`, `sha`) -> the object it names, None when it names none: one
+    `git cat-file --batch-check` for all of them."""
+    wanted = list(dict.fromkeys(specs))
+    if not wanted:
+        return {}
+    out = repo.git("cat-file", "--batch-check=%(objectname)", check=False,
+                   stdin="".join(s + "\n" for s in wanted).encode("utf-8", "surrogateescape"))
+    lines = out.decode("utf-8", "surrogateescape").splitlines()
+    return {spec: None if line.endswith(" missing") or line.endswith(" ambiguous") else line
+            for spec, line in zip(wanted, lines, strict=False)}

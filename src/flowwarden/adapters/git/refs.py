@@ -8,6 +8,7 @@ class Refs:
     """The ref questions of GitRepo, each read with one `git for-each-ref` and kept."""
 
     _tips: dict[str, str] | None = None
+    _local: dict[str, str] | None = None
     _remotes: tuple[str, ...] | None = None
 
     def git(self, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
@@ -33,7 +34,12 @@ class Refs:
         return tips
 
     def local_branches(self) -> dict[str, str]:
-        return {k: v for k, v in self.branch_tips.items() if not k.startswith("remotes/")}
+        """A copy, callers may change it; the filtering is done once (a pre-receive asks once
+        per pushed ref)."""
+        if self._local is None:
+            self._local = {k: v for k, v in self.branch_tips.items()
+                           if not k.startswith("remotes/")}
+        return dict(self._local)
 
     def remote_branches(self, remote: str) -> dict[str, str]:
         prefix = f"remotes/{remote}/"

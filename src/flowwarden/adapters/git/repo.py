@@ -43,6 +43,10 @@ class GitRepo(Refs):
         self._expected: dict[str, None] = {}  # commits whose changes will be asked for
         self._has: set[str] = set()
         self.blob_reader = BlobReader()
+        #: Set while no ref can move (a pre-receive hook): reads by revision are kept.
+        self.pinned = False
+        self._modes: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
+        self._blobs: dict[str, bytes | None] = {}
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] = ".",
@@ -153,8 +157,12 @@ class GitRepo(Refs):
 
     def read_blob(self, rev_path: str) -> bytes | None:
         """`rev:path` (or a blob sha) as bytes, None when it does not exist."""
+        if rev_path in self._blobs:
+            return self._blobs[rev_path]
         code, out = proc.run(["git", "cat-file", "blob", rev_path], cwd=self.cwd,
                              env=self.env, check=False)
+        if self.pinned:
+            self._blobs[rev_path] = out if code == 0 else None
         return out if code == 0 else None
 
     def peeled_types(self, shas: Iterable[str]) -> dict[str, str]:
@@ -174,11 +182,17 @@ class GitRepo(Refs):
     def tree_modes(self, rev: str, paths: Sequence[str]) -> dict[str, str]:
         """path -> git file mode (100644, 100755, 120000 for a symlink) of the `paths` that
         exist at the top of `rev`'s tree; {} when `rev` does not exist."""
+        key = (rev, tuple(paths))
+        if key in self._modes:
+            return dict(self._modes[key])
         code, out = proc.run(["git", "ls-tree", "-z", rev, "--", *paths], cwd=self.cwd,
                              env=self.env, check=False)
         entries = (e.decode("utf-8", "surrogateescape") for e in out.split(b"\0") if e)
-        return {path: meta.split()[0] for meta, _, path in (e.partition("\t") for e in entries)
-                } if code == 0 else {}
+        modes = {path: meta.split()[0] for meta, _, path in (e.partition("\t") for e in entries)
+                 } if code == 0 else {}
+        if self.pinned:
+            self._modes[key] = dict(modes)
+        return modes
 
     # --- history --------------------------------------------------------------------
 
@@ -227,6 +241,8 @@ class GitRepo(Refs):
     def has_object(self, sha: str) -> bool:
         """Whether `sha` names a commit here; a yes is kept for the run, a no is not (a fetch
         may bring it)."""
+        if sha == ZERO_SHA:
+            return False
         if sha not in self._has and not (self.graph is not None and sha in self.graph) \
                 and self.git_ok("cat-file", "-e", sha + "^{commit}"):
             self._has.add(sha)
