@@ -115,6 +115,7 @@ def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
 
 
 def _receive(events: list[Event], repo: GitRepo, env: dict[str, str]) -> Outcome:
+    from flowwarden.facts.history import preload
     from flowwarden.policy.select import policy_changes, split_by_policy
 
     if not repo.local_branches():
@@ -122,14 +123,32 @@ def _receive(events: list[Event], repo: GitRepo, env: dict[str, str]) -> Outcome
         # adoption, and every push after it is judged.
         return Outcome((), ("this push seeds an empty repository: it is not judged; "
                             "every push after it is",))
+    repo.pinned = True  # no ref moves while the hook runs: policies read by revision are kept
     outcomes = []
     for event in events:
         assert isinstance(event, Push)
+        _bound(repo, event)
+        preload(repo, event)
         notes = tuple(policy_changes(repo, event))
         outcomes.append(Outcome((), notes))
         for policy, _rev, part in split_by_policy(repo, event):
             outcomes.append(evaluate(part, Context(policy, repo, Stage.PRE_RECEIVE, env)))
     return combine(outcomes)
+
+
+def _bound(repo: GitRepo, push: Push) -> None:
+    """Refuse a push of more refs than the default branch's policy allows (`ci:
+    max_ref_updates`): its history is read into memory at once, and each ref is judged."""
+    from flowwarden.policy.load import load_policy_at
+
+    limit = load_policy_at(repo, "HEAD").ci.max_ref_updates
+    if len(push.updates) > limit:
+        raise UsageError(
+            f"this push updates {len(push.updates)} refs; the server judges at most {limit} "
+            "per push (ci: max_ref_updates in the default branch's policy)",
+            f"git for-each-ref --format='%(refname)' refs/heads refs/tags | xargs -n {limit} "
+            "git push origin  # pushes every branch and tag in batches; deletions go in "
+            f"batches of {limit} too: git push origin --delete <ref>...")
 
 
 def _operation(stage: Stage, repo: GitRepo) -> str:

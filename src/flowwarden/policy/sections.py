@@ -79,6 +79,7 @@ class CiSettings(NamedTuple):
     """`ci:`: settings for flowwarden ci, pre-receive and audit."""
 
     audit_since: str | None = None  # where an audit starts without --since; None: the root
+    max_ref_updates: int = 5000  # a push of more refs is refused at pre-receive: push in batches
 
 
 #: Where a verdict can rest on a merge subject alone, and the default there: the hooks, the
@@ -189,4 +190,5 @@ def iso_date(value: object, at: Where, path: KeyPath) -> dt.date:
 
 
 def ci_settings(section: Mapping[str, Any]) -> CiSettings:
-    return CiSettings(**given(section, {"audit_since": ("audit_since", str)}))
+    return CiSettings(**given(section, {"audit_since": ("audit_since", str),
+                                        "max_ref_updates": ("max_ref_updates", int)}))
