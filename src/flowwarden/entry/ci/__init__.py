@@ -14,6 +14,7 @@ from typing import TextIO
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.errors import PolicyError
 from flowwarden.entry.boundary import parse
+from flowwarden.entry.ci.history import resolve_request
 from flowwarden.entry.ci.platform import MergeRequest, PushRange, Request, detect
 from flowwarden.entry.ci.publish import FORMATS, publish
 from flowwarden.entry.ci.verdict import describe, evaluate, verdict
@@ -63,7 +64,9 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -
     if args.format is None:
         args.format = "github" if env.get("GITHUB_ACTIONS") == "true" else "text"
     repo = GitRepo.discover(".")
-    request = detect(args, env)
+    # Resolved first, so that the verdict line names the branch and commits judged, not
+    # what was typed (`--range A..origin/main` read "push to  (A..origin/mai)").
+    request = resolve_request(repo, detect(args, env), args.remote, args.fetch)
     outcome = evaluate(repo, request, env, args.remote, args.fetch,
                        err if args.run_checks else None)
     picture = proposed_flow(repo, request) if env.get("GITHUB_STEP_SUMMARY") and any(

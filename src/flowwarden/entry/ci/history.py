@@ -46,7 +46,7 @@ def resolve_request(repo: GitRepo, request: Request, remote: str, fetch: bool) -
             missing = request.before if before is None else request.after
             raise UsageError(f"--range: {missing} is not a commit in this clone",
                              f"git fetch {quote(remote)}  # then run flowwarden ci again")
-        ref = request.ref or _ref_of(repo, request.after)
+        ref = request.ref or _ref_of(repo, request.after, remote)
         return PushRange(request.provider, ref, before, after, request.fetch_refs)
     return request
 
@@ -59,10 +59,18 @@ def _resolve_merge(repo: GitRepo, request: MergeRequest, remote: str) -> MergeRe
         request.base_sha, request.fetch_refs, request.commits)
 
 
-def _ref_of(repo: GitRepo, after: str) -> str:
-    """`--range A..B` without --ref: B when it names a branch, else the checked-out branch."""
-    if repo.rev_parse(f"refs/heads/{after}") is not None:
-        return f"refs/heads/{after}"
+def _ref_of(repo: GitRepo, after: str, remote: str) -> str:
+    """`--range A..B` without --ref: B when it names a branch (`main`, `refs/heads/main`, or
+    the remote-tracking `origin/main`, which stands for the server's main), else the
+    checked-out branch."""
+    name = after.removeprefix("refs/heads/")
+    if repo.rev_parse(f"refs/heads/{name}") is not None:
+        return f"refs/heads/{name}"
+    tracked = after.removeprefix("refs/remotes/")
+    for prefix in dict.fromkeys([remote, *repo.remotes]):
+        if tracked.startswith(f"{prefix}/") and \
+                repo.rev_parse(f"refs/remotes/{tracked}") is not None:
+            return f"refs/heads/{tracked[len(prefix) + 1:]}"
     branch = repo.current_branch()
     if branch is None:
         raise UsageError(f"--range without --ref: {after} is not a branch and HEAD is detached",
