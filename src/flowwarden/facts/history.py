@@ -7,7 +7,8 @@ costs do not grow with its refs.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import NamedTuple
 
 from flowwarden.adapters.git import Commit, CommitGraph, GitRepo
@@ -137,12 +138,12 @@ class HistoryFacts:
         return frozenset(c.sha for c in self.repo.commits([tip], exclude, first_parent=True))
 
     @memoized
-    def tips_after(self, push: Push) -> dict[str, str]:
+    def tips_after(self, push: Push) -> Mapping[str, str]:
         """Branch tips as the receiving side will have them once `push` lands."""
         if push.remote and push.remote in self.repo.remotes:
             tips = self.repo.remote_branches(push.remote)
         else:
-            tips = self.repo.local_branches()
+            tips = dict(self.repo.local_branches())
         for update in push.updates:
             if update.branch is None:
                 continue
@@ -150,20 +151,20 @@ class HistoryFacts:
                 tips.pop(update.branch, None)
             else:
                 tips[update.branch] = update.new
-        return tips
+        return MappingProxyType(tips)  # the same each time: asked by identity
 
     @memoized
-    def tips_before(self, push: Push) -> dict[str, str]:
+    def tips_before(self, push: Push) -> Mapping[str, str]:
         """Branch tips the receiving side holds before `push`; a branch the push creates is
         left out (a CI clone's origin/<branch> already is the pushed tip)."""
         if push.remote and push.remote in self.repo.remotes:
             tips = self.repo.remote_branches(push.remote)
         else:
-            tips = self.repo.local_branches()
+            tips = dict(self.repo.local_branches())
         for update in push.updates:
             if update.branch is not None and update.is_create:
                 tips.pop(update.branch, None)
-        return tips
+        return MappingProxyType(tips)
 
     @property
     def graph(self) -> CommitGraph:

@@ -7,7 +7,7 @@ downstream reads the raw document.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -51,17 +51,21 @@ class BranchKind(NamedTuple):
         """The entries of `tips` (branch name -> sha) whose branch is of this kind. Kept for
         the last few `tips`: a push of many refs asks it once per ref about the same branches,
         and matching them all each time made such a push cost refs x branches matches."""
-        key = (self.pattern, tuple(tips.items()))
-        found = _TIPS_IN.get(key)
-        if found is None:
+        if type(tips) is MappingProxyType:  # read-only, the same object each time it is asked
+            key: Hashable = (self.pattern, id(tips))
+        else:
+            key = (self.pattern, tuple(tips), tuple(tips.values()))
+        kept = _TIPS_IN.get(key)
+        if kept is None:
             if len(_TIPS_IN) >= 64:  # a bound: the names are the pusher's
                 _TIPS_IN.clear()
-            found = _TIPS_IN[key] = {name: sha for name, sha in tips.items()
-                                     if self.matches(name)}
-        return dict(found)
+            # `tips` is kept with the answer, so that its id names no other mapping meanwhile
+            kept = _TIPS_IN[key] = (tips, {name: sha for name, sha in tips.items()
+                                           if self.matches(name)})
+        return dict(kept[1])
 
 
-_TIPS_IN: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, str]] = {}
+_TIPS_IN: dict[Hashable, tuple[Mapping[str, str], dict[str, str]]] = {}
 
 
 def branch_kinds(section: Mapping[str, Any], at: Where) -> tuple[BranchKind, ...]:

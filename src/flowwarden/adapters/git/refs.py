@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 
 class Refs:
     """The ref questions of GitRepo, each read with one `git for-each-ref` and kept."""
 
     _tips: dict[str, str] | None = None
-    _local: dict[str, str] | None = None
+    _local: Mapping[str, str] | None = None
     _remotes: tuple[str, ...] | None = None
 
     def git(self, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
@@ -33,13 +34,13 @@ class Refs:
                 tips[ref[len("refs/"):]] = sha  # remotes/origin/x
         return tips
 
-    def local_branches(self) -> dict[str, str]:
-        """A copy, callers may change it; the filtering is done once (a pre-receive asks once
-        per pushed ref)."""
+    def local_branches(self) -> Mapping[str, str]:
+        """Short name -> sha, read-only and the same mapping each time: a pre-receive asks
+        once per pushed ref, and questions about it are kept by its identity."""
         if self._local is None:
-            self._local = {k: v for k, v in self.branch_tips.items()
-                           if not k.startswith("remotes/")}
-        return dict(self._local)
+            self._local = MappingProxyType({k: v for k, v in self.branch_tips.items()
+                                            if not k.startswith("remotes/")})
+        return self._local
 
     def remote_branches(self, remote: str) -> dict[str, str]:
         prefix = f"remotes/{remote}/"
