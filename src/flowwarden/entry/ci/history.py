@@ -3,12 +3,13 @@ shallow clone until the range is complete (or say exactly what to fetch)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from shlex import quote
 
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.errors import UsageError
 from flowwarden.core.records import ZERO_SHA
-from flowwarden.entry.ci.platform import MergeRequest, PushRange, Request
+from flowwarden.entry.ci.platform import MergeRequest, Request
 
 DEPTHS = (50, 200, 1000, 5000)
 
@@ -47,16 +48,16 @@ def resolve_request(repo: GitRepo, request: Request, remote: str, fetch: bool) -
             raise UsageError(f"--range: {missing} is not a commit in this clone",
                              f"git fetch {quote(remote)}  # then run flowwarden ci again")
         ref = request.ref or _ref_of(repo, request.after, remote)
-        return PushRange(request.provider, ref, before, after, request.fetch_refs)
+        return replace(request, ref=ref, before=before, after=after)
     return request
 
 
 def _resolve_merge(repo: GitRepo, request: MergeRequest, remote: str) -> MergeRequest:
-    return MergeRequest(
-        request.provider, request.source, request.target,
-        request.source_sha or resolve(repo, request.source, remote),
-        request.target_sha or resolve(repo, request.target, remote) or request.base_sha,
-        request.base_sha, request.fetch_refs, request.commits)
+    """The request with its shas filled in; every other field (`via`: a merge train) kept."""
+    return replace(
+        request, source_sha=request.source_sha or resolve(repo, request.source, remote),
+        target_sha=request.target_sha or resolve(repo, request.target, remote)
+        or request.base_sha)
 
 
 def _ref_of(repo: GitRepo, after: str, remote: str) -> str:
