@@ -1,4 +1,5 @@
-"""Fix lines shared by several rules: a legal branch name, the way to merge elsewhere."""
+"""Fix lines shared by several rules: names as shell words, a legal branch name, the way to
+merge elsewhere."""
 from __future__ import annotations
 
 import re
@@ -7,6 +8,37 @@ from shlex import quote
 
 from flowwarden.core.stages import Stage
 from flowwarden.policy.model import BranchKind, Policy
+
+# What must not reach a terminal raw (as report/escape.py's terminal() makes visible), and
+# lone surrogates: bytes of a file name that are not UTF-8.
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def shell_word(raw: str) -> str:
+    """`raw` (a branch or file name, exactly as git holds it) as one POSIX shell word that
+    prints no raw control or bidi character: `shlex.quote(raw)` when all of it is printable,
+    else `"$(printf 'a\\342\\200\\256b')"` (octal escapes), which sh, bash and zsh expand
+    to the real name. Raises ValueError for such a name ending in a newline, which `$(...)`
+    would drop: `pasteable` tells those apart (a git ref name never holds a control char)."""
+    if not _UNPRINTABLE.search(raw):
+        return quote(raw)
+    if raw.endswith("\n"):
+        raise ValueError(f"no shell word carries a trailing newline: {raw!r}")
+    return "\"$(printf '" + "".join(_format(c, i == 0) for i, c in enumerate(raw)) + "')\""
+
+
+def _format(char: str, first: bool) -> str:
+    """One character of `raw` as printf format text inside single quotes."""
+    if _UNPRINTABLE.match(char) or (first and char == "-"):  # a leading - is an option
+        data = char.encode("utf-8", "surrogateescape")
+        return "".join(f"\\{byte:03o}" for byte in data)
+    return {"'": "'\\''", "%": "%%", "\\": "\\\\"}.get(char, char)
+
+
+def pasteable(raw: str) -> bool:
+    """Whether `shell_word(raw)` exists: every name but one ending in a newline."""
+    return not (_UNPRINTABLE.search(raw) and raw.endswith("\n"))
 
 
 def suggest_name(branch: str, policy: Policy) -> str:
