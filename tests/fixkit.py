@@ -17,7 +17,8 @@ checks the convention:
   1. its first word is not a command: neither sh nor bash finds an executable on PATH, a
      builtin, a keyword, an alias or a function of that name (`command -v`, `type`), so a
      paste fails at its first word;
-  2. nothing in it runs or writes anything even if pasted: no `&&`, `||`, `;`, `|`, `&`,
+  2. nothing in it runs or writes anything even if pasted: outside the names it quotes
+     (`'...'`, or `shell_word`'s `"$(printf '...')"`), no `&&`, `||`, `;`, `|`, `&`,
      newline, `` ` `` or `$(`, and no `<` or `>` except around a placeholder
      (`<branch>`);
   3. it does not start with `git`, `dvc`, `mlflow`, `flowwarden` or a path.
@@ -34,13 +35,15 @@ from fwkit import Repo, Result
 
 _OPERATORS = ("&&", "||", ";", "|", "&", "\n", "`", "$(")
 _PLACEHOLDER = re.compile(r"<[\w./:-]+>")
+_QUOTED = re.compile(r"\"\$\(printf '[^']*'\)\"|'[^']*'")
 _COMMAND_WORDS = ("git", "dvc", "mlflow", "flowwarden", "pre-commit", "python", "pip")
 
 
-def fix_of(result: Result, rule: str) -> str:
+def fix_of(result: Result, rule: str, refused: bool = True) -> str:
     """The `fix:` line printed under `rule`'s first finding (`remote: ` prefixes of a
-    server's reply removed); fails when the operation was not refused by `rule`."""
-    assert result.code != 0, f"expected {rule} to refuse, got exit 0:\n{result.text}"
+    server's reply removed); fails when the operation was not refused by `rule` (with
+    `refused=False`: when it was, as a warning must not refuse)."""
+    assert (result.code != 0) is refused, f"exit {result.code} under {rule}:\n{result.text}"
     lines = [re.sub(r"^remote: ?", "", line) for line in result.text.splitlines()]
     head = re.compile(rf"(?<![\w-]){re.escape(rule)}:")
     start = next((i for i, line in enumerate(lines) if head.search(line)), None)
@@ -63,9 +66,9 @@ def assert_words(fix: str, env: dict[str, str] | None = None) -> None:
     assert first and not first.startswith(("/", "./", "~")), f"not words: {fix}"
     assert first.rstrip(":,") not in _COMMAND_WORDS, f"starts like a command: {fix}"
     assert not _is_command(first, env), f"its first word is a command: {fix}"
+    rest = _PLACEHOLDER.sub("", _QUOTED.sub("", fix))
     for op in _OPERATORS:
-        assert op not in fix, f"{op!r} would run something if pasted: {fix}"
-    rest = _PLACEHOLDER.sub("", fix)
+        assert op not in rest, f"{op!r} would run something if pasted: {fix}"
     assert "<" not in rest and ">" not in rest, f"a redirection if pasted: {fix}"
 
 

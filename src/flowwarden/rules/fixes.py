@@ -41,6 +41,14 @@ def pasteable(raw: str) -> bool:
     return not (_UNPRINTABLE.search(raw) and raw.endswith("\n"))
 
 
+def free_name(name: str, taken: Iterable[str]) -> str:
+    """`name`, or `name-2`, `name-3`...: the first no branch in `taken` holds, so a fix's
+    `git switch -c` cannot fail on a branch left from an earlier attempt."""
+    used = set(taken)
+    return next(f"{name}-{n}" if n > 1 else name for n in range(1, len(used) + 2)
+                if (f"{name}-{n}" if n > 1 else name) not in used)
+
+
 def suggest_name(branch: str, policy: Policy) -> str:
     """A legal name close to `branch`: lower-cased, odd characters replaced, a kind prefix."""
     cleaned = re.sub(r"[^a-z0-9._/-]+", "-", branch.lower()).strip("-/")
@@ -69,21 +77,28 @@ def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
     if source_kind is not None and source_kind.into:
         into = branch_of_kind(source_kind.into[0], policy, branches)
         if stage is Stage.CI:
-            return f"retarget the {request} from {quote(source)} to {quote(into)}"
-        return f"{abort}git switch {quote(into)} && git merge --no-ff {quote(source)}"
+            return f"retarget the {request} from {shell_word(source)} to {shell_word(into)}"
+        return f"{abort}git switch {shell_word(into)} && git merge --no-ff {shell_word(source)}"
     carrier = next((k for k in policy.sources_for(target)
                     if source_kind is not None and source_kind.name in k.origins), None)
     if carrier is not None:
         topic = source.rsplit("/", 1)[-1] or "topic"
-        return f"{abort}git switch -c {quote(f'{carrier.name}/{topic}')} {quote(source)}"
-    return f"{abort}merge a {policy.accepted_sources(target)} branch instead"
+        new = shell_word(f"{carrier.name}/{topic}")
+        if stage is Stage.CI:
+            return f"open the {request} from a {carrier.name} branch made from {shell_word(source)}"
+        return f"{abort}git switch -c {new} {shell_word(source)}  # then merge {new} instead"
+    if stage is Stage.CI:
+        return f"close the {request}: merge a {policy.accepted_sources(target)} branch instead"
+    abort = abort.removesuffix(" && ")
+    return (f"{abort}  # then merge a {policy.accepted_sources(target)} branch instead"
+            if abort else f"merge a {policy.accepted_sources(target)} branch instead")
 
 
 def frozen_fix(source: str, target: str, stage: Stage, request: str = "pull request") -> str:
     """What to do instead of catching a frozen branch up with `source`."""
     if stage is Stage.CI:
-        return f"close this {request}; bring the change to {target} through a hotfix branch"
+        return f"close this {request}, and bring the change to {target} through a hotfix branch"
     abort = "git merge --abort && " if stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) \
         else ""
-    return (f"{abort}git switch {quote(target)}  # and take only the fix, e.g. "
-            f"git cherry-pick -x <sha> from {quote(source)}")
+    return (f"{abort}git switch {shell_word(target)}  # and take only the fix, e.g. "
+            f"git cherry-pick -x <sha> from {shell_word(source)}")
