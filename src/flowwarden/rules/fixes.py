@@ -83,10 +83,17 @@ def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
                     if source_kind is not None and source_kind.name in k.origins), None)
     if carrier is not None:
         topic = source.rsplit("/", 1)[-1] or "topic"
-        new = shell_word(f"{carrier.name}/{topic}")
+        name = f"{carrier.name}/{topic}"
         if stage is Stage.CI:
-            return f"open the {request} from a {carrier.name} branch made from {shell_word(source)}"
-        return f"{abort}git switch -c {new} {shell_word(source)}  # then merge {new} instead"
+            return (f"send the {request} from a {carrier.name} branch made from "
+                    f"{shell_word(source)} instead")
+        found = policy.kind_of(name)
+        if found is None or found.name != carrier.name:  # a release needs a version you choose
+            return (f"{abort.removesuffix(' && ')}  # then " if abort else "") + (
+                f"create a {carrier.name} branch from {shell_word(source)} (git switch -c "
+                f"{carrier.name}/<name> {shell_word(source)}) and merge it instead")
+        return f"{abort}git switch -c {shell_word(name)} {shell_word(source)}  # then merge " \
+            f"{shell_word(name)} instead"
     if stage is Stage.CI:
         return f"close the {request}: merge a {policy.accepted_sources(target)} branch instead"
     abort = abort.removesuffix(" && ")
