@@ -10,7 +10,7 @@ from flowwarden.core.records import (
     RefUpdate,
     Violation,
 )
-from flowwarden.core.stages import PUSH_STAGES
+from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.policy.model import BranchKind
 from flowwarden.rules.base import Context, Rule
 from flowwarden.rules.fixes import shell_word
@@ -70,6 +70,11 @@ def _fix(update: RefUpdate, kind: BranchKind, remote: str, ctx: Context) -> str:
         if update.local_ref and update.local_ref.startswith("refs/heads/") else branch
     to = shell_word(remote)
     there = shell_word(branch) if local == branch else shell_word(f"{local}:{branch}")
+    if ctx.stage is Stage.CI:  # the push has landed: only a maintainer can put it back
+        return (f"have a maintainer put {shell_word(branch)} back at {old[:12]} (git push "
+                f"--force-with-lease={shell_word(f'{branch}:{update.new}')} {to} "
+                f"{shell_word(f'{old}:refs/heads/{branch}')}), then push your change "
+                "without --force")
     if not ctx.repo.has_object(old) or not rewrites(ctx.repo, old, update.new):
         how = "--rebase" if "rebase" in kind.merge_methods else "--no-rebase"
         return (f"git switch {shell_word(local)} && git pull {how} {to} {shell_word(branch)} && "

@@ -63,7 +63,7 @@ are caught.
                      f"git reset --keep {shell_word(f'{remote}/{branch}')}  # then")
         else:  # landed: only the server can take it back
             reset = (f"have {shell_word(branch)} put back at {update.old[:12]} on the server "
-                     "(a maintainer's force push), then")
+                     "(a force push by a maintainer), then")
         direct: list[Commit] = []
         for commit in ctx.facts.history.branch_additions(update, push):
             if not commit.parents:
