@@ -165,3 +165,26 @@ def test_a_zero_width_hotfix_name_is_rebased_by_its_real_name(shim_repo: Repo,
     assert "\u200b" not in refused.text and "\\u200b" not in fix, fix
     paste(shim_repo, fix)
     assert shim_repo.git("push", "origin", name, check=False).code == 0
+
+
+def test_tests_before_merge_at_pre_push(shim_repo: Repo, tmp_path: Path) -> None:
+    """A merge made with --no-verify fails the checks at push: the fix reproduces the failure;
+    undone, repaired on the feature and merged again, the same push passes."""
+    with_checks(shim_repo)
+    add_bare_remote(shim_repo, tmp_path / "origin.git")
+    quiet(shim_repo, "merge", "-q", "--no-ff", "--no-edit", "feature/bad")
+    refused = shim_repo.git("push", "origin", "develop", check=False)
+    fix = fix_of(refused, "tests-before-merge")
+    try:
+        paste(shim_repo, fix)
+        raise RuntimeError("the check's command passed on the broken tree")
+    except AssertionError as failed:
+        assert "fix failed when pasted" in str(failed)
+    shim_repo.git("reset", "-q", "--keep", "HEAD~1")
+    shim_repo.git("switch", "-q", "feature/bad")
+    shim_repo.git("rm", "-q", "src/broken.py")
+    shim_repo.git("commit", "-qm", "Repair")
+    shim_repo.git("switch", "-q", "develop")
+    shim_repo.git("merge", "-q", "--no-ff", "--no-edit", "feature/bad")
+    paste(shim_repo, fix)
+    assert shim_repo.git("push", "origin", "develop", check=False).code == 0
