@@ -188,3 +188,19 @@ def test_tests_before_merge_at_pre_push(shim_repo: Repo, tmp_path: Path) -> None
     shim_repo.git("merge", "-q", "--no-ff", "--no-edit", "feature/bad")
     paste(shim_repo, fix)
     assert shim_repo.git("push", "origin", "develop", check=False).code == 0
+
+
+def test_merge_target_catch_up_of_a_frozen_release(shim_repo: Repo) -> None:
+    """develop merged into a cut release: the fix aborts and puts the user on the release;
+    taking the one fix by cherry-pick, as its comment says, is a commit the hooks accept."""
+    branch_with_commit(shim_repo, "release/1.0", "develop")
+    fixed = branch_with_commit(shim_repo, "feature/fix", "develop", "fix.py")
+    quiet(shim_repo, "switch", "-q", "develop")
+    quiet(shim_repo, "merge", "-q", "--no-ff", "--no-edit", "feature/fix")
+    quiet(shim_repo, "switch", "-q", "release/1.0")
+    refused = shim_repo.git("merge", "--no-ff", "--no-edit", "develop", check=False)
+    fix = fix_of(refused, "merge-target")
+    paste(shim_repo, fix)
+    assert "git cherry-pick -x <sha>" in fix.split("#", 1)[1]
+    assert shim_repo.git("cherry-pick", "-x", fixed, check=False).code == 0
+    assert shim_repo.git("branch", "--show-current").out.strip() == "release/1.0"
