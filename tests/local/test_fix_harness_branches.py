@@ -271,3 +271,23 @@ def test_ref_object_of_a_tag_naming_a_blob(pushing: Pushing) -> None:
     paste(pushing.dev, fix_of(refused, "ref-object"))
     assert pushing.push("--tags").code == 0
     assert pushing.origin.git("tag").out.strip() == ""
+
+
+def test_protected_history_of_a_new_protected_branch_is_words(pushing: Pushing) -> None:
+    """A develop the server does not have yet: no remote-tracking branch to reset to, so the
+    fix says in words where to start it; done by hand, the push passes."""
+    pushing.origin.git("update-ref", "-d", "refs/heads/develop")
+    quiet(pushing.dev, "fetch", "-q", "--prune", "origin")
+    quiet(pushing.dev, "switch", "-q", "develop")
+    pushing.dev.write("hack.py", "x\n")
+    quiet(pushing.dev, "add", "hack.py")
+    quiet(pushing.dev, "commit", "-qm", "hack")
+    refused = pushing.push("develop")
+    fix = fix_of(refused, "protected-history")
+    assert_words(fix, pushing.dev.env)
+    assert fix.startswith("start develop from a commit a main branch holds"), fix
+    quiet(pushing.dev, "branch", "feature/hack", "develop")
+    quiet(pushing.dev, "reset", "-q", "--keep", "main")
+    assert pushing.push("develop").code == 0  # started where main is
+    pushing.dev.git("merge", "--no-ff", "--no-edit", "feature/hack")
+    assert pushing.push("feature/hack", "develop").code == 0

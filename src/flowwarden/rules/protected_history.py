@@ -58,7 +58,10 @@ are caught.
                       ctx: Context) -> Iterator[Violation]:
         branch = update.branch or ""
         remote = push.remote or "origin"
-        if ctx.stage in (Stage.PRE_PUSH, Stage.PRE_RECEIVE):  # refused: the server's tip stands
+        if update.is_create:  # no tip to go back to: the branch itself must start elsewhere
+            reset = (f"start {shell_word(branch)} from a commit a {_origins(kind)} branch "
+                     "holds, then")
+        elif ctx.stage in (Stage.PRE_PUSH, Stage.PRE_RECEIVE):  # refused: the tip stands
             reset = (f"git fetch {shell_word(remote)} && git switch {shell_word(branch)} && "
                      f"git reset --keep {shell_word(f'{remote}/{branch}')}  # then")
         else:  # landed: only the server can take it back
@@ -93,7 +96,7 @@ are caught.
                           and not k.protected), "feature")
             carrier = shell_word(f"{child}/from-{branch}-{update.new[:7]}")
             keep = (f"git branch -f {carrier} {update.new[:12]} && {reset} merge {carrier} with "
-                    f"--no-ff and push both" if not reset.startswith("have ") else
+                    f"--no-ff and push both" if reset.startswith("git ") else
                     f"{reset} merge {update.new[:12]} through a {child} branch with --no-ff")
             yield self.violation(
                 branch, f"{first.sha[:10]}{more} on {branch} {'is' if not more else 'are'} not "
@@ -172,6 +175,10 @@ def _push_first(commit: Commit, evidence: Evidence, remote: str) -> str:
                 f"{parent[:12]}:refs/heads/<branch>), then push again")
     target = shell_word(f"{parent}:refs/heads/{evidence.branch}")
     return f"git push {shell_word(remote)} {target}  # the merged branch first, then push again"
+
+
+def _origins(kind: BranchKind) -> str:
+    return " or ".join(kind.origins) if kind.origins else "reviewed"
 
 
 def _quoted(commit: Commit) -> str:
