@@ -75,3 +75,29 @@ def test_force_push_in_ci_is_words_a_maintainer_follows(tmp_path: Path,
     assert restore.startswith("git push --force-with-lease=")
     paste(dev, restore)  # the maintainer's command, from the fix
     assert Repo(server.bare, env).sha("develop") == published
+
+
+def test_branch_delete_in_ci_puts_the_branch_back(tmp_path: Path, env: dict[str, str]) -> None:
+    """The deletion landed, and the pusher's origin/release/1.0 went with it: the fix pushes
+    the old tip back; merged into develop as its comment says, the deletion then passes."""
+    server = Server(tmp_path, env)
+    dev = server.dev
+    dev.git("switch", "-q", "-c", "release/1.0", "develop")
+    dev.commit_file("VERSION", "1.0\n", "Bump to 1.0", "--no-verify")
+    tip = dev.sha()
+    dev.git("push", "-q", "origin", "release/1.0")
+    dev.git("switch", "-q", "main")
+    dev.git("merge", "-q", "--no-ff", "--no-verify", "--no-edit", "release/1.0")
+    dev.git("push", "-q", "origin", "main")
+    dev.git("branch", "-q", "-D", "release/1.0")
+    dev.git("push", "-q", "origin", "--delete", "release/1.0")
+    refused = ci_push(server, tmp_path, "ci1", "release/1.0", tip, ZERO)
+    fix = fix_of(refused, "branch-delete")
+    paste(dev, fix)
+    assert "merge it into develop, then delete it" in fix
+    dev.git("fetch", "-q", "origin")
+    dev.git("switch", "-q", "develop")
+    dev.git("merge", "-q", "--no-ff", "--no-verify", "--no-edit", "origin/release/1.0")
+    dev.git("push", "-q", "origin", "develop")
+    dev.git("push", "-q", "origin", "--delete", "release/1.0")
+    assert ci_push(server, tmp_path, "ci2", "release/1.0", tip, ZERO).code == 0

@@ -8,7 +8,7 @@ from flowwarden.core.records import (
     Push,
     Violation,
 )
-from flowwarden.core.stages import PUSH_STAGES
+from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.policy.model import BranchKind
 from flowwarden.rules.base import Context, Rule
 from flowwarden.rules.fixes import shell_word
@@ -72,6 +72,14 @@ branch may already be gone). A protected branch: keep it (the fix says so in wor
             if known and any(ctx.repo.is_ancestor(sha, t) for t in [*targets.values(), *ways]):
                 continue
             into = next(iter(targets), target_name)
+            if ctx.stage is Stage.CI:  # the deletion has landed: put the branch back first
+                yield self.violation(
+                    branch, f"{branch} was deleted before it reached {into}; a {kind.name} "
+                    f"branch must be merged into {' and '.join(kind.into)} before it is "
+                    f"deleted", f"git push {shell_word(remote)} "
+                    f"{shell_word(f'{sha}:refs/heads/{branch}')}  # puts it back; merge it "
+                    f"into {into}, then delete it")
+                continue
             yield self.violation(
                 branch, f"{branch} has not reached {into} yet; a {kind.name} branch must be "
                 f"merged into {' and '.join(kind.into)} before it is deleted",
