@@ -101,3 +101,22 @@ def test_branch_delete_in_ci_puts_the_branch_back(tmp_path: Path, env: dict[str,
     dev.git("push", "-q", "origin", "develop")
     dev.git("push", "-q", "origin", "--delete", "release/1.0")
     assert ci_push(server, tmp_path, "ci2", "release/1.0", tip, ZERO).code == 0
+
+
+def test_branch_origin_in_ci(tmp_path: Path, env: dict[str, str]) -> None:
+    """A hotfix cut from develop landed: the fix rebases it onto main and replaces it on
+    the server; CI on that push passes."""
+    server = Server(tmp_path, env)
+    dev = server.dev
+    dev.git("switch", "-q", "-c", "feature/w", "develop")
+    dev.commit_file("w.py", "w = 1\n", "Add w", "--no-verify")
+    dev.git("switch", "-q", "develop")
+    dev.git("merge", "-q", "--no-ff", "--no-verify", "--no-edit", "feature/w")
+    dev.git("push", "-q", "origin", "develop", "feature/w")
+    dev.git("switch", "-q", "-c", "hotfix/crash", "develop")
+    dev.commit_file("fix.py", "f = 1\n", "Fix the crash", "--no-verify")
+    dev.git("push", "-q", "origin", "hotfix/crash")
+    refused = ci_push(server, tmp_path, "ci1", "hotfix/crash", ZERO, dev.sha())
+    paste(dev, fix_of(refused, "branch-origin"))
+    assert ci_push(server, tmp_path, "ci2", "hotfix/crash", ZERO, dev.sha()).code == 0
+    assert Repo(server.bare, env).sha("hotfix/crash") == dev.sha("hotfix/crash")

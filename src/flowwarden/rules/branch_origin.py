@@ -76,7 +76,8 @@ origin/develop hotfix/crash`, then push with `--force-with-lease` if it was push
                 branch, f"{branch} shares no commit with {names}: a {kind.name} branch comes "
                 f"from {', '.join(kind.origins)}, and this history does not (an unrelated or "
                 f"forged root?)", f"{_fetch(remote)}git rebase --root --onto "
-                f"{_ref(names.split(', ')[0], remote, ctx)} {shell_word(branch)}")
+                f"{_ref(names.split(', ')[0], remote, ctx)} {shell_word(branch)}"
+                f"{_republish(branch, remote, ctx)}")
             return
         for other in ctx.policy.protected_kinds:
             if other in origins:
@@ -100,7 +101,8 @@ origin/develop hotfix/crash`, then push with `--force-with-lease` if it was push
                     f"{' or '.join(o.name for o in origins)}; a {kind.name} branch may come from "
                     f"{', '.join(kind.origins)}",
                     f"{_fetch(remote)}git rebase --onto {_ref(origin_name, remote, ctx)} "
-                    f"{_ref(other_name, remote, ctx)} {shell_word(branch)}")
+                    f"{_ref(other_name, remote, ctx)} {shell_word(branch)}"
+                    f"{_republish(branch, remote, ctx)}")
 
     def _catch_up(self, update: RefUpdate, push: Push, ctx: Context) -> Iterator[Violation]:
         """A frozen branch (a release once cut) that merged one of its origins since."""
@@ -124,6 +126,13 @@ origin/develop hotfix/crash`, then push with `--force-with-lease` if it was push
 
 def _fetch(remote: str | None) -> str:
     return f"git fetch {shell_word(remote)} && " if remote else ""
+
+
+def _republish(branch: str, remote: str | None, ctx: Context) -> str:
+    """In CI the push has landed: the rebased branch replaces it on the server."""
+    if remote is None or ctx.stage is not Stage.CI:
+        return ""
+    return f" && git push --force-with-lease {shell_word(remote)} {shell_word(branch)}"
 
 
 def _ref(name: str, remote: str | None, ctx: Context) -> str:
