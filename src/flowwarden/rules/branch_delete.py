@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from shlex import quote
 
 from flowwarden.core.records import (
     Event,
     Push,
     Violation,
 )
-from flowwarden.core.stages import PUSH_STAGES
+from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.policy.model import BranchKind
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import shell_word
 
 
 class BranchDelete(Rule):
@@ -31,8 +31,9 @@ was merged back into develop silently drops its fixes from the next release.
 **Example.** `git push origin --delete release/1.2.0` before merging it into develop:
 `branch-delete: release/1.2.0 has not reached develop`.
 
-**Fix.** Merge first, then delete:
-`git switch develop && git merge --no-ff release/1.2.0 && git push origin develop`.
+**Fix.** Merge the remote's branch first, then delete: `git fetch origin && git switch
+develop && git merge --no-ff origin/release/1.2.0 && git push origin develop` (the local
+branch may already be gone). A protected branch: keep it (the fix says so in words).
 """
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
@@ -50,7 +51,8 @@ was merged back into develop silently drops its fixes from the next release.
             if kind.protected:
                 yield self.violation(
                     branch, f"{branch} is protected ({kind.name}) and may not be deleted",
-                    "none: keep the branch; change the policy if it really must go")
+                    "nothing to run: keep the branch, or change the policy on the protected "
+                    "branches if it really must go")
                 continue
             if not kind.reach_before_delete:
                 continue
@@ -70,11 +72,20 @@ was merged back into develop silently drops its fixes from the next release.
             if known and any(ctx.repo.is_ancestor(sha, t) for t in [*targets.values(), *ways]):
                 continue
             into = next(iter(targets), target_name)
+            if ctx.stage is Stage.CI:  # the deletion has landed: put the branch back first
+                yield self.violation(
+                    branch, f"{branch} was deleted before it reached {into}; a {kind.name} "
+                    f"branch must be merged into {' and '.join(kind.into)} before it is "
+                    f"deleted", f"git push {shell_word(remote)} "
+                    f"{shell_word(f'{sha}:refs/heads/{branch}')}  # puts it back; merge it "
+                    f"into {into}, then delete it")
+                continue
             yield self.violation(
                 branch, f"{branch} has not reached {into} yet; a {kind.name} branch must be "
                 f"merged into {' and '.join(kind.into)} before it is deleted",
-                f"git switch {quote(into)} && git merge --no-ff {quote(branch)} && "
-                f"git push {quote(remote)} {quote(into)}")
+                f"git fetch {shell_word(remote)} && git switch {shell_word(into)} && "
+                f"git merge --no-ff {shell_word(f'{remote}/{branch}')} && "
+                f"git push {shell_word(remote)} {shell_word(into)}")
 
 
 RULE = BranchDelete()

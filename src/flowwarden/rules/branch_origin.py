@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from shlex import quote
 
 from flowwarden.core.records import (
     BranchCreated,
@@ -14,6 +13,7 @@ from flowwarden.core.records import (
 )
 from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import shell_word
 
 
 class BranchOrigin(Rule):
@@ -37,7 +37,9 @@ A branch that shares no commit at all with its origins (an unrelated or forged r
 refused, and so is a catch-up merge from an origin into a `frozen` kind (develop merged into
 a release after its cut).
 
-**Fix.** Move the branch onto its origin: `git rebase --onto main develop hotfix/crash`.
+**Fix.** Move the branch onto its origin: `git rebase --onto main develop hotfix/crash`
+(at a push, onto the remote's branches: `git fetch origin && git rebase --onto origin/main
+origin/develop hotfix/crash`, then push with `--force-with-lease` if it was pushed before).
 """
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
@@ -45,7 +47,8 @@ a release after its cut).
             tips = ctx.facts.history.tips_after(event)
             for update in event.updates:
                 if update.branch and not update.is_delete:
-                    yield from self._check(update.branch, update.new, tips, ctx)
+                    yield from self._check(update.branch, update.new, tips, ctx,
+                                           event.remote or "origin")
                     yield from self._catch_up(update, event, ctx)
         elif isinstance(event, (BranchCreated, BranchQuery)):
             head = event.head if isinstance(event, BranchCreated) else None
@@ -57,8 +60,9 @@ a release after its cut).
             if sha:
                 yield from self._check(event.branch, sha, tips, ctx)
 
-    def _check(self, branch: str, sha: str, tips: Mapping[str, str],
-               ctx: Context) -> Iterator[Violation]:
+    def _check(self, branch: str, sha: str, tips: Mapping[str, str], ctx: Context,
+               remote: str | None = None) -> Iterator[Violation]:
+        """`remote`: the one pushed to (the fix names its branches), None: a local check."""
         kind = ctx.policy.kind_of(branch)
         if kind is None or kind.protected or not kind.origins:
             return
@@ -71,8 +75,9 @@ a release after its cut).
             yield self.violation(
                 branch, f"{branch} shares no commit with {names}: a {kind.name} branch comes "
                 f"from {', '.join(kind.origins)}, and this history does not (an unrelated or "
-                f"forged root?)", f"git rebase --root --onto {quote(names.split(', ')[0])} "
-                f"{quote(branch)}")
+                f"forged root?)", f"{_fetch(remote)}git rebase --root --onto "
+                f"{_ref(names.split(', ')[0], remote, ctx)} {shell_word(branch)}"
+                f"{_republish(branch, remote, ctx)}")
             return
         for other in ctx.policy.protected_kinds:
             if other in origins:
@@ -95,7 +100,9 @@ a release after its cut).
                     f"{other_name} that {'are' if count != 1 else 'is'} not on "
                     f"{' or '.join(o.name for o in origins)}; a {kind.name} branch may come from "
                     f"{', '.join(kind.origins)}",
-                    f"git rebase --onto {quote(origin_name)} {quote(other_name)} {quote(branch)}")
+                    f"{_fetch(remote)}git rebase --onto {_ref(origin_name, remote, ctx)} "
+                    f"{_ref(other_name, remote, ctx)} {shell_word(branch)}"
+                    f"{_republish(branch, remote, ctx)}")
 
     def _catch_up(self, update: RefUpdate, push: Push, ctx: Context) -> Iterator[Violation]:
         """A frozen branch (a release once cut) that merged one of its origins since."""
@@ -113,8 +120,31 @@ a release after its cut).
                     branch, f"{branch} is frozen: {commit.sha[:10]} merges {evidence.branch} "
                     f"({evidence.detail}) after {branch} was cut; a {kind.name} branch takes "
                     f"merges from {ctx.policy.accepted_sources(kind)} only",
-                    f"git branch -f {quote(branch)} {commit.parents[0][:12]}  # and "
-                    f"cherry-pick only the fixes it needs")
+                    f"git switch {shell_word(branch)} && git reset --keep "
+                    f"{commit.parents[0][:12]}  # then cherry-pick only the fixes it needs")
+
+
+def _fetch(remote: str | None) -> str:
+    return f"git fetch {shell_word(remote)} && " if remote else ""
+
+
+def _republish(branch: str, remote: str | None, ctx: Context) -> str:
+    """In CI the push has landed: the rebased branch replaces it on the server."""
+    if remote is None or ctx.stage is not Stage.CI:
+        return ""
+    return f" && git push --force-with-lease {shell_word(remote)} {shell_word(branch)}"
+
+
+def _ref(name: str, remote: str | None, ctx: Context) -> str:
+    """A long-lived branch as the user can name it: the remote's copy at a push (fetched by
+    the fix), else the local branch, else its remote-tracking branch."""
+    if remote:
+        return shell_word(f"{remote}/{name}")
+    if name in ctx.repo.local_branches():
+        return shell_word(name)
+    tracking = sorted(n.removeprefix("remotes/") for n in ctx.repo.branch_tips
+                      if n.startswith("remotes/") and n.split("/", 2)[-1] == name)
+    return shell_word(tracking[0] if tracking else name)
 
 
 RULE = BranchOrigin()

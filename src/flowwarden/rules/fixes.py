@@ -1,4 +1,5 @@
-"""Fix lines shared by several rules: a legal branch name, the way to merge elsewhere."""
+"""Fix lines shared by several rules: names as shell words, a legal branch name, the way to
+merge elsewhere."""
 from __future__ import annotations
 
 import re
@@ -7,6 +8,45 @@ from shlex import quote
 
 from flowwarden.core.stages import Stage
 from flowwarden.policy.model import BranchKind, Policy
+
+# What must not reach a terminal raw (as report/escape.py's terminal() makes visible), and
+# lone surrogates: bytes of a file name that are not UTF-8.
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def shell_word(raw: str) -> str:
+    """`raw` (a branch or file name, exactly as git holds it) as one POSIX shell word that
+    prints no raw control or bidi character: `shlex.quote(raw)` when all of it is printable,
+    else `"$(printf 'a\\342\\200\\256b')"` (octal escapes), which sh, bash and zsh expand
+    to the real name. Raises ValueError for such a name ending in a newline, which `$(...)`
+    would drop: `pasteable` tells those apart (a git ref name never holds a control char)."""
+    if not _UNPRINTABLE.search(raw):
+        return quote(raw)
+    if raw.endswith("\n"):
+        raise ValueError(f"no shell word carries a trailing newline: {raw!r}")
+    return "\"$(printf '" + "".join(_format(c, i == 0) for i, c in enumerate(raw)) + "')\""
+
+
+def _format(char: str, first: bool) -> str:
+    """One character of `raw` as printf format text inside single quotes."""
+    if _UNPRINTABLE.match(char) or (first and char == "-"):  # a leading - is an option
+        data = char.encode("utf-8", "surrogateescape")
+        return "".join(f"\\{byte:03o}" for byte in data)
+    return {"'": "'\\''", "%": "%%", "\\": "\\\\"}.get(char, char)
+
+
+def pasteable(raw: str) -> bool:
+    """Whether `shell_word(raw)` exists: every name but one ending in a newline."""
+    return not (_UNPRINTABLE.search(raw) and raw.endswith("\n"))
+
+
+def free_name(name: str, taken: Iterable[str]) -> str:
+    """`name`, or `name-2`, `name-3`...: the first no branch in `taken` holds, so a fix's
+    `git switch -c` cannot fail on a branch left from an earlier attempt."""
+    used = set(taken)
+    return next(f"{name}-{n}" if n > 1 else name for n in range(1, len(used) + 2)
+                if (f"{name}-{n}" if n > 1 else name) not in used)
 
 
 def suggest_name(branch: str, policy: Policy) -> str:
@@ -37,21 +77,35 @@ def merge_fix(source: str, source_kind: BranchKind | None, target: BranchKind,
     if source_kind is not None and source_kind.into:
         into = branch_of_kind(source_kind.into[0], policy, branches)
         if stage is Stage.CI:
-            return f"retarget the {request} from {quote(source)} to {quote(into)}"
-        return f"{abort}git switch {quote(into)} && git merge --no-ff {quote(source)}"
+            return f"retarget the {request} from {shell_word(source)} to {shell_word(into)}"
+        return f"{abort}git switch {shell_word(into)} && git merge --no-ff {shell_word(source)}"
     carrier = next((k for k in policy.sources_for(target)
                     if source_kind is not None and source_kind.name in k.origins), None)
     if carrier is not None:
         topic = source.rsplit("/", 1)[-1] or "topic"
-        return f"{abort}git switch -c {quote(f'{carrier.name}/{topic}')} {quote(source)}"
-    return f"{abort}merge a {policy.accepted_sources(target)} branch instead"
+        name = f"{carrier.name}/{topic}"
+        if stage is Stage.CI:
+            return (f"send the {request} from a {carrier.name} branch made from "
+                    f"{shell_word(source)} instead")
+        found = policy.kind_of(name)
+        if found is None or found.name != carrier.name:  # a release needs a version you choose
+            return (f"{abort.removesuffix(' && ')}  # then " if abort else "") + (
+                f"create a {carrier.name} branch from {shell_word(source)} (git switch -c "
+                f"{carrier.name}/<name> {shell_word(source)}) and merge it instead")
+        return f"{abort}git switch -c {shell_word(name)} {shell_word(source)}  # then merge " \
+            f"{shell_word(name)} instead"
+    if stage is Stage.CI:
+        return f"close the {request}: merge a {policy.accepted_sources(target)} branch instead"
+    abort = abort.removesuffix(" && ")
+    return (f"{abort}  # then merge a {policy.accepted_sources(target)} branch instead"
+            if abort else f"merge a {policy.accepted_sources(target)} branch instead")
 
 
 def frozen_fix(source: str, target: str, stage: Stage, request: str = "pull request") -> str:
     """What to do instead of catching a frozen branch up with `source`."""
     if stage is Stage.CI:
-        return f"close this {request}; bring the change to {target} through a hotfix branch"
+        return f"close this {request}, and bring the change to {target} through a hotfix branch"
     abort = "git merge --abort && " if stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT) \
         else ""
-    return (f"{abort}git switch {quote(target)}  # and take only the fix, e.g. "
-            f"git cherry-pick -x <sha> from {quote(source)}")
+    return (f"{abort}git switch {shell_word(target)}  # and take only the fix, e.g. "
+            f"git cherry-pick -x <sha> from {shell_word(source)}")

@@ -3,7 +3,6 @@ unreviewed work."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from shlex import quote
 
 from flowwarden.core.records import (
     CommitAttempt,
@@ -14,6 +13,7 @@ from flowwarden.core.records import (
 )
 from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import free_name, shell_word
 
 
 class ProtectedBranch(Rule):
@@ -50,11 +50,12 @@ on them has a branch, a review and a test run behind it.
             return
         child = next((k for k in ctx.policy.kinds if kind.name in k.origins and not k.protected),
                      None)
-        new = f"{child.name if child else 'feature'}/my-topic"
+        new = free_name(f"{child.name if child else 'feature'}/my-topic",
+                        ctx.repo.local_branches())
         yield self.violation(
             event.branch or "", f"{event.branch} is protected ({kind.name}): direct commits are "
             f"not allowed; commit on a {child.name if child else 'topic'} branch and merge it",
-            f"git switch -c {quote(new)}  # your changes come along; then run your git "
+            f"git switch -c {shell_word(new)}  # your changes come along; then run your git "
             "commit again")
 
     def _created(self, update: RefUpdate, push: Push, ctx: Context) -> Iterator[Violation]:
@@ -69,13 +70,14 @@ on them has a branch, a review and a test run behind it.
                               for sha in holders.values()):
             return
         holder = sorted(holders)[0]
+        remote = shell_word(push.remote or "origin")
         kinds = " or ".join(k.name for k in allowed)
         yield self.violation(
             branch, f"{branch} would be a new {kind.name} branch at {update.new[:12]}, which no "
             f"{kinds} branch holds ({', '.join(sorted(holders))}): a protected branch starts "
             "only from reviewed history",
-            f"git push {quote(push.remote or 'origin')} "
-            f"{quote(f'{holder}:refs/heads/{branch}')}", commits=(update.new,))
+            f"git fetch {remote} && git push {remote} "
+            f"{shell_word(f'{holders[holder]}:refs/heads/{branch}')}", commits=(update.new,))
 
 
 RULE = ProtectedBranch()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from shlex import quote
 
 from flowwarden.adapters.git import Commit
 from flowwarden.adapters.git.messages import squashed_request
@@ -11,6 +10,7 @@ from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.facts.provenance import Evidence, context_of
 from flowwarden.policy.model import BranchKind
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import shell_word
 
 
 class ProtectedHistory(Rule):
@@ -58,10 +58,15 @@ are caught.
                       ctx: Context) -> Iterator[Violation]:
         branch = update.branch or ""
         remote = push.remote or "origin"
-        reset = (f"git switch {quote(branch)} && "
-                 f"git reset --keep {quote(f'{remote}/{branch}')}  # then"
-                 if ctx.stage is Stage.PRE_PUSH
-                 else f"reset {quote(branch)} to the server's tip, then")
+        if update.is_create:  # no tip to go back to: the branch itself must start elsewhere
+            reset = (f"start {shell_word(branch)} from a commit a {_origins(kind)} branch "
+                     "holds, then")
+        elif ctx.stage in (Stage.PRE_PUSH, Stage.PRE_RECEIVE):  # refused: the tip stands
+            reset = (f"git fetch {shell_word(remote)} && git switch {shell_word(branch)} && "
+                     f"git reset --keep {shell_word(f'{remote}/{branch}')}  # then")
+        else:  # landed: only the server can take it back
+            reset = (f"have {shell_word(branch)} put back at {update.old[:12]} on the server "
+                     "(a force push by a maintainer), then")
         direct: list[Commit] = []
         for commit in ctx.facts.history.branch_additions(update, push):
             if not commit.parents:
@@ -89,12 +94,14 @@ are caught.
             more = f" and {len(direct) - 1} more" if len(direct) > 1 else ""
             child = next((k.name for k in ctx.policy.kinds if kind.name in k.origins
                           and not k.protected), "feature")
+            carrier = shell_word(f"{child}/from-{branch}-{update.new[:7]}")
+            keep = (f"git branch -f {carrier} {update.new[:12]} && {reset} merge {carrier} with "
+                    f"--no-ff and push both" if reset.startswith("git ") else
+                    f"{reset} merge {update.new[:12]} through a {child} branch with --no-ff")
             yield self.violation(
                 branch, f"{first.sha[:10]}{more} on {branch} {'is' if not more else 'are'} not "
                 f"a merge ({_quoted(first)}): {branch} is protected and changes only "
-                f"through merges (a fast-forward merge or a --no-verify commit?)",
-                f"git switch -c {quote(f'{child}/topic')} {update.new[:10]} && {reset} merge "
-                f"{quote(f'{child}/topic')} with --no-ff",
+                f"through merges (a fast-forward merge or a --no-verify commit?)", keep,
                 commits=tuple(c.sha for c in direct))
 
     def _merge(self, commit: Commit, branch: str, kind: BranchKind, push: Push, ctx: Context,
@@ -164,10 +171,14 @@ def _missing(evidence: Evidence, kind: BranchKind, ctx: Context) -> str:
 def _push_first(commit: Commit, evidence: Evidence, remote: str) -> str:
     parent = commit.parents[1]
     if evidence.branch is None:
-        return (f"push the merged branch under its name first (git push {quote(remote)} "
+        return (f"push the merged branch under its name first (git push {shell_word(remote)} "
                 f"{parent[:12]}:refs/heads/<branch>), then push again")
-    target = quote(f"{parent}:refs/heads/{evidence.branch}")
-    return f"git push {quote(remote)} {target}  # the merged branch first, then push again"
+    target = shell_word(f"{parent}:refs/heads/{evidence.branch}")
+    return f"git push {shell_word(remote)} {target}  # the merged branch first, then push again"
+
+
+def _origins(kind: BranchKind) -> str:
+    return " or ".join(kind.origins) if kind.origins else "reviewed"
 
 
 def _quoted(commit: Commit) -> str:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from shlex import quote
 
 from flowwarden.core.records import Event, Push, Violation
 from flowwarden.core.stages import PUSH_STAGES
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import shell_word
 
 
 class RefObject(Rule):
@@ -41,7 +41,7 @@ rule would ever see them.
             yield self.violation(
                 update.ref, f"{update.ref} names a {kind} ({update.new[:10]}), not a commit: "
                 "its files would reach the repository without any rule judging them",
-                f"git update-ref -d {quote(local)}  # then commit the content instead",
+                f"git update-ref -d {shell_word(local)}  # then commit the content instead",
                 commits=(update.new,))
 
 

@@ -7,6 +7,7 @@ from flowwarden.adapters.checks import CheckResult
 from flowwarden.core.records import CommitAttempt, Event, MergeAttempt, Push, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import CommandRule, Context
+from flowwarden.rules.fixes import shell_word
 
 RULE_ID = "tests-before-merge"
 
@@ -65,7 +66,7 @@ before merging into develop`.
             check.name,
             f"check '{check.name}' ({check.command}) {what} after {result.seconds:.1f} s; "
             f"it must pass before merging into {target}",
-            f"{check.command}  # make it pass, then merge again")
+            f"{' '.join(shell_word(a) for a in check.argv)}  # make it pass, then merge again")
 
 
 def _targets(event: Event) -> list[tuple[str, str | None]]:

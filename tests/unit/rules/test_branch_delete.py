@@ -24,8 +24,8 @@ def test_deleting_a_release_merged_only_into_main_is_refused(repo: Repo) -> None
                   Stage.PRE_PUSH)
     violation = assert_one(found, ID, "release/1.0.0", "has not reached develop",
                            "main and develop")
-    assert violation.fix == ("git switch develop && git merge --no-ff release/1.0.0 && "
-                             "git push origin develop")
+    assert violation.fix == ("git fetch origin && git switch develop && "
+                             "git merge --no-ff origin/release/1.0.0 && git push origin develop")
 
 
 def test_deleting_an_unmerged_hotfix_names_both_targets(repo: Repo) -> None:

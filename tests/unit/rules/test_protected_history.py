@@ -16,7 +16,7 @@ def test_a_direct_commit_on_develop_is_refused(repo: Repo) -> None:
     found = check(ID, push(("develop", old, new)), repo, Stage.PRE_RECEIVE)
     violation = assert_one(found, ID, "develop", new[:10], "is not a merge", "Quick fix",
                            "develop is protected")
-    assert "reset develop to the server's tip" in (violation.fix or "")
+    assert "git reset --keep origin/develop" in (violation.fix or "")
 
 
 def test_at_pre_push_the_fix_resets_to_the_remote_branch(repo: Repo) -> None:

@@ -57,3 +57,15 @@ def object_ids(repo: GitRepo, specs: Sequence[str]) -> dict[str, str | None]:
     lines = out.decode("utf-8", "surrogateescape").splitlines()
     return {spec: None if line.endswith(" missing") or line.endswith(" ambiguous") else line
             for spec, line in zip(wanted, lines, strict=False)}
+
+
+def rewrites(repo: GitRepo, old: str, new: str) -> bool:
+    """Whether `new` rewrote commits of `old` (amend, rebase, filter): a commit only `new` has
+    keeps the author identity and date of one only `old` has. One `git log` of old...new."""
+    out = repo.git("log", "-z", "--left-right", "--format=%m%an <%ae> %ad", "--date=raw",
+                   f"{old}...{new}", "--")
+    sides: dict[str, set[str]] = {"<": set(), ">": set()}
+    for record in out.decode("utf-8", "surrogateescape").split("\0"):
+        if record[:1] in sides:
+            sides[record[:1]].add(record[1:])
+    return bool(sides["<"] & sides[">"])
