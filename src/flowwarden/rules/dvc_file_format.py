@@ -86,10 +86,18 @@ outside the repository would send cache lookups, and the data checks, outside to
             what = "Remove"
         if not local:  # the fix is a new commit, pushed again
             fix += f" && git commit -m {quote(f'{what} {problem.file}')}"
-        details = (f"or correct {problem.file} as DVC writes it, or let DVC write it again: "
-                   "dvc add <data> for a .dvc file, dvc commit or dvc repro for dvc.lock",)
+        details = (_rewrite(problem.file),)
         return self.violation(problem.file, f"{where}: {problem.message}", fix, details,
                               path=problem.file)
+
+
+def _rewrite(path: str) -> str:
+    """How DVC writes `path` again, in words: which data or stage is not known here."""
+    if is_lock(path):
+        return "or let DVC write it again: dvc repro (or dvc commit) where it lives"
+    if posixpath.basename(path) == "dvc.yaml":
+        return "or correct it by hand: DVC reads dvc.yaml as you write it"
+    return "or let DVC write it again: dvc add <the data it tracks>"
 
 
 def _problems(ctx: Context, files: Mapping[str, str]) -> Iterator[Problem]:

@@ -118,6 +118,7 @@ def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
     unpushed = set()
     remotes = {}
     for name, stage in doc["stages"].items():
+        stage = definition(stage)
         if not isinstance(stage, dict):
             continue
         wdir = str(stage.get("wdir") or ".")
@@ -139,6 +140,12 @@ def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
                     if isinstance(opts.get("remote"), str) and opts["remote"]:
                         remotes[target] = opts["remote"]
     return Pipeline(wdirs, frozenset(uncached), frozenset(unpushed), remotes)
+
+
+def definition(stage: Any) -> Any:
+    """A `dvc.yaml` stage's definition: a `foreach` stage keeps it under `do`."""
+    return stage["do"] if isinstance(stage, dict) and isinstance(stage.get("do"), dict) \
+        else stage
 
 
 def _stage_base(lock_path: str, wdir: str) -> str:

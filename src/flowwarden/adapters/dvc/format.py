@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from flowwarden.adapters.dvc.files import Output, outputs_of, parse_pipeline
+from flowwarden.adapters.dvc.files import Output, definition, outputs_of, parse_pipeline
 from flowwarden.adapters.dvc.paths import is_lock, repo_path, sibling
 from flowwarden.adapters.dvc.yamlload import UnreadableFile, parse_yaml
 
@@ -59,9 +59,11 @@ LOCK: dict[str, Any] = {
     "additionalProperties": False,
 }
 _PIPELINE_OUTS = {"type": "array", "items": {"type": ["string", "object"]}}
-_PIPELINE_STAGE = {"type": "object", "properties": {
+_PIPELINE_DEFINITION: dict[str, Any] = {"type": "object", "properties": {
     "wdir": {"type": "string"}, "outs": _PIPELINE_OUTS, "metrics": _PIPELINE_OUTS,
     "plots": _PIPELINE_OUTS}}
+_PIPELINE_STAGE = {**_PIPELINE_DEFINITION, "properties": {
+    **_PIPELINE_DEFINITION["properties"], "do": _PIPELINE_DEFINITION}}
 #: `dvc.yaml` only as far as flowwarden reads it: stage working dirs and outputs.
 PIPELINE: dict[str, Any] = {
     "type": ["object", "null"],
@@ -198,6 +200,7 @@ def _path_errors(path: str, data: Any, schema: dict[str, Any],
     if schema is DVCFILE:
         places.append((("outs",), folder, data.get("outs")))
     for name, stage in (data.get("stages") or {}).items():
+        stage = definition(stage)
         wdir = stage.get("wdir") if schema is PIPELINE else wdirs.get(str(name).split("@")[0])
         wdir = wdir or "."
         if not _inside(folder, wdir):
