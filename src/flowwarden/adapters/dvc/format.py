@@ -153,10 +153,10 @@ def _describe(error: Any) -> str:
         import difflib
 
         known = sorted(error.schema.get("properties", {}))
-        extra = [str(k) for k in value if k not in known]
-        close = difflib.get_close_matches(extra[0], known, n=1) if extra else []
+        extra = [str(k) for k in value if k not in known] or ["?"]
+        close = difflib.get_close_matches(extra[0], known, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        return f"has the key {extra[0]!r}{hint}; expected only {', '.join(known)}"
+        return f"has the key {extra[0]!r:.40}{hint}; expected only {', '.join(known)}"
     if rule == "pattern":
         return f"is {value!r:.60}; expected {error.schema['description']}"
     if rule == "minLength":
