@@ -3,7 +3,7 @@ DVC's format."""
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from shlex import quote
 from typing import TYPE_CHECKING
 
@@ -51,15 +51,15 @@ outside the repository would send cache lookups, and the data checks, outside to
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
         base: str | None = None
         if isinstance(event, CommitAttempt):
-            files = {f.path: f":{f.path}" for f in event.staged
-                     if f.status != "D" and _is_checked(f.path)}
+            files = [(f.path, f":{f.path}") for f in event.staged
+                     if f.status != "D" and _is_checked(f.path)]
             base = "HEAD" if event.head is not None else None
         elif isinstance(event, Push):
             changed = sorted({f.path for _, f in ctx.facts.data.push_changes(event)
                               if _is_checked(f.path)})
             tips = [u.new for u in event.updates
                     if changed and not u.is_delete and ctx.repo.has_object(u.new)]
-            files = {p: f"{tip}:{p}" for tip in tips for p in changed}
+            files = [(p, f"{tip}:{p}") for tip in tips for p in changed]
             base = _base(event, ctx)
         else:
             return
@@ -100,18 +100,20 @@ def _rewrite(path: str) -> str:
     return "or let DVC write it again: dvc add <the data it tracks>"
 
 
-def _problems(ctx: Context, files: Mapping[str, str]) -> Iterator[Problem]:
-    """What is wrong with each file, given as path -> blob spec (`rev:path`, `:path`); a
+def _problems(ctx: Context, files: Sequence[tuple[str, str]]) -> Iterator[Problem]:
+    """What is wrong with each file, given as (path, blob spec: `rev:path` or `:path`); a
     lock is read with the `dvc.yaml` beside it, from the same revision."""
     from flowwarden.adapters.dvc.format import check  # the DVC adapter, on first use
 
-    pipelines = {p: s[:len(s) - len(p)] + sibling(p, "dvc.yaml")
-                 for p, s in files.items() if is_lock(p)}
-    blobs = ctx.facts.data.blobs([*files.values(), *pipelines.values()])
-    for path, spec in sorted(files.items()):
+    def pipeline(path: str, spec: str) -> str:
+        return spec[:len(spec) - len(path)] + sibling(path, "dvc.yaml")
+    blobs = ctx.facts.data.blobs([s for _, s in files] +
+                                 [pipeline(p, s) for p, s in files if is_lock(p)])
+    for path, spec in files:
         text = blobs.get(spec)
         if text is not None:
-            yield from check(path, text, blobs.get(pipelines.get(path, "")) or None).problems
+            yaml = blobs.get(pipeline(path, spec)) if is_lock(path) else None
+            yield from check(path, text, yaml or None).problems
 
 
 def _base(push: Push, ctx: Context) -> str | None:

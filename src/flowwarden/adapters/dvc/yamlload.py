@@ -7,6 +7,7 @@ counted on the event stream first and refused early, and alias expansion is budg
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 
@@ -45,9 +46,11 @@ def load_yaml(text: bytes) -> Any:
     return parse_yaml(text).data
 
 
+@lru_cache(maxsize=8)  # checking a file and reading its outputs parse it once
 def parse_yaml(text: bytes) -> Parsed:
-    """Parse `text` in time and memory bounded by its length: nesting deeper than MAX_DEPTH,
-    alias loops and aliases that expand by more than MAX_EXPANSION values are UnreadableFile."""
+    """Parse `text` in time and memory bounded by its length (the result is shared: never
+    mutate it). Nesting deeper than MAX_DEPTH, alias loops and aliases that expand by more
+    than MAX_EXPANSION values are UnreadableFile."""
     import yaml  # only when a DVC file is actually read
 
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
