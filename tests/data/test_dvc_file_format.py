@@ -37,7 +37,7 @@ MALFORMED = [
     ("j/x.dvc", "outs: [\n", "j/x.dvc:2: is not the YAML DVC writes"),
     ("k/x.dvc", "- outs\n", "k/x.dvc:1: the top level is a list; expected a mapping"),
     ("l/x.dvc", "out:\n- path: x\n", "has the key 'out' (did you mean outs?)"),
-    ("m/x.dvc", "outs: " + "[" * 5000 + "]" * 5000 + "\n", "m/x.dvc:1: is not the YAML DVC "
+    ("m/x.dvc", "outs: " + "[" * 100_000 + "]" * 100_000 + "\n", "m/x.dvc:1: is not the YAML DVC "
      "writes: nested deeper than 64 levels"),
     ("n/x.dvc", "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"a{i}: &a{i} [{', '.join(['*a' if i == 1 else f'*a{i - 1}'] * 9)}]\n"
