@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping, Sequence
-from functools import lru_cache
+from functools import cache
 from typing import Any, NamedTuple
 
 from flowwarden.adapters.dvc.files import Output, definition, outputs_of, parse_pipeline
@@ -70,6 +70,7 @@ PIPELINE: dict[str, Any] = {
     "properties": {"stages": {"type": "object", "additionalProperties": _PIPELINE_STAGE}},
 }
 
+_SCHEMAS = {"dvcfile": DVCFILE, "lock": LOCK, "pipeline": PIPELINE}
 _TYPES = {"object": "a mapping", "array": "a list", "string": "a string", "null": "empty",
           "integer": "a whole number", "boolean": "true or false", "number": "a number"}
 
@@ -97,13 +98,13 @@ def check(path: str, text: bytes, dvc_yaml: bytes | None = None) -> Checked:
     """Check a `.dvc` file, `dvc.lock` (with the `dvc.yaml` beside it, whose problems are
     reported under its own path) or `dvc.yaml`, and read its outputs when it passes."""
     if is_pipeline(path):
-        return Checked((), tuple(_problems(path, text, PIPELINE)))
+        return Checked((), tuple(_problems(path, text, "pipeline")))
     if not is_lock(path):
-        problems = _problems(path, text, DVCFILE)
+        problems = _problems(path, text, "dvcfile")
     else:
-        pipeline = _problems(sibling(path, "dvc.yaml"), dvc_yaml, PIPELINE) if dvc_yaml else []
+        pipeline = _problems(sibling(path, "dvc.yaml"), dvc_yaml, "pipeline") if dvc_yaml else []
         wdirs = {} if pipeline or not dvc_yaml else parse_pipeline(dvc_yaml, path).wdirs
-        problems = _problems(path, text, LOCK, wdirs) + pipeline
+        problems = _problems(path, text, "lock", wdirs) + pipeline
     if problems:
         return Checked((), tuple(problems))
     try:
@@ -112,30 +113,29 @@ def check(path: str, text: bytes, dvc_yaml: bytes | None = None) -> Checked:
         return Checked((), (Problem(path, error.line, str(error)),))
 
 
-def _problems(path: str, text: bytes, schema: dict[str, Any],
+def _problems(path: str, text: bytes, kind: str,
               wdirs: Mapping[str, str] | None = None) -> list[Problem]:
     try:
         parsed = parse_yaml(text)
     except UnreadableFile as error:
         return [Problem(path, error.line, f"is not the YAML DVC writes: {error}")]
     found = [Problem(path, parsed.line(where), message)
-             for where, message in _schema_errors(parsed.data, schema)]
+             for where, message in _schema_errors(parsed.data, kind)]
     if not found and isinstance(parsed.data, dict):
         found = [Problem(path, parsed.line(where), message)
-                 for where, message in _path_errors(path, parsed.data, schema, wdirs or {})]
+                 for where, message in _path_errors(path, parsed.data, kind, wdirs or {})]
     return sorted(found, key=lambda p: p.line or 0)
 
 
-@lru_cache(maxsize=3)
-def _validator(schema_id: int) -> Any:
+@cache
+def _validator(kind: str) -> Any:
     import jsonschema  # only when a DVC file is checked: it costs tens of milliseconds
 
-    schema = next(s for s in (DVCFILE, LOCK, PIPELINE) if id(s) == schema_id)
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(_SCHEMAS[kind])
 
 
-def _schema_errors(data: Any, schema: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
-    for error in _validator(id(schema)).iter_errors(data):
+def _schema_errors(data: Any, kind: str) -> Iterator[tuple[tuple[Any, ...], str]]:
+    for error in _validator(kind).iter_errors(data):
         where = tuple(error.absolute_path)
         yield where, f"{_name(where)} {_describe(error)}"
 
@@ -190,18 +190,18 @@ def _name(where: Sequence[Any]) -> str:
     return name or "the top level"
 
 
-def _path_errors(path: str, data: Any, schema: dict[str, Any],
+def _path_errors(path: str, data: Any, kind: str,
                  wdirs: Mapping[str, str]) -> Iterator[tuple[tuple[Any, ...], str]]:
     """Outputs and stage working dirs must stay inside the repository: DVC 3 has no external
     outputs, and a path outside would send cache lookups outside too. `wdirs`: a lock's
     stage working dirs, from its `dvc.yaml`."""
     folder = posixpath.dirname(path)
     places: list[tuple[tuple[Any, ...], str, Any]] = []
-    if schema is DVCFILE:
+    if kind == "dvcfile":
         places.append((("outs",), folder, data.get("outs")))
     for name, stage in (data.get("stages") or {}).items():
         stage = definition(stage)
-        wdir = stage.get("wdir") if schema is PIPELINE else wdirs.get(str(name).split("@")[0])
+        wdir = stage.get("wdir") if kind == "pipeline" else wdirs.get(str(name).split("@")[0])
         wdir = wdir or "."
         if not _inside(folder, wdir):
             yield ("stages", name, "wdir"), (f"stages.{name}.wdir {wdir!r:.60} is outside "
@@ -212,12 +212,12 @@ def _path_errors(path: str, data: Any, schema: dict[str, Any],
     for where, base, entries in places:
         for index, entry in enumerate(entries or ()):
             out = entry if isinstance(entry, str) else (
-                entry.get("path") if schema is not PIPELINE else next(iter(entry), ""))
+                entry.get("path") if kind != "pipeline" else next(iter(entry), ""))
             if isinstance(out, str) and not _inside(base, out):
                 yield (*where, index), (
                     f"{_name((*where, index))} path {out!r:.60} is absolute, a URL or outside "
                     "the repository; expected a path relative to "
-                    f"{'its stage wdir' if schema is not DVCFILE else 'the .dvc file'}, "
+                    f"{'the .dvc file' if kind == 'dvcfile' else 'its stage wdir'}, "
                     "inside the repository")
 
 
