@@ -65,6 +65,17 @@ outs:
   push: false
   remote: archive
 """
+IMPORT_DB = f"""frozen: true
+deps:
+- db:
+    connection: warehouse
+    query: select * from sales
+outs:
+- md5: {MD5}
+  size: 8
+  hash: md5
+  path: sales.csv
+"""
 FOREACH_LOCK = f"""schema: '2.0'
 stages:
   prep@eu:
@@ -91,6 +102,7 @@ FOREACH_YAML = """stages:
     ("dvc.lock", DVC2_LOCK, None),
     ("data/raw.csv.dvc", IMPORT, None),
     ("raw.csv.dvc", IMPORT_URL, None),
+    ("sales.csv.dvc", IMPORT_DB, None),
     ("dvc.lock", FOREACH_LOCK, FOREACH_YAML),
     ("dvc.yaml", FOREACH_YAML, None),
     ("empty.dvc", "", None),
@@ -112,6 +124,7 @@ def test_a_valid_file_gives_its_outputs() -> None:
     ("x.dvc", "outs: 5\n", 1, "outs is a whole number (5); expected a list"),
     ("x.dvc", "outs: {path: x}\n", 1, "outs is a mapping; expected a list"),
     ("x.dvc", "deps: [x]\n", 1, "deps[0] is a string ('x'); expected a mapping"),
+    ("x.dvc", "deps:\n- md5: " + MD5 + "\n", 2, "deps[0] has no path; expected a path key"),
     ("x.dvc", "outs:\n- path: ''\n", 2, "outs[0].path is empty; expected a path"),
     ("x.dvc", "outs:\n- path: 5\n", 2, "outs[0].path is a whole number (5); expected a string"),
     ("x.dvc", "outs:\n- path:\n", 2, "outs[0].path is empty; expected a string"),

@@ -26,8 +26,10 @@ _ENTRY = {"path": _PATH, "md5": _MD5, "size": _COUNT, "nfiles": _COUNT,
 _OUT = {"type": "object", "required": ["path"],
         "properties": {**_ENTRY, "cache": {"type": "boolean"}, "push": {"type": "boolean"},
                        "remote": {"type": "string"}, "persist": {"type": "boolean"}}}
-_DEP = {"type": "object", "required": ["path"],
-        "properties": {**_ENTRY, "repo": {"type": "object"}}}
+_DEP = {"type": "object", "properties": {**_ENTRY, "repo": {"type": "object"},
+                                         "db": {"type": "object"}},
+        # `dvc import-db` records a query, not a path
+        "if": {"not": {"required": ["db"]}}, "then": {"required": ["path"]}}
 _CMD = {"type": ["string", "array"]}
 
 DVCFILE: dict[str, Any] = {
