@@ -33,7 +33,7 @@ class Outputs(NamedTuple):
     """The outputs some DVC files name, and the files that could not be read."""
 
     outputs: tuple[Output, ...]
-    broken: tuple[tuple[str, str], ...]  # (path, the parser's first line)
+    broken: tuple[tuple[str, str], ...]  # (path, its first problem): dvc-file-format reports them
 
 
 class DataFacts:
