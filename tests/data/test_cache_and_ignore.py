@@ -151,5 +151,5 @@ def test_output_tracked_by_git_as_well_is_refused(dvc_repo: Repo) -> None:
 def test_unreadable_dvc_file_is_refused(dvc_repo: Repo) -> None:
     dvc_repo.write("data/broken.dvc", "outs: [\n")
     dvc_repo.git("add", "data/broken.dvc")
-    v = only(check_commit(dvc_repo), MISSING)
-    assert "not a readable DVC file" in v.message
+    v = only(check_commit(dvc_repo), "dvc-file-format")
+    assert "not the YAML DVC writes" in v.message

@@ -30,12 +30,14 @@ def test_md5_that_is_a_path_is_refused_at_commit_and_push(pushed: Repo) -> None:
     for md5 in ("../../../../etc/passwd", "../../../../tmp/evil.dir"):
         pushed.write("data/x.csv.dvc", f"outs:\n- md5: {md5}\n  path: x.csv\n  hash: md5\n")
         pushed.git("add", "data/x.csv.dvc")
-        v = only(check_commit(pushed), CACHE)
-        assert "not a readable DVC file" in v.message and "not an md5 hash" in v.message
-        assert v.path == "data/x.csv.dvc"
+        found = check_commit(pushed)
+        v = only(found, "dvc-file-format")
+        assert "outs[0].md5" in v.message and "expected an md5 hash" in v.message
+        assert v.path == "data/x.csv.dvc" and CACHE not in ids(found)
     pushed.git("commit", "-qm", "Crafted")
-    v = only(check_push(pushed), PUSH)
-    assert "not a readable DVC file" in v.message
+    found = check_push(pushed)
+    v = only(found, "dvc-file-format")
+    assert "expected an md5 hash" in v.message and PUSH not in ids(found)
 
 
 def test_dir_manifest_naming_paths_outside_the_cache_is_not_read(pushed: Repo,
@@ -53,16 +55,16 @@ def test_dir_manifest_naming_paths_outside_the_cache_is_not_read(pushed: Repo,
 
 
 @pytest.mark.parametrize(("path", "text", "words"), [
-    ("data/x.csv.dvc", "outs: 5\n", "outs is a int"),
+    ("data/x.csv.dvc", "outs: 5\n", "outs is a whole number (5); expected a list"),
     ("dvc.lock", "schema: '2.0'\nstages:\n  train:\n    cmd: x\n    params: [a]\n",
-     "params is a list"),
+     "stages.train.params is a list; expected a mapping"),
 ])
 def test_dvc_files_of_the_wrong_shape_are_a_named_violation(
         dvc_repo: Repo, path: str, text: str, words: str) -> None:
     dvc_repo.write(path, text)
     dvc_repo.git("add", path)
-    v = only(check_commit(dvc_repo), CACHE)
-    assert words in v.message
+    found = check_commit(dvc_repo)
+    assert words in only(found, "dvc-file-format").message and CACHE not in ids(found)
 
 
 def test_dvc_import_is_never_expected_in_our_remote(pushed: Repo, tmp_path: Path,

@@ -91,10 +91,10 @@ def test_unreadable_params_file_warns_instead_of_failing(pipeline: Repo) -> None
     assert "params.yaml is not readable YAML" in v.message
 
 
-def test_unreadable_staged_lock_is_reported_once_by_missing_cache(pipeline: Repo) -> None:
+def test_unreadable_staged_lock_is_reported_once_by_dvc_file_format(pipeline: Repo) -> None:
     pipeline.write("train.py", SCRIPT + "# tweak\n")
     pipeline.write("dvc.lock", "schema: '2.0'\nstages: [\n")
     pipeline.git("add", "train.py", "dvc.lock")
     found = check_commit(pipeline)
-    assert ids(found) == ["dvc-missing-cache"]
-    assert "dvc.lock is not a readable DVC file" in found[0].message
+    assert ids(found) == ["dvc-file-format"]
+    assert "dvc.lock:3: is not the YAML DVC writes" in found[0].message

@@ -33,7 +33,7 @@ class Outputs(NamedTuple):
     """The outputs some DVC files name, and the files that could not be read."""
 
     outputs: tuple[Output, ...]
-    broken: tuple[tuple[str, str], ...]  # (path, the parser's first line)
+    broken: tuple[tuple[str, str], ...]  # (path, its first problem): dvc-file-format reports them
 
 
 class DataFacts:
@@ -183,7 +183,7 @@ class DataFacts:
     def _outputs(self, files: Sequence[tuple[str, str]]) -> Outputs:
         """Outputs named by DVC files given as (path, blob spec); a lock's `dvc.yaml` is read
         from the same revision as the lock (`rev:dir/dvc.yaml`)."""
-        from flowwarden.adapters.dvc.files import UnreadableFile, outputs_of
+        from flowwarden.adapters.dvc.format import check
 
         def yaml_spec(path: str, spec: str) -> str:
             rev = spec[:-len(path)] if spec.endswith(path) else ":"
@@ -198,8 +198,8 @@ class DataFacts:
             if text is None:
                 continue
             pipeline = blobs.get(yaml_spec(path, spec)) if is_lock(path) else None
-            try:
-                outputs.extend(outputs_of(path, text, pipeline))
-            except UnreadableFile as error:
-                broken.append((path, str(error)))
+            # a file not in DVC's format is dvc-file-format's to report; the others skip it
+            checked = check(path, text, pipeline)
+            outputs.extend(checked.outputs)
+            broken.extend((path, p.message) for p in checked.problems[:1])
         return Outputs(tuple(outputs), tuple(broken))

@@ -47,6 +47,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("mlflow-run-status", _RUNS),
     Entry("mlflow-metric-gate", MERGE_STAGES | CONCLUDED_MERGE_STAGES | PUSH_STAGES),
     Entry("mlflow-run-provenance", _RUNS),
+    Entry("dvc-file-format", frozenset({Stage.PRE_COMMIT}) | PUSH_STAGES),
     Entry("dvc-untracked-data", frozenset({Stage.PRE_COMMIT}) | PUSH_STAGES),
     Entry("dvc-missing-cache", frozenset({Stage.PRE_COMMIT})),
     Entry("dvc-not-ignored", frozenset({Stage.PRE_COMMIT})),

@@ -17,17 +17,19 @@ class Context:
     the facts of this run (which alone ask the repository). `progress` is where commands
     this run executes (the policy's checks) stream their output; None: it runs none.
     `commands` is the policy whose checks may run, when it is not `policy` (at a local merge,
-    the target's committed policy: the work tree holds the incoming branch's)."""
+    the target's committed policy: the work tree holds the incoming branch's). `judge` is
+    the revision whose committed policy judges, when it is not the work tree's (CI)."""
 
     def __init__(self, policy: Policy, repo: GitRepo, stage: Stage,
                  env: Mapping[str, str], progress: TextIO | None = None,
-                 commands: Policy | None = None) -> None:
+                 commands: Policy | None = None, judge: str | None = None) -> None:
         self.policy = policy
         self.repo = repo
         self.stage = stage
         self.env = env
         self.progress = progress
         self.commands = commands or policy
+        self.judge = judge
         self.cache: dict[str, Any] = {}
 
     @cached_property

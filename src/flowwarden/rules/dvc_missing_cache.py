@@ -46,11 +46,7 @@ too), or for a pipeline output `dvc commit -f <stage>`; if only the remote has i
         from flowwarden.adapters.dvc.objects import find_missing  # the DVC adapter, on first use
 
         data = ctx.facts.data
-        outputs, broken = data.staged_outputs(event)
-        for path, error in broken:
-            yield self.violation(path, f"{path} is not a readable DVC file ({error}); "
-                                 "expected the YAML DVC writes",
-                                 f"git restore --staged {quote(path)}", path=path)
+        outputs = data.staged_outputs(event).outputs  # malformed files: dvc-file-format's
         if not outputs:
             return
         by_project: dict[str, list[Output]] = {}

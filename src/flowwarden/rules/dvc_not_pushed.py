@@ -44,10 +44,7 @@ expected dvc push before git push`.
         if not isinstance(event, Push):
             return
         data = ctx.facts.data
-        outputs, broken = data.pushed_files(event)
-        for path, error in broken:
-            yield self.violation(path, f"{path} is not a readable DVC file ({error}); "
-                                 "expected the YAML DVC writes", None, path=path)
+        outputs = data.pushed_files(event).outputs  # malformed files: dvc-file-format's
         # `dvc push` never sends `push: false` outputs nor `dvc import`ed data
         # each DVC project, and within it each output's own remote (`remote:`), apart
         groups: dict[tuple[str, str], list[Output]] = {}
@@ -60,10 +57,13 @@ expected dvc push before git push`.
 
     @staticmethod
     def _trusted(ctx: Context, push: Push) -> str | None:
-        """In CI, the revision the push or request is measured against: its DVC config says
-        where the data must be, not the config the incoming commits bring."""
+        """In CI, the revision whose policy judges (else the one the push is measured against):
+        its DVC config says where the data must be, not the config the incoming commits or
+        the work tree bring."""
         if ctx.stage is not Stage.CI:
             return None
+        if ctx.judge is not None:
+            return ctx.judge
         bases = [u.old for u in push.updates if not u.is_create and not u.is_delete
                  and ctx.repo.has_object(u.old)]
         return bases[0] if bases else None

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from flowwarden.adapters.dvc.paths import is_lock, repo_path
+from flowwarden.adapters.dvc.yamlload import UnreadableFile as UnreadableFile
+from flowwarden.adapters.dvc.yamlload import load_yaml as load_yaml
 
 
 class Output(NamedTuple):
@@ -52,21 +54,6 @@ class Lock(NamedTuple):
     outs: tuple[Output, ...]
     deps: tuple[Dependency, ...]
     params: tuple[LockParams, ...]
-
-
-class UnreadableFile(ValueError):
-    """A DVC file that is not the YAML DVC writes; str() is the parser's first line."""
-
-
-def load_yaml(text: bytes) -> Any:
-    """A YAML file's data; raises UnreadableFile when it is not YAML."""
-    import yaml  # only when a DVC file is actually read
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader either way
-    except yaml.YAMLError as error:
-        raise UnreadableFile(str(error).splitlines()[0]) from None
 
 
 _MD5 = re.compile(r"[0-9a-f]{32}(\.dir)?")
@@ -131,6 +118,7 @@ def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
     unpushed = set()
     remotes = {}
     for name, stage in doc["stages"].items():
+        stage = definition(stage)
         if not isinstance(stage, dict):
             continue
         wdir = str(stage.get("wdir") or ".")
@@ -152,6 +140,12 @@ def parse_pipeline(dvc_yaml: bytes | None, path: str) -> Pipeline:
                     if isinstance(opts.get("remote"), str) and opts["remote"]:
                         remotes[target] = opts["remote"]
     return Pipeline(wdirs, frozenset(uncached), frozenset(unpushed), remotes)
+
+
+def definition(stage: Any) -> Any:
+    """A `dvc.yaml` stage's definition: a `foreach` stage keeps it under `do`."""
+    return stage["do"] if isinstance(stage, dict) and isinstance(stage.get("do"), dict) \
+        else stage
 
 
 def _stage_base(lock_path: str, wdir: str) -> str:

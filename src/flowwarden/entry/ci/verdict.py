@@ -55,7 +55,7 @@ def evaluate(repo: GitRepo, request: Request, env: Mapping[str, str], remote: st
     incoming = request.source_sha if isinstance(request, MergeRequest) else request.after
     change = policy_change_note(repo, rev, incoming)
     notes += [change] if change else []
-    ctx = Context(policy, repo, Stage.CI, env, progress)
+    ctx = Context(policy, repo, Stage.CI, env, progress, judge=rev)
     violations: list[Violation] = []
     if isinstance(request, PushRange) and request.before == request.after == ZERO_SHA:
         # A GitHub `delete` event: the ref is gone and the payload does not name its commit.
