@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 
 from flowwarden.core.records import Event, Push, Severity, Violation
 from flowwarden.core.stages import Stage
-from flowwarden.policy.data import DataPolicy
 from flowwarden.rules.base import Context, Rule
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Output
-    from flowwarden.adapters.dvc.objects import Missing, ObjectStore
+    from flowwarden.adapters.dvc.objects import Missing
 
 
 class DvcNotPushed(Rule):
@@ -79,9 +78,8 @@ expected dvc push before git push`.
         data = ctx.facts.data
         config = data.project_config(project, self._trusted(ctx, event))
         cache = data.project_cache(project)
-        policy = ctx.policy.data
         cd = f"cd {quote(project)} && " if project else ""
-        name = remote or policy.remote or config.default_remote
+        name = remote or ctx.policy.data.remote or config.default_remote
         if name is None or name not in config.remotes:
             yield self._no_remote(name, cd)
             return
@@ -90,27 +88,23 @@ expected dvc push before git push`.
         where = f"DVC remote {name} ({redact(url)})"
         push = f"{cd}dvc push -r {quote(name)}"
         top = ctx.repo.root or ctx.repo.git_dir
-        kind = next((k for k in ("version_aware", "worktree")
-                     if options.get(k, "").lower() in ("true", "1", "yes")), None)
-        if kind is not None:
-            yield self._unreachable(policy, name, f"{where} cannot be checked here: it is a "
-                                    f"{kind.replace('_', '-')} remote, which DVC addresses by "
-                                    "file versions rather than by hash", push)
-            return
+        versioned = any(options.get(k, "").lower() in ("true", "1", "yes")
+                        for k in ("version_aware", "worktree"))
         try:
-            if is_local_url(url):
+            if is_local_url(url) and not versioned:
                 missing = find_missing(ObjectStore(Path(url)), outputs, [cache])
             else:
                 probe(url, options)
-                missing = _ask_remote(top, project, name, outputs, cache)
+                missing = _ask_dvc(top, project, name, data.pushed_tips(event), outputs,
+                                   self._trusted(ctx, event))
         except ImportError as error:
             package = plugin_hint(error)
-            yield self._unreachable(policy, name, f"{where} needs the Python package {package}, "
+            yield self._unreachable(ctx, name, f"{where} needs the Python package {package}, "
                                     "which is not installed", f"pip install {quote(package)}")
             return
         except Exception as error:  # noqa: BLE001 - any remote failure means "cannot tell"
             first = redact((str(error).splitlines() or [type(error).__name__])[0])
-            yield self._unreachable(policy, name, f"{where} could not be checked: {first}",
+            yield self._unreachable(ctx, name, f"{where} could not be checked: {first}",
                                     push)
             return
         for m in missing:
@@ -131,24 +125,34 @@ expected dvc push before git push`.
                               f"{cd}dvc remote add {quote(name)} <url> && "
                               f"dvc push -r {quote(name)}")
 
-    def _unreachable(self, policy: DataPolicy, name: str, message: str,
-                     fix: str) -> Violation:
-        violation = self.violation(
-            f"dvc remote {name}", message, fix,
-            ("or skip this check deliberately: FLOWWARDEN_SKIP=dvc-not-pushed git push",))
-        return violation if policy.unreachable_remote == "block" else \
+    def _unreachable(self, ctx: Context, name: str, message: str, fix: str) -> Violation:
+        violation = self.violation(f"dvc remote {name}", message, fix, (_ELSE[ctx.stage],))
+        return violation if ctx.policy.data.unreachable_remote == "block" else \
             violation.with_severity(Severity.WARNING)
 
 
-def _ask_remote(top: Path, project: str, name: str, outputs: Sequence[Output],
-                cache: ObjectStore) -> list[Missing]:
-    """Through the dvc library if this Python has it, else through the `dvc` command."""
-    from flowwarden.adapters.dvc.remote import cli_missing, remote_missing
+# What else works where the check runs: FLOWWARDEN_SKIP is read by local hooks only.
+_ELSE = {
+    Stage.PRE_PUSH: "or skip this check deliberately: FLOWWARDEN_SKIP=dvc-not-pushed git push",
+    Stage.CI: "or, where the data cannot be made reachable from CI, set "
+              "data.unreachable_remote: warn in the policy on the target branch (or waive "
+              "dvc-not-pushed with a Flowwarden-Waive trailer, if the policy allows it)",
+    Stage.PRE_RECEIVE: "or, where the server cannot reach the DVC remote, set "
+                       "data.unreachable_remote: warn in the policy on the protected branch",
+}
+
+
+def _ask_dvc(top: Path, project: str, name: str, revs: Sequence[str],
+             outputs: Sequence[Output], trusted: str | None) -> list[Missing]:
+    """Through DVC's own push logic if this Python has the dvc library, else through the
+    `dvc` command (pre-commit's hook environment), which sees only the working tree."""
+    from flowwarden.adapters.dvc.cloud import not_in_remote
+    from flowwarden.adapters.dvc.remote import cli_missing
 
     try:
-        return remote_missing(top / project, name, outputs, [cache])
+        return not_in_remote(top, project, revs, name, outputs, trusted)
     except ImportError as error:
-        if "requires '" in str(error):
+        if "requires '" in str(error) or (error.name or "").split(".")[0] != "dvc":
             raise  # dvc is there, the remote's plugin is not
     return cli_missing(top, name, outputs, project)
 
