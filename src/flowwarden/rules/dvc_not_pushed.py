@@ -1,6 +1,7 @@
 """dvc-not-pushed: the data pushed commits name is in the DVC remote."""
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from shlex import quote
@@ -22,12 +23,14 @@ class DvcNotPushed(Rule):
     events = (Push,)
     doc = """\
 **What**: for the `.dvc` files and `dvc.lock`s that the pushed commits change, checks that
-the DVC remote (`data.remote`, else DVC's default remote) holds every object they name at
-the pushed tips. A local-directory remote is read directly; any other remote is asked
-through the dvc library, or through the `dvc` command when flowwarden's Python cannot
-import dvc (pre-commit's hook environment; the command checks the working tree, so the
-pushed tip must be the one checked out). Whether an unreachable remote blocks the push is
-`data.unreachable_remote` (default `block`).
+the DVC remote (`data.remote`, else DVC's default remote, or an output's own `remote:`) holds
+everything `dvc push` would send for them at the pushed tips. A plain local-directory remote
+is read directly; any other remote (version-aware and worktree ones included) is asked through
+DVC's own push logic in the dvc library, at the pushed revisions, or through the `dvc` command
+when flowwarden's Python cannot import dvc (pre-commit's hook environment; the command checks
+the working tree, so the pushed tip must be the one checked out). In CI the DVC config comes
+from the revision the push is measured against. Whether an unreachable remote blocks the push
+is `data.unreachable_remote` (default `block`).
 
 **Why**: commits whose data never reached the remote cannot be reproduced by anyone
 else: their `dvc pull` fails.
@@ -107,12 +110,21 @@ expected dvc push before git push`.
             yield self._unreachable(ctx, name, f"{where} could not be checked: {first}",
                                     push)
             return
+        expected = "; expected dvc push before git push"
+        if versioned and missing:
+            # DVC records where a versioned remote keeps each file in the DVC files it pushes
+            sources = sorted({posixpath.relpath(m.output.source, project or ".")
+                              for m in missing})
+            push += (" && git add " + " ".join(quote(s) for s in sources) +
+                     " && git commit -m 'Record the DVC remote version ids'")
+            expected = ("; expected dvc push, and the version ids it writes into "
+                        f"{', '.join(sorted({m.output.source for m in missing}))} committed, "
+                        "before git push")
         for m in missing:
             details = () if cache.has(m.output.md5) else (
                 "the local DVC cache lacks it too: re-create it with dvc add / dvc repro, "
                 "or fetch it from whoever produced it",)
-            yield self.violation(m.output.path, m.describe(where) +
-                                 "; expected dvc push before git push", push, details,
+            yield self.violation(m.output.path, m.describe(where) + expected, push, details,
                                  path=m.output.source)
 
     def _no_remote(self, name: str | None, cd: str) -> Violation:
