@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class DvcNotPushed(Rule):
     id = "dvc-not-pushed"
     summary = "Data referenced by pushed commits must be in the DVC remote."
-    stages = frozenset({Stage.PRE_PUSH, Stage.CI})
+    stages = frozenset({Stage.PRE_PUSH, Stage.PRE_RECEIVE, Stage.CI})
     events = (Push,)
     doc = """\
 **What**: for the `.dvc` files and `dvc.lock`s that the pushed commits change, checks that
@@ -62,8 +62,13 @@ expected dvc push before git push`.
 
     @staticmethod
     def _trusted(ctx: Context, push: Push) -> str | None:
-        """In CI, the revision the push or request is measured against: its DVC config says
-        where the data must be, not the config the incoming commits bring."""
+        """Where the DVC config that says where the data must be is read, never from the
+        incoming commits: in CI, the revision the push or request is measured against; at
+        the server, the revision whose policy judges the push (a protected branch's)."""
+        if ctx.stage is Stage.PRE_RECEIVE:
+            from flowwarden.policy.select import judging_rev
+
+            return judging_rev(ctx.repo, push.updates[0]) if push.updates else None
         if ctx.stage is not Stage.CI:
             return None
         bases = [u.old for u in push.updates if not u.is_create and not u.is_delete
@@ -99,7 +104,7 @@ expected dvc push before git push`.
             else:
                 probe(url, options)
                 missing = _ask_dvc(top, project, name, data.pushed_tips(event), outputs,
-                                   self._trusted(ctx, event))
+                                   self._trusted(ctx, event), ctx.repo.root is None)
         except ImportError as error:
             package = plugin_hint(error)
             yield self._unreachable(ctx, name, f"{where} needs the Python package {package}, "
@@ -120,8 +125,16 @@ expected dvc push before git push`.
             expected = ("; expected dvc push, and the version ids it writes into "
                         f"{', '.join(sorted({m.output.source for m in missing}))} committed, "
                         "before git push")
+        local = ctx.stage is Stage.PRE_PUSH  # elsewhere this machine's cache says nothing
+        exps = sorted({u.ref.rsplit("/", 1)[-1] for u in event.updates
+                       if u.ref.startswith("refs/exps/") and not u.is_delete})
+        if exps and not versioned:
+            # `dvc exp push` sends the git ref first, which this check refuses: the data must
+            # reach the remote before, from a work tree holding the experiment
+            push = cd + " && ".join(f"dvc exp apply {quote(e)} && {push.removeprefix(cd)}"
+                                    f" && dvc exp push origin {quote(e)}" for e in exps)
         for m in missing:
-            details = () if cache.has(m.output.md5) else (
+            details = () if not local or cache.has(m.output.md5) else (
                 "the local DVC cache lacks it too: re-create it with dvc add / dvc repro, "
                 "or fetch it from whoever produced it",)
             yield self.violation(m.output.path, m.describe(where) + expected, push, details,
@@ -155,16 +168,16 @@ _ELSE = {
 
 
 def _ask_dvc(top: Path, project: str, name: str, revs: Sequence[str],
-             outputs: Sequence[Output], trusted: str | None) -> list[Missing]:
+             outputs: Sequence[Output], trusted: str | None, bare: bool) -> list[Missing]:
     """Through DVC's own push logic if this Python has the dvc library, else through the
     `dvc` command (pre-commit's hook environment), which sees only the working tree."""
     from flowwarden.adapters.dvc.cloud import not_in_remote
     from flowwarden.adapters.dvc.remote import cli_missing
 
     try:
-        return not_in_remote(top, project, revs, name, outputs, trusted)
+        return not_in_remote(top, project, revs, name, outputs, trusted, bare)
     except ImportError as error:
-        if "requires '" in str(error) or (error.name or "").split(".")[0] != "dvc":
+        if bare or "requires '" in str(error) or (error.name or "").split(".")[0] != "dvc":
             raise  # dvc is there, the remote's plugin is not
     return cli_missing(top, name, outputs, project)
 

@@ -19,23 +19,23 @@ from flowwarden.adapters.dvc.objects import Missing
 
 
 def not_in_remote(root: Path, project: str, revs: Sequence[str], remote: str | None,
-                  outputs: Sequence[Output], trusted: str | None = None) -> list[Missing]:
+                  outputs: Sequence[Output], trusted: str | None = None,
+                  bare: bool = False) -> list[Missing]:
     """The `outputs` (named at `revs`) that DVC would push to `remote` and the remote lacks.
 
     `root`: the git work tree; `project`: the DVC project's directory in it ("" for the root);
     `remote`: as `dvc push -r` (None: DVC's default; an output's own `remote:` wins);
     `trusted`: a revision whose committed `.dvc/config` is used; else the work tree's, which
     is what `dvc push` reads (never a pushed revision's own: CI and servers must not let a
-    push choose where its data is checked).
+    push choose where its data is checked); `bare`: `root` is a bare repository (a server's,
+    whose pre-receive hook sees the pushed objects in git's quarantine directory).
     Raises ImportError when dvc or the remote's plugin is missing, and any other exception
     when the remote cannot be asked.
     """
-    from dvc.repo import Repo  # ~0.5 s, only here
-
     keys = sorted({_key(o.path, project) for o in outputs})
     answers: dict[tuple[tuple[str, ...], str], bool] = {}
-    with Repo(str(root / project), remote=remote) as repo:
-        config = _config(repo, trusted, remote)
+    with _open(root, project, revs, remote, bare) as repo:
+        config = _config(repo, project, trusted, remote)
         for _ in repo.brancher(revs=list(dict.fromkeys(revs)), workspace=False):
             repo.config = config  # brancher reloads it from each revision
             answers.update(_entries_in_remote(repo, keys))
@@ -110,7 +110,26 @@ def _unversioned(remote: Any, entry: Any) -> bool:
     return bool(remote.fs.version_aware and not (meta and (meta.isdir or meta.version_id)))
 
 
-def _config(repo: Any, trusted: str | None, remote: str | None) -> Any:
+def _open(root: Path, project: str, revs: Sequence[str], remote: str | None,
+          bare: bool) -> Any:
+    from dvc.repo import Repo  # ~0.5 s, only here
+
+    if not bare:
+        return Repo(str(root / project), remote=remote)
+    import os
+
+    from dvc.fs import GitFileSystem
+    from dvc.scm import SCM
+
+    scm = SCM(str(root))
+    quarantine = os.environ.get("GIT_QUARANTINE_PATH")
+    if quarantine:  # DVC's git backend reads objects through libgit2, blind to git's env
+        scm.pygit2.repo.odb.add_disk_alternate(quarantine)
+    fs = GitFileSystem(scm=scm, rev=revs[0])
+    return Repo(posixpath.join("/", project), fs=fs, scm=scm, remote=remote)
+
+
+def _config(repo: Any, project: str, trusted: str | None, remote: str | None) -> Any:
     """DVC's config as the work tree has it, or with the repository level read from the
     `trusted` revision (global, system and local levels are the machine's own)."""
     from dvc.config import Config
@@ -119,6 +138,6 @@ def _config(repo: Any, trusted: str | None, remote: str | None) -> Any:
     if trusted is None:
         return Config(repo.dvc_dir, local_dvc_dir=repo.local_dvc_dir, remote=remote)
     fs = GitFileSystem(scm=repo.scm, rev=trusted)
-    at = fs.join("/", *Path(repo.root_dir).relative_to(repo.scm.root_dir).parts, ".dvc")
+    at = posixpath.join("/", project, ".dvc")
     return Config(at, local_dvc_dir=repo.local_dvc_dir, fs=fs, remote=remote)
 
