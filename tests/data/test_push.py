@@ -175,3 +175,14 @@ def test_update_to_an_unknown_commit_is_not_walked(pushed: Repo) -> None:
     event = Push((RefUpdate("refs/heads/main", pushed.sha(), "1" * 40),), remote="origin")
     assert [v for rule in RULES if rule.applies(event, ctx.stage)
             for v in rule.check(event, ctx)] == []
+
+
+def test_in_ci_an_unreachable_remote_says_what_works_there(pushed: Repo) -> None:
+    dvc(pushed, "remote", "add", "-d", "down", "http://127.0.0.1:9/dvc")
+    pushed.git("commit", "-qm", "DVC remote", ".dvc/config")
+    pushed.git("push", "-q", "origin", "main")
+    add_data(pushed, "data/train.csv", "a\n")
+    v = only(check_push(pushed, stage=Stage.CI), RULE)
+    assert "could not be checked" in v.message
+    assert not any("FLOWWARDEN_SKIP" in d for d in v.details)  # read by local hooks only
+    assert any("data.unreachable_remote: warn" in d for d in v.details)
