@@ -150,3 +150,32 @@ def test_server_asks_an_http_remote_through_dvc(dvc_repo: Repo, tmp_path: Path,
     dvc(dvc_repo, "push", "-q", "-r", "storage")  # the directory the HTTP server serves
     accepted = dvc_repo.git("push", str(bare), "feature/data", check=False)
     assert accepted.code == 0, accepted.text
+
+
+def test_server_without_a_committed_remote_cannot_check_and_the_policy_decides(
+        repo: Repo, tmp_path: Path) -> None:
+    """The team's remote is in each member's global DVC config: the server cannot tell."""
+    dvc(repo, "init", "-q")
+    repo.write(".flowwarden.yaml", "extends: gitflow-ml\ndata:\n  unreachable_remote: warn\n")
+    repo.git("add", ".dvc", ".flowwarden.yaml")
+    repo.git("commit", "-qm", "Set up DVC")
+    repo.git("branch", "-f", "develop", "main")
+    dvc(repo, "remote", "add", "--global", "-d", "storage", str(tmp_path / "dvc-remote"))
+    bare = tmp_path / "team.git"
+    repo.git("init", "-q", "--bare", "-b", "main", str(bare))
+    repo.git("push", "-q", str(bare), "main", "develop")
+    repo.git("-C", str(bare), "config", "core.hooksPath", str(HOOKS))
+    repo.git("switch", "-q", "-c", "feature/data", "develop")
+    repo.write("data/train.csv", "a,b\n1,2\n")
+    dvc(repo, "add", "-q", "data/train.csv")
+    repo.git("add", "data/train.csv.dvc", "data/.gitignore")
+    repo.git("commit", "-qm", "Track data")
+    dvc(repo, "push", "-q")
+
+    # the server's hook runs with its own DVC global config (none): a push to a path runs it
+    # with the pusher's environment, so point that elsewhere for the push only
+    server_home = {"XDG_CONFIG_HOME": str(tmp_path / "server-xdg")}
+    result = repo.git("push", str(bare), "feature/data", check=False, env=server_home)
+    assert result.code == 0, result.text  # warned, not refused: the policy says so
+    assert "the server cannot check the DVC data" in result.text
+    assert "no DVC remote is configured" not in result.text

@@ -88,6 +88,13 @@ expected dvc push before git push`.
         cache = data.project_cache(project)
         cd = f"cd {quote(project)} && " if project else ""
         name = remote or ctx.policy.data.remote or config.default_remote
+        if (name is None or name not in config.remotes) and ctx.stage is Stage.PRE_RECEIVE:
+            # the pushers' own (global) config may name it: the server cannot tell
+            yield self._unreachable(ctx, name or "(default)", "the server cannot check the "
+                                    "DVC data: the DVC config committed on the protected "
+                                    "branch names no remote" + (f" {name}" if name else ""),
+                                    None)
+            return
         if name is None or name not in config.remotes:
             yield self._no_remote(name, cd)
             return
@@ -150,7 +157,8 @@ expected dvc push before git push`.
                               f"{cd}dvc remote add {quote(name)} <url> && "
                               f"dvc push -r {quote(name)}")
 
-    def _unreachable(self, ctx: Context, name: str, message: str, fix: str) -> Violation:
+    def _unreachable(self, ctx: Context, name: str, message: str,
+                     fix: str | None) -> Violation:
         violation = self.violation(f"dvc remote {name}", message, fix, (_ELSE[ctx.stage],))
         return violation if ctx.policy.data.unreachable_remote == "block" else \
             violation.with_severity(Severity.WARNING)
