@@ -122,24 +122,8 @@ expected dvc push before git push`.
             yield self._unreachable(ctx, name, f"{where} could not be checked: {first}",
                                     push)
             return
-        expected = "; expected dvc push before git push"
-        if versioned and missing:
-            # DVC records where a versioned remote keeps each file in the DVC files it pushes
-            sources = sorted({posixpath.relpath(m.output.source, project or ".")
-                              for m in missing})
-            push += (" && git add " + " ".join(quote(s) for s in sources) +
-                     " && git commit -m 'Record the DVC remote version ids'")
-            expected = ("; expected dvc push, and the version ids it writes into "
-                        f"{', '.join(sorted({m.output.source for m in missing}))} committed, "
-                        "before git push")
+        push, expected = _fix(push, cd, project, versioned, missing, event)
         local = ctx.stage is Stage.PRE_PUSH  # elsewhere this machine's cache says nothing
-        exps = sorted({u.ref.rsplit("/", 1)[-1] for u in event.updates
-                       if u.ref.startswith("refs/exps/") and not u.is_delete})
-        if exps and not versioned:
-            # `dvc exp push` sends the git ref first, which this check refuses: the data must
-            # reach the remote before, from a work tree holding the experiment
-            push = cd + " && ".join(f"dvc exp apply {quote(e)} && {push.removeprefix(cd)}"
-                                    f" && dvc exp push origin {quote(e)}" for e in exps)
         for m in missing:
             details = () if not local or cache.has(m.output.md5) else (
                 "the local DVC cache lacks it too: re-create it with dvc add / dvc repro, "
@@ -173,6 +157,27 @@ _ELSE = {
     Stage.PRE_RECEIVE: "or, where the server cannot reach the DVC remote, set "
                        "data.unreachable_remote: warn in the policy on the protected branch",
 }
+
+
+def _fix(push: str, cd: str, project: str, versioned: bool, missing: Sequence[Missing],
+         event: Push) -> tuple[str, str]:
+    """The fix line and the "expected" clause for what is missing from the remote."""
+    if versioned and missing:
+        # DVC records where a versioned remote keeps each file in the DVC files it pushes
+        sources = sorted({posixpath.relpath(m.output.source, project or ".") for m in missing})
+        return (push + " && git add " + " ".join(quote(s) for s in sources) +
+                " && git commit -m 'Record the DVC remote version ids'",
+                "; expected dvc push, and the version ids it writes into "
+                f"{', '.join(sorted({m.output.source for m in missing}))} committed, "
+                "before git push")
+    exps = sorted({u.ref.rsplit("/", 1)[-1] for u in event.updates
+                   if u.ref.startswith("refs/exps/") and not u.is_delete})
+    if exps:
+        # `dvc exp push` sends the git ref first, which this check refuses: the data must
+        # reach the remote before, from a work tree holding the experiment
+        push = cd + " && ".join(f"dvc exp apply {quote(e)} && {push.removeprefix(cd)}"
+                                f" && dvc exp push origin {quote(e)}" for e in exps)
+    return push, "; expected dvc push before git push"
 
 
 def _ask_dvc(top: Path, project: str, name: str, revs: Sequence[str],
