@@ -186,3 +186,18 @@ def test_in_ci_an_unreachable_remote_says_what_works_there(pushed: Repo) -> None
     assert "could not be checked" in v.message
     assert not any("FLOWWARDEN_SKIP" in d for d in v.details)  # read by local hooks only
     assert any("data.unreachable_remote: warn" in d for d in v.details)
+
+
+def test_in_ci_dvc_is_asked_with_the_target_config(pushed: Repo, http_remote: str) -> None:
+    dvc(pushed, "remote", "add", "-d", "web", http_remote)
+    pushed.git("commit", "-qm", "DVC remote over HTTP", ".dvc/config")
+    pushed.git("push", "-q", "origin", "main")
+    # the pushed commits point the remote at a server of their choosing: not followed
+    dvc(pushed, "remote", "modify", "web", "url", "http://127.0.0.1:9/elsewhere")
+    add_data(pushed, "data/train.csv", "a,b\n1,2\n")
+    pushed.git("commit", "-qm", "Move the remote", ".dvc/config")
+    v = only(check_push(pushed, stage=Stage.CI), RULE)
+    assert f"is not in DVC remote web ({http_remote})" in v.message
+
+    dvc(pushed, "push", "-q", "-r", "storage")  # the directory the HTTP server serves
+    assert check_push(pushed, stage=Stage.CI) == []
