@@ -168,18 +168,6 @@ def test_remote_answering_401_cannot_be_checked_and_the_token_is_not_printed(
     assert warned.severity is Severity.WARNING
 
 
-def test_version_aware_remote_is_cannot_check_not_not_pushed(pushed: Repo,
-                                                             tmp_path: Path) -> None:
-    dvc(pushed, "remote", "add", "-d", "s3", "s3://bucket/data")
-    dvc(pushed, "remote", "modify", "s3", "version_aware", "true")
-    pushed.write("data/train.csv", "a,b\n1,2\n")
-    dvc(pushed, "add", "-q", "data/train.csv")
-    pushed.git("add", "data/train.csv.dvc", "data/.gitignore")
-    pushed.git("commit", "-qm", "Track")
-    v = only(check_push(pushed), PUSH)
-    assert "cannot be checked here" in v.message and "version-aware" in v.message
-
-
 def test_sizes_are_shown_in_the_units_the_policy_was_written_in(dvc_repo: Repo) -> None:
     dvc_repo.write("notes/log.txt", "x" * 2_500_000)
     dvc_repo.git("add", "notes/log.txt")

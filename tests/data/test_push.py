@@ -94,11 +94,11 @@ def test_http_remote_is_asked_through_dvc(pushed: Repo, http_remote: str) -> Non
 
 
 def test_remote_whose_plugin_is_missing_says_what_to_install(pushed: Repo) -> None:
-    dvc(pushed, "remote", "add", "-d", "s3", "s3://bucket/dvc")
+    dvc(pushed, "remote", "add", "-d", "gs", "gs://bucket/dvc")  # dvc-gs is never installed
     add_data(pushed, "data/train.csv", "a\n")
     v = only(check_push(pushed), RULE)
-    assert "needs the Python package dvc-s3, which is not installed" in v.message
-    assert v.fix == "pip install dvc-s3"
+    assert "needs the Python package dvc-gs, which is not installed" in v.message
+    assert v.fix == "pip install dvc-gs"
     assert any("FLOWWARDEN_SKIP=dvc-not-pushed git push" in d for d in v.details)
 
 
@@ -175,3 +175,29 @@ def test_update_to_an_unknown_commit_is_not_walked(pushed: Repo) -> None:
     event = Push((RefUpdate("refs/heads/main", pushed.sha(), "1" * 40),), remote="origin")
     assert [v for rule in RULES if rule.applies(event, ctx.stage)
             for v in rule.check(event, ctx)] == []
+
+
+def test_in_ci_an_unreachable_remote_says_what_works_there(pushed: Repo) -> None:
+    dvc(pushed, "remote", "add", "-d", "down", "http://127.0.0.1:9/dvc")
+    pushed.git("commit", "-qm", "DVC remote", ".dvc/config")
+    pushed.git("push", "-q", "origin", "main")
+    add_data(pushed, "data/train.csv", "a\n")
+    v = only(check_push(pushed, stage=Stage.CI), RULE)
+    assert "could not be checked" in v.message
+    assert not any("FLOWWARDEN_SKIP" in d for d in v.details)  # read by local hooks only
+    assert any("data.unreachable_remote: warn" in d for d in v.details)
+
+
+def test_in_ci_dvc_is_asked_with_the_target_config(pushed: Repo, http_remote: str) -> None:
+    dvc(pushed, "remote", "add", "-d", "web", http_remote)
+    pushed.git("commit", "-qm", "DVC remote over HTTP", ".dvc/config")
+    pushed.git("push", "-q", "origin", "main")
+    # the pushed commits point the remote at a server of their choosing: not followed
+    dvc(pushed, "remote", "modify", "web", "url", "http://127.0.0.1:9/elsewhere")
+    add_data(pushed, "data/train.csv", "a,b\n1,2\n")
+    pushed.git("commit", "-qm", "Move the remote", ".dvc/config")
+    v = only(check_push(pushed, stage=Stage.CI), RULE)
+    assert f"is not in DVC remote web ({http_remote})" in v.message
+
+    dvc(pushed, "push", "-q", "-r", "storage")  # the directory the HTTP server serves
+    assert check_push(pushed, stage=Stage.CI) == []

@@ -176,6 +176,10 @@ class DataFacts:
     def pushed_outputs(self, push: Push) -> tuple[Output, ...]:
         return self.pushed_files(push).outputs
 
+    def pushed_tips(self, push: Push) -> tuple[str, ...]:
+        """The new tips of the updates this repository can walk, each once."""
+        return tuple(dict.fromkeys(u.new for u in self._walkable(push)))
+
     @memoized
     def _walkable(self, push: Push) -> tuple[RefUpdate, ...]:
         return tuple(u for u in push.updates if not u.is_delete and self.repo.has_object(u.new))

@@ -52,7 +52,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("dvc-missing-cache", frozenset({Stage.PRE_COMMIT})),
     Entry("dvc-not-ignored", frozenset({Stage.PRE_COMMIT})),
     Entry("dvc-stale-pipeline", frozenset({Stage.PRE_COMMIT})),
-    Entry("dvc-not-pushed", frozenset({Stage.PRE_PUSH, Stage.CI})),
+    Entry("dvc-not-pushed", PUSH_STAGES),
     Entry("tests-before-merge", frozenset({Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT,
                                            Stage.PRE_PUSH, Stage.CI})),
 )

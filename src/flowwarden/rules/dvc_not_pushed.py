@@ -1,6 +1,7 @@
 """dvc-not-pushed: the data pushed commits name is in the DVC remote."""
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from shlex import quote
@@ -8,27 +9,28 @@ from typing import TYPE_CHECKING
 
 from flowwarden.core.records import Event, Push, Severity, Violation
 from flowwarden.core.stages import Stage
-from flowwarden.policy.data import DataPolicy
 from flowwarden.rules.base import Context, Rule
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Output
-    from flowwarden.adapters.dvc.objects import Missing, ObjectStore
+    from flowwarden.adapters.dvc.objects import Missing
 
 
 class DvcNotPushed(Rule):
     id = "dvc-not-pushed"
     summary = "Data referenced by pushed commits must be in the DVC remote."
-    stages = frozenset({Stage.PRE_PUSH, Stage.CI})
+    stages = frozenset({Stage.PRE_PUSH, Stage.PRE_RECEIVE, Stage.CI})
     events = (Push,)
     doc = """\
 **What**: for the `.dvc` files and `dvc.lock`s that the pushed commits change, checks that
-the DVC remote (`data.remote`, else DVC's default remote) holds every object they name at
-the pushed tips. A local-directory remote is read directly; any other remote is asked
-through the dvc library, or through the `dvc` command when flowwarden's Python cannot
-import dvc (pre-commit's hook environment; the command checks the working tree, so the
-pushed tip must be the one checked out). Whether an unreachable remote blocks the push is
-`data.unreachable_remote` (default `block`).
+the DVC remote (`data.remote`, else DVC's default remote, or an output's own `remote:`) holds
+everything `dvc push` would send for them at the pushed tips. A plain local-directory remote
+is read directly; any other remote (version-aware and worktree ones included) is asked through
+DVC's own push logic in the dvc library, at the pushed revisions, or through the `dvc` command
+when flowwarden's Python cannot import dvc (pre-commit's hook environment; the command checks
+the working tree, so the pushed tip must be the one checked out). In CI the DVC config comes
+from the revision the push is measured against. Whether an unreachable remote blocks the push
+is `data.unreachable_remote` (default `block`).
 
 **Why**: commits whose data never reached the remote cannot be reproduced by anyone
 else: their `dvc pull` fails.
@@ -57,9 +59,14 @@ expected dvc push before git push`.
 
     @staticmethod
     def _trusted(ctx: Context, push: Push) -> str | None:
-        """In CI, the revision whose policy judges (else the one the push is measured against):
-        its DVC config says where the data must be, not the config the incoming commits or
-        the work tree bring."""
+        """Where the DVC config that says where the data must be is read, never from the
+        incoming commits or the work tree: at the server, the revision whose policy judges the
+        push (a protected branch's); in CI, the revision whose policy judges (else the one the
+        push is measured against)."""
+        if ctx.stage is Stage.PRE_RECEIVE:
+            from flowwarden.policy.select import judging_rev
+
+            return judging_rev(ctx.repo, push.updates[0]) if push.updates else None
         if ctx.stage is not Stage.CI:
             return None
         if ctx.judge is not None:
@@ -79,9 +86,15 @@ expected dvc push before git push`.
         data = ctx.facts.data
         config = data.project_config(project, self._trusted(ctx, event))
         cache = data.project_cache(project)
-        policy = ctx.policy.data
         cd = f"cd {quote(project)} && " if project else ""
-        name = remote or policy.remote or config.default_remote
+        name = remote or ctx.policy.data.remote or config.default_remote
+        if (name is None or name not in config.remotes) and ctx.stage is Stage.PRE_RECEIVE:
+            # the pushers' own (global) config may name it: the server cannot tell
+            yield self._unreachable(ctx, name or "(default)", "the server cannot check the "
+                                    "DVC data: the DVC config committed on the protected "
+                                    "branch names no remote" + (f" {name}" if name else ""),
+                                    None)
+            return
         if name is None or name not in config.remotes:
             yield self._no_remote(name, cd)
             return
@@ -90,35 +103,32 @@ expected dvc push before git push`.
         where = f"DVC remote {name} ({redact(url)})"
         push = f"{cd}dvc push -r {quote(name)}"
         top = ctx.repo.root or ctx.repo.git_dir
-        kind = next((k for k in ("version_aware", "worktree")
-                     if options.get(k, "").lower() in ("true", "1", "yes")), None)
-        if kind is not None:
-            yield self._unreachable(policy, name, f"{where} cannot be checked here: it is a "
-                                    f"{kind.replace('_', '-')} remote, which DVC addresses by "
-                                    "file versions rather than by hash", push)
-            return
+        versioned = any(options.get(k, "").lower() in ("true", "1", "yes")
+                        for k in ("version_aware", "worktree"))
         try:
-            if is_local_url(url):
+            if is_local_url(url) and not versioned:
                 missing = find_missing(ObjectStore(Path(url)), outputs, [cache])
             else:
                 probe(url, options)
-                missing = _ask_remote(top, project, name, outputs, cache)
+                missing = _ask_dvc(top, project, name, data.pushed_tips(event), outputs,
+                                   self._trusted(ctx, event), ctx.repo.root is None)
         except ImportError as error:
             package = plugin_hint(error)
-            yield self._unreachable(policy, name, f"{where} needs the Python package {package}, "
+            yield self._unreachable(ctx, name, f"{where} needs the Python package {package}, "
                                     "which is not installed", f"pip install {quote(package)}")
             return
         except Exception as error:  # noqa: BLE001 - any remote failure means "cannot tell"
             first = redact((str(error).splitlines() or [type(error).__name__])[0])
-            yield self._unreachable(policy, name, f"{where} could not be checked: {first}",
+            yield self._unreachable(ctx, name, f"{where} could not be checked: {first}",
                                     push)
             return
+        push, expected = _fix(push, cd, project, versioned, missing, event)
+        local = ctx.stage is Stage.PRE_PUSH  # elsewhere this machine's cache says nothing
         for m in missing:
-            details = () if cache.has(m.output.md5) else (
+            details = () if not local or cache.has(m.output.md5) else (
                 "the local DVC cache lacks it too: re-create it with dvc add / dvc repro, "
                 "or fetch it from whoever produced it",)
-            yield self.violation(m.output.path, m.describe(where) +
-                                 "; expected dvc push before git push", push, details,
+            yield self.violation(m.output.path, m.describe(where) + expected, push, details,
                                  path=m.output.source)
 
     def _no_remote(self, name: str | None, cd: str) -> Violation:
@@ -131,24 +141,56 @@ expected dvc push before git push`.
                               f"{cd}dvc remote add {quote(name)} <url> && "
                               f"dvc push -r {quote(name)}")
 
-    def _unreachable(self, policy: DataPolicy, name: str, message: str,
-                     fix: str) -> Violation:
-        violation = self.violation(
-            f"dvc remote {name}", message, fix,
-            ("or skip this check deliberately: FLOWWARDEN_SKIP=dvc-not-pushed git push",))
-        return violation if policy.unreachable_remote == "block" else \
+    def _unreachable(self, ctx: Context, name: str, message: str,
+                     fix: str | None) -> Violation:
+        violation = self.violation(f"dvc remote {name}", message, fix, (_ELSE[ctx.stage],))
+        return violation if ctx.policy.data.unreachable_remote == "block" else \
             violation.with_severity(Severity.WARNING)
 
 
-def _ask_remote(top: Path, project: str, name: str, outputs: Sequence[Output],
-                cache: ObjectStore) -> list[Missing]:
-    """Through the dvc library if this Python has it, else through the `dvc` command."""
-    from flowwarden.adapters.dvc.remote import cli_missing, remote_missing
+# What else works where the check runs: FLOWWARDEN_SKIP is read by local hooks only.
+_ELSE = {
+    Stage.PRE_PUSH: "or skip this check deliberately: FLOWWARDEN_SKIP=dvc-not-pushed git push",
+    Stage.CI: "or, where the data cannot be made reachable from CI, set "
+              "data.unreachable_remote: warn in the policy on the target branch (or waive "
+              "dvc-not-pushed with a Flowwarden-Waive trailer, if the policy allows it)",
+    Stage.PRE_RECEIVE: "or, where the server cannot reach the DVC remote, set "
+                       "data.unreachable_remote: warn in the policy on the protected branch",
+}
+
+
+def _fix(push: str, cd: str, project: str, versioned: bool, missing: Sequence[Missing],
+         event: Push) -> tuple[str, str]:
+    """The fix line and the "expected" clause for what is missing from the remote."""
+    if versioned and missing:
+        # DVC records where a versioned remote keeps each file in the DVC files it pushes
+        sources = sorted({posixpath.relpath(m.output.source, project or ".") for m in missing})
+        return (push + " && git add " + " ".join(quote(s) for s in sources) +
+                " && git commit -m 'Record the DVC remote version ids'",
+                "; expected dvc push, and the version ids it writes into "
+                f"{', '.join(sorted({m.output.source for m in missing}))} committed, "
+                "before git push")
+    exps = sorted({u.ref.rsplit("/", 1)[-1] for u in event.updates
+                   if u.ref.startswith("refs/exps/") and not u.is_delete})
+    if exps:
+        # `dvc exp push` sends the git ref first, which this check refuses: the data must
+        # reach the remote before, from a work tree holding the experiment
+        push = cd + " && ".join(f"dvc exp apply {quote(e)} && {push.removeprefix(cd)}"
+                                f" && dvc exp push origin {quote(e)}" for e in exps)
+    return push, "; expected dvc push before git push"
+
+
+def _ask_dvc(top: Path, project: str, name: str, revs: Sequence[str],
+             outputs: Sequence[Output], trusted: str | None, bare: bool) -> list[Missing]:
+    """Through DVC's own push logic if this Python has the dvc library, else through the
+    `dvc` command (pre-commit's hook environment), which sees only the working tree."""
+    from flowwarden.adapters.dvc.cloud import not_in_remote
+    from flowwarden.adapters.dvc.remote import cli_missing
 
     try:
-        return remote_missing(top / project, name, outputs, [cache])
+        return not_in_remote(top, project, revs, name, outputs, trusted, bare)
     except ImportError as error:
-        if "requires '" in str(error):
+        if bare or "requires '" in str(error) or (error.name or "").split(".")[0] != "dvc":
             raise  # dvc is there, the remote's plugin is not
     return cli_missing(top, name, outputs, project)
 

@@ -1,6 +1,5 @@
-"""DVC remotes flowwarden cannot read itself: asked through the dvc library or command.
-
-`import dvc` costs ~0.5 s: it happens only here, only for such a remote.
+"""DVC remotes flowwarden cannot read itself: probed before asking, or asked through the
+`dvc` command where the dvc library is not importable (adapters/dvc/cloud.py asks the library).
 """
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from flowwarden.adapters.dvc.files import Output, outputs_of
-from flowwarden.adapters.dvc.objects import Missing, ObjectStore, first_manifest
+from flowwarden.adapters.dvc.objects import Missing
 from flowwarden.adapters.dvc.paths import is_lock, sibling
 from flowwarden.core import proc
 
@@ -70,40 +69,6 @@ def probe(url: str, options: Mapping[str, str], timeout: float = 10.0) -> None:
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise CannotCheck(f"cannot reach {shown}: {reason}") from None
-
-
-def remote_missing(root: Path, remote: str | None,
-                   outputs: Sequence[Output], manifests: Sequence[ObjectStore]) -> list[Missing]:
-    """Ask a non-local remote through the dvc library which objects it lacks.
-
-    Raises ImportError when dvc or the remote's plugin is missing, and any other exception
-    when the remote cannot be reached.
-    """
-    from dvc.repo import Repo  # ~0.5 s: only for remotes flowwarden cannot read itself
-
-    listing = {out: first_manifest(manifests, out.md5) or [] for out in outputs if out.is_dir}
-    present: set[tuple[bool, str]] = set()
-    with Repo(str(root)) as repo:
-        for legacy in (False, True):
-            oids = {o.md5 for o in outputs if o.legacy == legacy}
-            oids |= {md5 for o, entries in listing.items() if o.legacy == legacy
-                     for _, md5 in entries}
-            if not oids:
-                continue
-            # DVC keeps DVC 2 (md5-dos2unix) objects in a legacy database of the same remote
-            odb = repo.cloud.get_remote_odb(remote, "push",
-                                            hash_name="md5-dos2unix" if legacy else "md5")
-            present |= {(legacy, oid) for oid in odb.oids_exist(sorted(oids))}
-    result = []
-    for out in outputs:
-        if (out.legacy, out.md5) not in present:
-            result.append(Missing(out, 1, (), True))
-            continue
-        lacking = tuple(rel for rel, md5 in listing.get(out, [])
-                        if (out.legacy, md5) not in present)
-        if lacking:
-            result.append(Missing(out, len(listing[out]) + 1, lacking, False))
-    return result
 
 
 def cli_missing(root: Path, remote: str, outputs: Sequence[Output],
