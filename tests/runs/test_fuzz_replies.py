@@ -14,7 +14,6 @@ server's text; and work is bounded by counting (bytes the server got to send), n
 from __future__ import annotations
 
 import base64
-import contextlib
 import gzip
 import json
 import re
@@ -366,6 +365,68 @@ def test_deep_json_cannot_be_checked(repo: Repo, stub: Stub) -> None:
     stub.replies = {"*": Reply(body=deep(200_000))}
     [found] = verify(repo, stub, "uri")
     assert "cannot verify run" in found.message
+
+
+# --- offering the branch's runs (prepare-commit-msg) -------------------------------------
+
+TRAILER = re.compile(r"MLflow-Run-Id: [0-9a-f]{32}")
+run_ids = st.one_of(st.text("0123456789abcdef", min_size=32, max_size=32),
+                    st.sampled_from(["x\n\nSigned-off-by: Mallory <m@evil>", "", "A" * 32,
+                                     "0" * 31 + "\n", RUN + " "]))
+offered_runs = st.lists(run_ids.flatmap(broken_runs), max_size=4)
+experiment_pages = st.one_of(
+    st.just(as_json({"experiments": [{"experiment_id": "1"}]})),
+    st.lists(st.fixed_dictionaries({"experiment_id": json_values}), max_size=3).map(
+        lambda e: as_json({"experiments": e})),
+    json_values.map(lambda v: as_json({"experiments": v})), bodies)
+run_pages = st.one_of(
+    st.builds(lambda runs, token: as_json({"runs": runs, **token}), offered_runs,
+              st.sampled_from([{}, {"next_page_token": "more"}, {"next_page_token": 5}])),
+    json_values.map(lambda v: as_json({"runs": v})), bodies)
+
+
+def offer(repo: Repo, stub: Stub, credentials: str, folder: Path) -> tuple[str | None, str]:
+    """prepare-commit-msg on the experiment branch, as git runs it with an editor to come."""
+    if repo.git("branch", "--show-current").out.strip() != BRANCH:
+        repo.git("switch", "-qc", BRANCH, "develop")
+    runs, env = setting(stub, credentials)
+    message = folder / "COMMIT_EDITMSG"
+    message.write_text("Subject\n\n# Please enter the commit message\n")
+    note = prepare_message(make_ctx(repo, Stage.PREPARE_COMMIT_MSG, runs, env), message, None)
+    check_said([note] if note else [])
+    added = [line for line in message.read_text().splitlines()
+             if line and line != "Subject" and not line.startswith("#")]
+    assert all(TRAILER.fullmatch(line) for line in added), added
+    return note, message.read_text()
+
+
+def test_well_formed_runs_are_offered(repo: Repo, stub: Stub, tmp_path: Path) -> None:
+    stub.replies = {"experiments/search": Reply(body=as_json({"experiments": [
+        {"experiment_id": "1"}]})), "runs/search": Reply(body=as_json({"runs": [
+            finished_run()]}))}
+    note, text = offer(repo, stub, "uri", tmp_path)
+    assert f"MLflow-Run-Id: {RUN}" in text and note is not None and "added" in note
+
+
+def test_a_run_id_carrying_lines_is_not_written_into_the_message(
+        repo: Repo, stub: Stub, tmp_path: Path) -> None:
+    forged = finished_run()
+    forged["info"]["run_id"] = RUN + "\n\nSigned-off-by: Mallory <m@evil.example>"
+    stub.replies = {"experiments/search": Reply(body=as_json({"experiments": [
+        {"experiment_id": "1"}]})), "runs/search": Reply(body=as_json({"runs": [forged]}))}
+    note, text = offer(repo, stub, "uri", tmp_path)
+    assert "Mallory" not in text and note is not None and "could not offer" in note
+    assert "malformed" in note
+
+
+@FUZZ
+@given(experiments=experiment_pages, runs=run_pages, status=STATUS_CODES,
+       credentials=st.sampled_from(CREDENTIALS))
+def test_any_reply_to_the_offer(repo: Repo, stub: Stub, tmp_path: Path, experiments: bytes,
+                                runs: bytes, status: int, credentials: str) -> None:
+    stub.replies = {"experiments/search": Reply(body=experiments),
+                    "runs/search": Reply(status, body=runs)}
+    offer(repo, stub, credentials, tmp_path)
 
 
 # --- replies that never end ----------------------------------------------------------------
