@@ -1,5 +1,6 @@
 """What a tracking server's JSON must be before flowwarden believes it: MLflow's REST shapes,
-checked field by field.
+checked field by field. The sqlite and file stores put their rows and files in the same shape
+and are checked by the same code.
 
 The server is not trusted, so a reply of another shape is no run at all: `Malformed` (the
 caller's "cannot check"), never a run with an empty status nor a crash. Checked by hand, not
@@ -22,6 +23,11 @@ Said = Callable[[str], str]  # how server text is made fit for a message (http.H
 
 class Malformed(ValueError):
     """A reply that is not what MLflow answers; the message says which field, briefly."""
+
+
+def clip(text: str, limit: int = 200) -> str:
+    """Store content fit for a message: at most `limit` characters."""
+    return text[:limit] + ("..." if len(text) > limit else "")
 
 
 def parse_json(raw: bytes) -> dict[str, Any] | None:
