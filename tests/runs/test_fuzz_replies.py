@@ -465,3 +465,15 @@ def test_a_dripping_body_is_abandoned_at_the_timeout(stub: Stub) -> None:
     with pytest.raises(StoreUnreachable, match="did not answer"):
         open_store(runs["tracking_uri"], env, timeout=0.5).get_run(RUN)
     assert stub.sent < 100  # 25 drips in 0.5 s; unbounded, it would be 500 (then a hang-up)
+
+
+@pytest.mark.parametrize("headers", [
+    (("Content-Type", "application/json"), ("X-Long", "a" * 70_000)),
+    (("Content-Type", "application/json"), *((f"X-{n}", "a") for n in range(150))),
+], ids=["a-header-over-64-KiB", "150-headers"])
+def test_oversized_headers_cannot_be_checked(stub: Stub, headers: tuple[tuple[str, str], ...]
+                                             ) -> None:
+    stub.replies = {"*": Reply(headers=headers, body=as_json({"run": finished_run()}))}
+    runs, env = setting(stub, "uri")
+    with pytest.raises(StoreUnreachable, match="did not answer"):
+        open_store(runs["tracking_uri"], env).get_run(RUN)
