@@ -54,7 +54,7 @@ MESSAGE_LIMIT = 2000  # characters: a server's text is shown clipped, never whol
 class Reply:
     """One answer: `mode` plain, or endless (bytes until the client hangs up), drip (one byte
     at a time, slowly), lying (Content-Length far beyond the body), gzip (a decompression
-    bomb). `@@AUTH@@` and `@@PASSWORD@@` in the body or headers echo what the client sent."""
+    bomb), keep-alive (plain, and the connection stays open for the next request). `@@AUTH@@` and `@@PASSWORD@@` in the body or headers echo what the client sent."""
 
     status: int = 200
     headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
@@ -99,7 +99,7 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
             self.send_response_only(reply.status)
             for name, value in reply.headers:
                 self.send_header(name, echo(value.encode("latin-1")).decode("latin-1"))
-            if reply.mode == "plain":
+            if reply.mode in ("plain", "keep-alive"):
                 self.send_header("Content-Length", str(len(body)))
             elif reply.mode == "lying":
                 self.send_header("Content-Length", str(10**12))
@@ -107,7 +107,8 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                 body = BOMB
                 self.send_header("Content-Encoding", "gzip")
                 self.send_header("Content-Length", str(len(body)))
-            self.send_header("Connection", "close")
+            if reply.mode != "keep-alive":
+                self.send_header("Connection", "close")
             self.end_headers()
             try:
                 if reply.mode in ("endless", "drip"):
@@ -116,7 +117,7 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(body)
             except OSError:
                 pass  # the client hung up: what a bounded client does
-            self.close_connection = True
+            self.close_connection = reply.mode != "keep-alive"
 
         def _forever(self, mode: str) -> None:
             chunk = b"[" * 65536 if mode == "endless" else b" "
@@ -477,3 +478,14 @@ def test_oversized_headers_cannot_be_checked(stub: Stub, headers: tuple[tuple[st
     runs, env = setting(stub, "uri")
     with pytest.raises(StoreUnreachable, match="did not answer"):
         open_store(runs["tracking_uri"], env).get_run(RUN)
+
+
+def test_a_redirect_s_unread_body_does_not_become_the_next_reply(repo: Repo, stub: Stub) -> None:
+    """On a kept-alive connection, the body of a redirect flowwarden does not read is closed
+    with it, not left for the next request to read as its reply."""
+    stub.replies = {
+        "runs/get": Reply(307, (("Location", f"/api/2.0/mlflow/moved/runs/get?run_id={RUN}"),
+                                ("Content-Type", "text/html")), b"<p>moved</p>" * 500,
+                          "keep-alive"),
+        "moved/runs/get": Reply(body=as_json({"run": finished_run()}), mode="keep-alive")}
+    assert verify(repo, stub, "uri") == []

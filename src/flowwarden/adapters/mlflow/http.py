@@ -66,13 +66,18 @@ class Http:
                 response = self._pool(url).request(
                     method, url, body=body or None, headers=headers, redirect=False,
                     retries=False, timeout=urllib3.Timeout(total=left), preload_content=False)
+                whole = False
                 try:
                     location = response.headers.get("location")
                     if response.status not in REDIRECTS or not location:
-                        return Answer(response.status,
-                                      response.headers.get("content-type", "")[:200],
-                                      self._body(response, deadline))
+                        answer = Answer(response.status,
+                                        response.headers.get("content-type", "")[:200],
+                                        self._body(response, deadline))
+                        whole = True
+                        return answer
                 finally:
+                    if not whole:  # unread bytes must not reach the next request's reply
+                        response.close()
                     response.release_conn()
                 url = urljoin(url, location)
                 if response.status == 303:
