@@ -54,7 +54,8 @@ MESSAGE_LIMIT = 2000  # characters: a server's text is shown clipped, never whol
 class Reply:
     """One answer: `mode` plain, or endless (bytes until the client hangs up), drip (one byte
     at a time, slowly), lying (Content-Length far beyond the body), gzip (a decompression
-    bomb), keep-alive (plain, and the connection stays open for the next request). `@@AUTH@@` and `@@PASSWORD@@` in the body or headers echo what the client sent."""
+    bomb), keep-alive (plain, and the connection stays open for the next request).
+    `@@AUTH@@` and `@@PASSWORD@@` in the body or headers echo what the client sent."""
 
     status: int = 200
     headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
