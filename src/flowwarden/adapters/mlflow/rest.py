@@ -100,7 +100,7 @@ class RestStore:
             for experiment in page:
                 found = experiment.get("experiment_id") if isinstance(experiment, dict) else None
                 if not isinstance(found, (str, int)) or isinstance(found, bool) \
-                        or not str(found).isdigit():
+                        or not 0 < len(str(found)) <= 100:
                     raise self._malformed(f"experiment_id {self.http.said(repr(found))} is "
                                           "not an experiment id")
                 ids.append(str(found))
