@@ -4,7 +4,9 @@ or Databricks (`<host>/api/2.0/mlflow/...`).
 Credentials come from the URI, MLFLOW_TRACKING_* variables or the Databricks profile, and go
 only to the server's own origin (`http.Http`). Only MLflow's RESOURCE_DOES_NOT_EXIST answer
 means "no such run": any other failure, an HTML 404 from a wrong path included, is
-StoreUnreachable ("cannot check").
+StoreUnreachable ("cannot check"). So is a reply of another shape (`replies`): the server
+is not trusted, and what it says reaches messages clipped and without the credentials
+(`Http.said`).
 """
 from __future__ import annotations
 
