@@ -490,3 +490,13 @@ def test_a_redirect_s_unread_body_does_not_become_the_next_reply(repo: Repo, stu
                           "keep-alive"),
         "moved/runs/get": Reply(body=as_json({"run": finished_run()}), mode="keep-alive")}
     assert verify(repo, stub, "uri") == []
+
+
+@pytest.mark.parametrize("credentials", CREDENTIALS)
+def test_a_run_named_after_the_credentials_does_not_repeat_them(repo: Repo, stub: Stub,
+                                                                 credentials: str) -> None:
+    run = finished_run(status="FAILED")
+    run["data"]["tags"][1]["value"] = "@@PASSWORD@@ @@AUTH@@"  # mlflow.runName
+    stub.replies = {"*": Reply(body=as_json({"run": run}))}
+    [found] = verify(repo, stub, credentials)
+    assert found.rule == "mlflow-run-status" and f"run {RUN} (*** " in found.message

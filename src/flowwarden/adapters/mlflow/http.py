@@ -88,12 +88,17 @@ class Http:
         raise StoreUnreachable(f"{redact(self.base)} redirected more than 4 times, the last "
                                f"to {self.said(url)}")
 
+    def scrub(self, text: str) -> str:
+        """`text` with the credentials sent to this server replaced by `***`."""
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
     def said(self, text: str, limit: int = 200) -> str:
         """Text the server chose, fit for a message: clipped, URLs redacted, and the
         credentials sent to it replaced by `***` (a server may echo them back)."""
-        for secret in self.secrets:  # before clipping, which could leave half of one
-            text = text.replace(secret, "***")
-        text = redact(text[:limit * 2])  # clipped first: redact's scan is not linear
+        text = redact(self.scrub(text)[:limit * 2])  # scrub before clipping cuts a secret;
+        # clip before redacting, whose scan is not linear
         return text[:limit] + ("..." if len(text) > limit else "")
 
     def _body(self, response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:

@@ -39,9 +39,11 @@ def parse_json(raw: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def run_from_json(run: Any, said: Said, asked: str | None = None) -> Run:
+def run_from_json(run: Any, said: Said, asked: str | None = None,
+                  scrub: Callable[[str], str] = str) -> Run:
     """A `Run` from MLflow's JSON (`{"info": ..., "data": ...}`); Malformed when any field
-    has another type, the status is not MLflow's, or the run is not the one `asked` for."""
+    has another type, the status is not MLflow's, or the run is not the one `asked` for.
+    `scrub` is applied to every key and value (a server may echo the credentials it got)."""
     body = _object(run, "run", said)
     info = _object(body.get("info"), "run.info", said)
     data = _object(body.get("data", {}), "run.data", said)
@@ -55,7 +57,7 @@ def run_from_json(run: Any, said: Said, asked: str | None = None) -> Run:
         raise Malformed(f"status {said(repr(status))} is not an MLflow run status")
     if not isinstance(stage, str) or stage not in STAGES:
         raise Malformed(f"lifecycle_stage {said(repr(stage))} is not active or deleted")
-    metrics = [(_text(m, "key", said), _number(m.get("value"), said),
+    metrics = [(scrub(_text(m, "key", said)), _number(m.get("value"), said),
                 _integer(m.get("step", 0), "metric step", said))
                for m in _entries(data, "metrics", said)]
     experiment = info.get("experiment_id", "")
@@ -64,7 +66,8 @@ def run_from_json(run: Any, said: Said, asked: str | None = None) -> Run:
     return make_run(
         run_id, status, stage, _optional_integer(info.get("start_time"), said),
         {key: value for key, value, _step in metrics},
-        _pairs(data, "params", said), _pairs(data, "tags", said), str(experiment),
+        _pairs(data, "params", said, scrub), _pairs(data, "tags", said, scrub),
+        scrub(str(experiment)),
         {key: step for key, _value, step in metrics})
 
 
@@ -88,8 +91,10 @@ def _text(entry: Mapping[str, Any], field: str, said: Said) -> str:
     return value
 
 
-def _pairs(data: Mapping[str, Any], key: str, said: Said) -> dict[str, str]:
-    return {_text(e, "key", said): _text(e, "value", said) for e in _entries(data, key, said)}
+def _pairs(data: Mapping[str, Any], key: str, said: Said,
+           scrub: Callable[[str], str]) -> dict[str, str]:
+    return {scrub(_text(e, "key", said)): scrub(_text(e, "value", said))
+            for e in _entries(data, key, said)}
 
 
 def _number(value: Any, said: Said) -> float:

@@ -86,7 +86,7 @@ class RestStore:
 
     def _run(self, run: Any, asked: str | None = None) -> Run:
         try:
-            return run_from_json(run, self.http.said, asked)
+            return run_from_json(run, self.http.said, asked, self.http.scrub)
         except Malformed as error:
             raise self._malformed(str(error)) from None
 
