@@ -253,7 +253,8 @@ def broken_runs(draw: st.DrawFn, run_id: str = RUN) -> dict[str, Any]:
             value = draw(st.one_of(st.just(None), json_values))
             if isinstance(node, dict) and value is None and draw(st.booleans()):
                 node.pop(path[-1], None)
-            elif isinstance(node, dict) or (isinstance(node, list) and path[-1] < len(node)):
+            elif isinstance(node, dict) or (isinstance(node, list) and isinstance(
+                    path[-1], int) and path[-1] < len(node)):
                 node[path[-1]] = value
     return run
 
