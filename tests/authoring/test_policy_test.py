@@ -151,3 +151,10 @@ def test_an_operation_git_refuses_is_a_case_file_error(tmp_path: Path, env: dict
     assert result.code == 2, result.text
     assert "cases.yaml:1: commit on feature/a..b:" in result.err
     assert "internal error" not in result.err
+
+
+def test_one_case_is_counted_in_the_singular(tmp_path: Path, env: dict[str, str]) -> None:
+    (tmp_path / "one.yaml").write_text("- check: {branch: feature/ok}\n  expect: {allowed: true}\n")
+    result = fw(tmp_path, env, "test", "one.yaml")
+    assert result.code == 0, result.text
+    assert result.out.startswith("flowwarden test: 1 case from one.yaml against ")

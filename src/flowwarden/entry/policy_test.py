@@ -129,7 +129,8 @@ def _safe(value: str) -> str:
 
 
 def render_text(results: Sequence[Result], file: str, policy: Policy, seconds: float) -> str:
-    lines = [f"flowwarden test: {len(results)} cases from {_safe(file)} against "
+    count = f"{len(results)} case{'' if len(results) == 1 else 's'}"
+    lines = [f"flowwarden test: {count} from {_safe(file)} against "
              f"{_safe(policy.source)}"]
     for r in results:
         said = ("refused by " + ", ".join(r.verdict.refused)) if r.verdict.refused else "allowed"

@@ -6,6 +6,10 @@ commit-msg applies to that branch (on a feature branch with the preset: the run 
 runs on experiment branches only). Those stages' shims read the plan with shell builtins and
 `cmp`, and exit 0 without starting Python only while HEAD names that branch and every policy
 file is byte for byte its copy; anything else, or any doubt, runs flowwarden.
+
+The plan is keyed by flowwarden itself too: its version file (`flowwarden/__init__.py`) and
+its rule registry are listed as files, by their path from the work tree, so an upgrade (or a
+reinstall at another rev that changes which rules run at the message stages) re-plans.
 """
 from __future__ import annotations
 
@@ -39,11 +43,25 @@ def planned_policy(repo: GitRepo, stage: Stage) -> Policy:
     if stage in WRITERS and repo.root is not None:
         branch = repo.current_branch()
         try:
-            update_plan(repo.git_dir / PLAN_DIR, branch if quiet_on(policy, branch) else None,
-                        seen)
+            own = tool_files(repo.root)
+            update_plan(repo.git_dir / PLAN_DIR,
+                        branch if own and quiet_on(policy, branch) else None, {**seen, **own})
         except OSError:
             pass  # a read-only git dir only costs speed
     return policy
+
+
+def tool_files(root: Path) -> dict[str, bytes | None]:
+    """flowwarden's version file and rule registry, by their path from the work tree `root`
+    (where the shims run); {} when there is none (another drive): then no plan is kept."""
+    import flowwarden
+    from flowwarden import rules
+
+    try:
+        return {os.path.relpath(Path(m.__file__ or "").resolve(), root.resolve()):
+                Path(m.__file__ or "").read_bytes() for m in (flowwarden, rules)}
+    except (ValueError, OSError):
+        return {}
 
 
 def quiet_on(policy: Policy, branch: str | None) -> bool:

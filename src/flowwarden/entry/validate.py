@@ -13,6 +13,7 @@ from flowwarden.core.errors import Exit, NotARepository, PolicyError, UsageError
 from flowwarden.policy.load import POLICY_FILE, load_policy, load_policy_file
 from flowwarden.policy.locate import check_worktree
 from flowwarden.policy.model import BranchKind, Policy
+from flowwarden.policy.patterns import ascii_only_escapes
 
 _SAMPLES = 4  # names derived per pattern, one per alternative where it has several
 
@@ -148,6 +149,13 @@ def _warnings(policy: Policy, doc: Any, file: str) -> list[Finding]:
                                f"matching kind wins; move '{kind.name}' above '{owner}' or "
                                "narrow the earlier pattern"))
     for kind in policy.kinds:
+        escapes = ascii_only_escapes(kind.pattern)
+        if escapes:
+            found.append(place(kind.name, f"kind '{kind.name}': {', '.join(escapes)} in its "
+                               "pattern match ASCII only (patterns run on RE2, not Python's "
+                               "re): \\d is [0-9] and \\w is [A-Za-z0-9_], so a name with "
+                               "another script's digits or letters does not match; write the "
+                               "characters you mean, e.g. [0-9]"))
         if kind.name not in dead and not _creatable(kind, policy, dead, set()):
             found.append(place(kind.name, f"no branch of kind '{kind.name}' can be created: "
                                f"it may only come from {', '.join(kind.origins)}, and no "

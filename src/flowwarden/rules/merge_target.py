@@ -76,9 +76,12 @@ into main ships everything unreleased at once.
             return self.violation(
                 target, f"{source} matches no branch kind and may not merge into {target}; "
                 f"{target} accepts merges from {policy.accepted_sources(target_kind)}", fix)
-        allowed = ", ".join(source_kind.into) if source_kind.into else "nothing"
+        allowed = (f"may merge into {', '.join(source_kind.into)}, not {target}"
+                   if source_kind.into else
+                   f"may not merge into {target}: the policy lets {source_kind.name} branches "
+                   "merge into no branch (its kind lists nothing under `into`)")
         return self.violation(
-            target, f"{source} may merge into {allowed}, not {target} "
+            target, f"{source} {allowed} "
             f"({target} accepts merges from {policy.accepted_sources(target_kind)})", fix)
 
 

@@ -55,3 +55,13 @@ def test_a_concluded_conflicted_merge_is_judged_at_pre_commit(repo: Repo) -> Non
     assert check(ID, allowed, repo, Stage.PRE_COMMIT) == []
     plain = CommitAttempt("main", head, ())
     assert check(ID, plain, repo, Stage.PRE_COMMIT) == []
+
+
+def test_a_kind_with_no_targets_says_the_policy_merges_it_nowhere(repo: Repo) -> None:
+    """develop lists nothing under `into` in the preset (releases carry it to main)."""
+    event = MergeAttempt("develop", "main", repo.sha("develop"), repo.sha("main"))
+    found = check(ID, event, repo, Stage.PRE_MERGE_COMMIT)
+    assert_one(found, ID, "main", "develop may not merge into main: the policy lets develop "
+               "branches merge into no branch (its kind lists nothing under `into`)",
+               "main accepts merges from")
+    assert "into nothing" not in found[0].message

@@ -4,7 +4,9 @@ or Databricks (`<host>/api/2.0/mlflow/...`).
 Credentials come from the URI, MLFLOW_TRACKING_* variables or the Databricks profile, and go
 only to the server's own origin (`http.Http`). Only MLflow's RESOURCE_DOES_NOT_EXIST answer
 means "no such run": any other failure, an HTML 404 from a wrong path included, is
-StoreUnreachable ("cannot check").
+StoreUnreachable ("cannot check"). So is a reply of another shape (`replies`): the server
+is not trusted, and what it says reaches messages clipped and without the credentials
+(`Http.said`).
 """
 from __future__ import annotations
 
@@ -16,12 +18,12 @@ from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 from flowwarden.adapters.mlflow import (
     BRANCH_TAG,
     PARENT_TAG,
+    RUN_ID,
     Run,
     StoreUnreachable,
-    as_float,
-    make_run,
 )
 from flowwarden.adapters.mlflow.http import Answer, Http
+from flowwarden.adapters.mlflow.replies import Malformed, parse_json, run_from_json
 from flowwarden.core.redact import redact
 
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
@@ -39,14 +41,21 @@ class RestStore:
 
     def get_run(self, run_id: str) -> Run | None:
         body = self._get("runs/get?" + urlencode({"run_id": run_id}))
-        return None if body is None else _run_from_json(body.get("run", {}))
+        return None if body is None else self._run(body.get("run"), run_id)
 
     def model_run(self, model_id: str) -> str | None:
         body = self._get("logged-models/" + quote(model_id, safe=""))
         if body is None:
             return None
-        source = body.get("model", {}).get("info", {}).get("source_run_id")
-        return str(source) if source else None
+        model = body.get("model")
+        info = model.get("info") if isinstance(model, dict) else None
+        source = info.get("source_run_id") if isinstance(info, dict) else None
+        if source in (None, ""):
+            return None
+        if not isinstance(source, str) or not RUN_ID.fullmatch(source):
+            raise self._malformed(f"model {model_id}: source_run_id "
+                                  f"{self.http.said(repr(source))} is not a run id")
+        return source
 
     def search_runs(self, branch: str, since_ms: int | None) -> list[Run]:
         clauses = [f"tags.`{BRANCH_TAG}` = '{_sql_quote(branch)}'"]
@@ -72,15 +81,31 @@ class RestStore:
                 "experiment_ids": ids, "filter": " and ".join(clauses),
                 "run_view_type": "ACTIVE_ONLY", "max_results": 100,
                 "order_by": [f"attributes.start_time {order}"]}, "runs", limit=pages):
-            runs.extend(_run_from_json(r) for r in page)
+            runs.extend(self._run(r) for r in page)
         return runs
+
+    def _run(self, run: Any, asked: str | None = None) -> Run:
+        try:
+            return run_from_json(run, self.http.said, asked, self.http.scrub)
+        except Malformed as error:
+            raise self._malformed(str(error)) from None
+
+    def _malformed(self, what: str) -> StoreUnreachable:
+        return StoreUnreachable(f"{redact(self.uri)} answered a malformed reply ({what}): "
+                                "not MLflow's REST API, or a version flowwarden cannot read")
 
     def _experiment_ids(self) -> list[str]:
         ids: list[str] = []
         for page in self._pages("experiments/search",
                                 {"max_results": 1000, "view_type": "ACTIVE_ONLY"},
                                 "experiments", limit=5):
-            ids.extend(str(e["experiment_id"]) for e in page)
+            for experiment in page:
+                found = experiment.get("experiment_id") if isinstance(experiment, dict) else None
+                if not isinstance(found, (str, int)) or isinstance(found, bool) \
+                        or not 0 < len(str(found)) <= 100:
+                    raise self._malformed(f"experiment_id {self.http.said(repr(found))} is "
+                                          "not an experiment id")
+                ids.append(str(found))
         return ids
 
     def _pages(self, endpoint: str, payload: dict[str, Any], key: str,
@@ -93,10 +118,15 @@ class RestStore:
             found = self._answer(answer)
             if found is None:
                 raise StoreUnreachable(f"{redact(self.uri)} answered {NOT_FOUND} to {endpoint}")
-            yield list(found.get(key, []))
+            page = found.get(key, [])
+            if not isinstance(page, list):
+                raise self._malformed(f"{key} is not a list")
+            yield page
             token = found.get("next_page_token")
             if not token:
                 return
+            if not isinstance(token, str):
+                raise self._malformed("next_page_token is not text")
 
     def _get(self, endpoint: str) -> dict[str, Any] | None:
         return self._answer(self._call("GET", endpoint))
@@ -106,7 +136,7 @@ class RestStore:
 
     def _answer(self, answer: Answer) -> dict[str, Any] | None:
         """The JSON body of a success; None for MLflow's "does not exist"; else unreachable."""
-        body = _json(answer.body) if "json" in answer.content_type.lower() else None
+        body = parse_json(answer.body) if "json" in answer.content_type.lower() else None
         if body is not None and body.get("error_code") == NOT_FOUND:
             return None
         if answer.status == 200 and body is not None:
@@ -116,13 +146,15 @@ class RestStore:
             raise StoreUnreachable(f"{name} refused the credentials (HTTP {answer.status}); "
                                    f"{self.auth_hint}")
         if body is None:
-            kind = answer.content_type.split(";")[0].strip() or "no content type"
+            kind = self.http.said(answer.content_type.split(";")[0].strip(), 60) \
+                or "no content type"
             hint = (": is this MLflow's address? A server behind a path prefix needs the "
                     "prefix in the tracking URI" if answer.status in (404, 405, 200) else "")
             raise StoreUnreachable(f"{name} answered HTTP {answer.status} with {kind}, not "
                                    f"MLflow's REST API{hint}")
         detail = body.get("message") or body.get("error_code") or "no details"
-        raise StoreUnreachable(f"{name} answered HTTP {answer.status}: {redact(str(detail))}")
+        raise StoreUnreachable(f"{name} answered HTTP {answer.status}: "
+                               f"{self.http.said(str(detail))}")
 
 
 def server_store(uri: str, env: Mapping[str, str], timeout: float) -> RestStore:
@@ -144,29 +176,5 @@ def server_store(uri: str, env: Mapping[str, str], timeout: float) -> RestStore:
     return RestStore(uri, base, auth, env, timeout)
 
 
-def _json(raw: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(raw or b"{}")
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _sql_quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def _run_from_json(run: Mapping[str, Any]) -> Run:
-    info, data = run.get("info", {}), run.get("data", {})
-    start = info.get("start_time")
-    metrics = data.get("metrics", [])
-    return make_run(
-        str(info.get("run_id") or info.get("run_uuid", "")),
-        str(info.get("status", "")), str(info.get("lifecycle_stage", "active")),
-        int(start) if start is not None else None,
-        {m["key"]: as_float(m.get("value")) for m in metrics},
-        {p["key"]: str(p.get("value", "")) for p in data.get("params", [])},
-        {t["key"]: str(t.get("value", "")) for t in data.get("tags", [])},
-        str(info.get("experiment_id", "")),
-        {m["key"]: int(m.get("step", 0)) for m in metrics},
-    )

@@ -1,12 +1,12 @@
 """MLflow's SQLAlchemy store in a sqlite file, read with sqlite3, read-only."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flowwarden.adapters.mlflow import BRANCH_TAG, PARENT_TAG, Run, StoreUnreachable, make_run
+from flowwarden.adapters.mlflow import BRANCH_TAG, PARENT_TAG, Run, StoreUnreachable
+from flowwarden.adapters.mlflow.replies import Malformed, clip, run_from_json
 
 RUN_COLUMNS = "r.run_uuid, r.status, r.lifecycle_stage, r.start_time, r.experiment_id"
 ACTIVE = ("JOIN experiments e ON e.experiment_id = r.experiment_id "
@@ -77,16 +77,20 @@ class SqliteStore:
         return _ReadOnly(db, self.path)
 
     def _run(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> Run:
+        """The run from its rows, checked as a server's reply is: any column may hold any type."""
         run_id, status, stage, start, experiment = row
-        rows = self._metrics(db, run_id)
-        return make_run(run_id, status, stage, start,
-                        {key: math.nan if is_nan else float(value)
-                         for key, value, is_nan, _step in rows},
-                        dict(db.execute("SELECT key, value FROM params WHERE run_uuid = ?",
-                                        (run_id,)).fetchall()),
-                        dict(db.execute("SELECT key, value FROM tags WHERE run_uuid = ?",
-                                        (run_id,)).fetchall()),
-                        str(experiment), {key: int(step or 0) for key, _v, _n, step in rows})
+
+        def pairs(table: str) -> list[dict[str, Any]]:
+            return [{"key": key, "value": "" if value is None else value} for key, value in
+                    db.execute(f"SELECT key, value FROM {table} WHERE run_uuid = ?", (run_id,))]
+
+        metrics = [{"key": key, "value": "NaN" if is_nan else value, "step": step or 0}
+                   for key, value, is_nan, step in self._metrics(db, run_id)]
+        return run_from_json({"info": {"run_id": run_id, "status": status,
+                                       "lifecycle_stage": stage, "start_time": start,
+                                       "experiment_id": experiment},
+                              "data": {"metrics": metrics, "params": pairs("params"),
+                                       "tags": pairs("tags")}}, clip)
 
     def _metrics(self, db: sqlite3.Connection, run_id: str) -> list[tuple[Any, ...]]:
         import sqlite3
@@ -118,7 +122,7 @@ class _ReadOnly:
         import sqlite3
 
         self.db.close()
-        if isinstance(error, sqlite3.Error):
+        if isinstance(error, (sqlite3.Error, Malformed)):
             raise StoreUnreachable(f"cannot read {self.path} as an MLflow store: {error}") \
                 from None
 
