@@ -311,3 +311,15 @@ def test_not_pushed_from_the_users_cwd_in_the_project(subdir: Repo) -> None:
     refused = ml.git("push", "origin", "feature/data", check=False)
     paste(subdir, fix_of(refused, "dvc-not-pushed"), cwd=ml.path)
     assert ml.git("push", "origin", "feature/data", check=False).code == 0
+
+
+def test_not_pushed_in_ci_fix_then_ci_passes(feature: Repo) -> None:
+    base = feature.sha("develop")
+    feature.write("data/train.csv", "a,b\n1,2\n")
+    dvc(feature, "add", "-q", "data/train.csv")
+    feature.git("add", "data/train.csv.dvc", "data/.gitignore")
+    assert commit(feature).code == 0
+    refused = feature.fw("ci", "--range", f"{base}..HEAD", "--ref", "feature/data")
+    paste(feature, fix_of(refused, "dvc-not-pushed"))
+    again = feature.fw("ci", "--range", f"{base}..HEAD", "--ref", "feature/data")
+    assert again.code == 0, again.text
