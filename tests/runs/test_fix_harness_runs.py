@@ -372,3 +372,44 @@ def test_gate_at_pre_receive_of_develop_is_words(branch: str, hooked: Repo, clie
                       check=False).code == 0
     assert merge(hooked, branch).code == 0
     assert push(hooked, "develop", "--no-verify").code == 0
+
+
+def test_one_per_branch_at_pre_push_records_the_real_run(branch: str, hooked: Repo,
+                                                         client: Any, server_runs: Runs) -> None:
+    hooked.write(".flowwarden.yaml", policy(server_runs.uri, "  require: one-per-branch\n"))
+    assert commit(hooked, "Try a wider encoder").code == 0  # a commit may still cite later
+    run_id = a_run(client, server_runs, branch, hooked, metrics=GOOD)
+    fix = fix_of(push(hooked, branch), "mlflow-run-id")
+    assert run_id in fix, fix
+    paste(hooked, fix)
+    assert push(hooked, branch).code == 0
+
+
+def test_deleted_run_at_pre_push_fix_restores_it(branch: str, hooked: Repo, client: Any,
+                                                 server_runs: Runs) -> None:
+    run_id = a_run(client, server_runs, branch, hooked, metrics=GOOD)
+    assert commit(hooked, cite("Try", run_id)).code == 0
+    client.delete_run(run_id)
+    paste(hooked, fix_of(push(hooked, branch), "mlflow-run-unknown"))
+    assert push(hooked, branch).code == 0
+
+
+def test_gate_in_ci_of_a_push_to_develop_is_words(branch: str, hooked: Repo, client: Any,
+                                                  server_runs: Runs) -> None:
+    weak = a_run(client, server_runs, branch, hooked, metrics=WEAK)
+    assert commit(hooked, cite("Train", weak)).code == 0
+    base = hooked.sha("develop")
+    hooked.git("switch", "-q", "develop")
+    hooked.git("merge", "--no-ff", "--no-verify", "-m", f"Merge branch '{branch}' into develop",
+               branch)
+    refused = hooked.fw("ci", "--range", f"{base}..develop", "--ref", "develop")
+    fix = fix_of(refused, "mlflow-metric-gate")
+    assert_words(fix)
+    hooked.git("reset", "-q", "--keep", "HEAD~1")  # as the words say
+    hooked.git("switch", "-q", branch)
+    good = a_run(client, server_runs, branch, hooked, metrics=GOOD, offset=3000)
+    assert hooked.git("commit", "--allow-empty", "-m", cite("Record run", good),
+                      check=False).code == 0
+    assert merge(hooked, branch).code == 0
+    again = hooked.fw("ci", "--range", f"{base}..develop", "--ref", "develop")
+    assert again.code == 0, again.text
