@@ -102,17 +102,19 @@ or a rebase that stops at an older commit to amend it.
                     f'git commit --allow-empty -m "Record run" --trailer "{cfg.trailer}: '
                     f'{runs[0].id if runs else "<run id>"}"', _listed(scope.branch, runs))
             return
+        known: list[Run] | None = None  # asked of the store once per branch, when needed
         for msg in scope.checked:
             if msg.is_exempt(cfg.exempt) or cites(msg):
                 continue
             found = (f"; a '{cfg.trailer}:' line is there but not in the last paragraph"
                      if misplaced(msg.text, cfg.trailer) else "")
-            runs = _candidates(ctx, scope, msg)
+            if known is None:
+                known = _candidates(ctx, scope, msg)
             yield self.violation(
                 msg.ref, f"{msg.where} cites no run: expected a trailer "
                 f"'{cfg.trailer}: <32 hex digits>'{found}",
-                trailer_fix(cfg.trailer, msg, scope, runs[0].id if runs else "<run id>"),
-                _listed(scope.branch, runs))
+                trailer_fix(cfg.trailer, msg, scope, known[0].id if known else "<run id>"),
+                _listed(scope.branch, known))
 
 
 def _candidates(ctx: Context, scope: Scope, msg: Message | None) -> list[Run]:

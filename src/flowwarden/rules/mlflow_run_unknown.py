@@ -67,7 +67,7 @@ def _restore(ctx: Context, run_id: str) -> str:
     if uri is None or redact(uri) != uri:
         return (f"restore run {run_id} (mlflow runs restore --run-id {run_id}, with "
                 "MLFLOW_TRACKING_URI naming the store), or cite another run")
-    return (f"MLFLOW_TRACKING_URI={quote(uri)} mlflow runs restore --run-id {run_id}"
+    return (f"env MLFLOW_TRACKING_URI={quote(uri)} mlflow runs restore --run-id {run_id}"
             "  # or cite another run")
 
 
