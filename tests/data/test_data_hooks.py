@@ -121,4 +121,4 @@ def test_server_pre_receive_rejects_data_pushed_with_no_verify(repo: Repo, tmp_p
     result = repo.git("push", "origin", "feature/data", check=False)
     assert result.code != 0
     assert "dvc-untracked-data" in result.text and "data/train.csv" in result.text
-    assert "remote: error: dvc-untracked-data" in result.text and "git rebase -i" in result.text
+    assert "remote: error: dvc-untracked-data" in result.text and "rebase -i" in result.text

@@ -183,7 +183,8 @@ def test_a_pipeline_output_committed_to_git_is_fixed_through_its_stage(dvc_repo:
     dvc(dvc_repo, "repro", "-q")
     dvc_repo.git("add", "-f", "dvc.yaml", "dvc.lock", "data/clean.csv", "data/.gitignore")
     v = only(check_commit(dvc_repo), "dvc-untracked-data")
-    assert v.fix == "git rm --cached data/clean.csv && dvc commit -f clean && git add dvc.lock"
+    assert v.fix == ("git rm --cached data/clean.csv && dvc commit -f clean && "
+                     "git add dvc.lock data/.gitignore")
     done = subprocess.run(v.fix, shell=True, cwd=dvc_repo.path, env=dvc_repo.env,  # noqa: S602
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -30,7 +30,8 @@ def test_experiment_commit_without_a_run_id_is_refused_with_the_trailer_to_add(r
     assert found.rule == "mlflow-run-id" and found.severity is Severity.ERROR
     assert found.subject == BRANCH
     assert "cites no run" in found.message and "MLflow-Run-Id: <32 hex digits>" in found.message
-    assert found.fix == 'git commit --trailer "MLflow-Run-Id: <run id>"'
+    again = "git commit -m 'Try a wider encoder' --trailer \"MLflow-Run-Id: <run id>\""
+    assert found.fix is not None and found.fix.startswith(again)
 
 
 def test_a_run_id_outside_the_trailer_block_is_pointed_out(repo: Any) -> None:
@@ -86,7 +87,7 @@ def test_push_checks_each_new_commit_and_names_it(repo: Any, server_runs: Runs) 
     assert found.rule == "mlflow-run-id"
     assert found.subject == f"commit {middle[:10]} on {BRANCH}"
     assert f"commit {middle[:10]} on {BRANCH} ('Not cited') cites no run" in found.message
-    assert found.fix is not None and found.fix.startswith(f"git rebase -i {middle[:10]}~1")
+    assert found.fix is not None and f"rebase -i {middle[:10]}~1 " in found.fix
 
 
 def test_push_ignores_develop_commits_merged_into_the_experiment(repo: Any,

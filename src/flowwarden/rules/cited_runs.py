@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
+from shlex import quote
 from typing import ClassVar, NamedTuple
 
+from flowwarden.adapters.git.messages import message_text
 from flowwarden.adapters.mlflow import Run, StoreUnreachable
 from flowwarden.core.records import (
     CommitAttempt,
@@ -51,14 +53,81 @@ class RunRule(Rule):
 
 
 def trailer_fix(key: str, msg: Message, scope: Scope, value: str = "<run id>") -> str:
-    """The command that gives `msg` the trailer: at commit, by amending, or by a reword."""
+    """The command that gives `msg` the trailer: the commit made again with the message git
+    kept, an amend of the tip, or a rebase that stops at an older commit to amend it."""
     trailer = f'"{key}: {value}"'
     if msg.sha is None:
-        return f"git commit --trailer {trailer}"
+        text = message_text(msg.text).strip()
+        if text and "\n" not in text:
+            again = f"git commit -m {quote(text)}"
+        else:  # the message git kept; the editor's comment lines, if any, stripped again
+            strip = "" if any(line.startswith("#") for line in text.splitlines()) \
+                else " --cleanup=strip"
+            again = f'git commit -F "$(git rev-parse --git-path COMMIT_EDITMSG)"{strip}'
+        return f"{again} --trailer {trailer}  # add -a or your paths if your commit had them"
     if msg.sha == scope.tip:
         return f"git commit --amend --no-edit --trailer {trailer}"
-    return (f"git rebase -i {msg.sha[:10]}~1  (reword {msg.sha[:10]}, ending its message "
-            f"with {trailer})")
+    return (f"{edit_at(msg.sha)} && git commit --amend --no-edit --trailer {trailer} && "
+            "git rebase --continue")
+
+
+def edit_at(sha: str) -> str:
+    """A rebase that stops at commit `sha` to amend it: its todo line turned into `edit` by
+    sed, as a person would in the editor."""
+    short = sha[:10]
+    edit = quote(f"sed -i.orig -e '/^pick {short[:7]}/s/^pick/edit/'")
+    return f"git -c sequence.editor={edit} rebase -i {short}~1"
+
+
+def reword_fix(sha: str, trailer: str, value: str = "<run id>") -> str:
+    """The rebase that replaces the runs cited by commit `sha` with `value`."""
+    return (f"{edit_at(sha)} && git -c trailer.ifexists=replace commit --amend --no-edit "
+            f'--trailer "{trailer}: {value}" && git rebase --continue')
+
+
+def gate_fix(ctx: Context, source: str, target: str, messages: tuple[Message, ...],
+             dead: list[Message], made: str | None) -> str:
+    """What makes the merge of `source` into `target` pass the gate. A command when the
+    merge is being made and `source` has an uncited run that meets the gate; else words:
+    the merge already made (`made`, found at push) undone, each commit in `dead` (it cites a
+    run that cannot pass) reworded, a run that meets the gate cited, the merge made again."""
+    cfg = ctx.policy.runs
+    run = None if dead else _passing_run(ctx, source, messages)
+    merging = ctx.stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT)
+    if run is not None and merging:
+        return (f"git merge --abort && git switch {quote(source)} && git commit --allow-empty "
+                f'-m "Record run" --trailer "{cfg.trailer}: {run}" && '
+                f"git switch {quote(target)} && git merge --no-ff {quote(source)}")
+    which = f"run {run}" if run else "a run that meets the gate"
+    steps = [] if run else ["improve the model until a run meets the gate"]
+    if merging:
+        steps.append("abort this merge (git merge --abort)")
+    elif made is not None:
+        steps.append(f"undo the merge {made[:10]} on {target} (git reset --keep "
+                     f"{made[:10]}^1 where it is the tip)")
+    steps += [f"reword commit {m.sha[:10]} on {source} so its {cfg.trailer} trailer cites "
+              f"{which} instead (git rebase -i {m.sha[:10]}^, mark it 'reword')"
+              for m in dead if m.sha]
+    if not dead or any(m.sha is None for m in dead):
+        steps.append(f"cite {which} on {source} with an empty commit whose message ends in "
+                     f"the trailer '{cfg.trailer}: {run or '<run id>'}'")
+    steps.append("push it and let the pull request run again" if ctx.stage is Stage.CI
+                 and made is None else "merge again")
+    return ", then ".join(steps)
+
+
+def _passing_run(ctx: Context, branch: str, messages: tuple[Message, ...]) -> str | None:
+    """A run of `branch` that meets the gate and no commit of it cites, newest first."""
+    cfg = ctx.policy.runs
+    cited = {run_id for _m, run_id in citations(messages, cfg.trailer)}
+    try:
+        runs = ctx.facts.runs.store().search_runs(branch, None)
+    except StoreUnreachable:
+        return None
+    for run in sorted(runs, key=lambda r: r.start_time or 0, reverse=True):
+        if run.id not in cited and not judge(cfg, run.id, run).failures:
+            return run.id
+    return None
 
 
 def verified(rule: Rule, event: Event, ctx: Context,

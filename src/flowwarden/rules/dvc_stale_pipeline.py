@@ -45,7 +45,7 @@ expected dvc.lock to match the staged dependencies`.
             return
         staged = {f.path: f for f in event.staged if f.mode not in (SYMLINK, GITLINK)}
         data = ctx.facts.data
-        if not staged or not data.dvc_ready:
+        if not staged or not (data.dvc_ready or _in_a_project(data, staged)):
             return  # without `.dvc/` there is no pipeline whose lock could go stale
         locks = data.staged_locks(event)
         deps = [d for lock in locks for d in lock.deps if d.md5]
@@ -59,13 +59,23 @@ expected dvc.lock to match the staged dependencies`.
             for note in _param_changes(entry, staged[entry.file], contents):
                 changed.setdefault((entry.lock, entry.stage), []).append(note)
         for (lock, stage), notes in changed.items():
-            target = stage if posixpath.dirname(lock) == "" else \
-                f"{sibling(lock, 'dvc.yaml')}:{stage}"
+            # DVC runs inside the lock's project (`dvc init --subdir`), paths relative to it
+            project = data.project_of(lock)
+            cd = f"cd {quote(project)} && " if project else ""
+            within = posixpath.relpath(lock, project) if project else lock
+            target = stage if posixpath.dirname(within) == "" else \
+                f"{sibling(within, 'dvc.yaml')}:{stage}"
             yield self.violation(
                 f"{stage} ({lock})",
                 f"stage {stage}: {'; '.join(notes)}; expected {lock} to match the staged "
-                "dependencies", f"dvc repro {quote(target)} && git add {quote(lock)}",
+                "dependencies", f"{cd}dvc repro {quote(target)} && git add {quote(within)}",
                 path=lock)
+
+
+def _in_a_project(data: DataFacts, staged: Mapping[str, StagedFile]) -> bool:
+    """A staged file lies in a DVC project below the root (`dvc init --subdir`)."""
+    dirs = {posixpath.dirname(p) for p in staged}
+    return any(data.project_of(posixpath.join(d, "x")) for d in dirs if d)
 
 
 def _staged_contents(data: DataFacts, staged: Mapping[str, StagedFile],
@@ -90,7 +100,7 @@ def _dep_changes(data: DataFacts, dep: Dependency, staged: Mapping[str, StagedFi
     inside = [f for p, f in staged.items() if p.startswith(dep.path + "/")]
     if not inside:
         return
-    manifest = data.cache.manifest(dep.md5)
+    manifest = data.project_cache(data.project_of(dep.lock)).manifest(dep.md5)
     recorded = dict(manifest or ())
     for f in inside:
         rel = f.path[len(dep.path) + 1:]

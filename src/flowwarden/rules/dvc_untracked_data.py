@@ -1,11 +1,11 @@
 """dvc-untracked-data: data and model files go to DVC, not git."""
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Sequence
 from shlex import quote
-from typing import TYPE_CHECKING
 
-from flowwarden.adapters.dvc.paths import sibling
+from flowwarden.adapters.dvc.paths import repo_path, sibling
 from flowwarden.adapters.git import UNKNOWN_SIZE, Commit
 from flowwarden.adapters.git.plumbing import GITLINK, SYMLINK
 from flowwarden.core.records import CommitAttempt, Event, Push, Severity, StagedFile, Violation
@@ -13,9 +13,6 @@ from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.facts.data import LFS_POINTER_SIZES
 from flowwarden.policy.data import DataPolicy, human_size
 from flowwarden.rules.base import Context, Rule
-
-if TYPE_CHECKING:
-    from flowwarden.adapters.dvc.files import Output
 
 
 class DvcUntrackedData(Rule):
@@ -70,18 +67,14 @@ without DVC).
                 continue
             reasons = _reasons(f, policy)
             if reasons:
-                stage = _stage_output(ctx, event, f.path)
-                yield self._data(f, commit, reasons, ctx.facts.data.dvc_ready, stage)
+                yield self._data(ctx, f, commit, reasons)
 
-    def _data(self, f: StagedFile, commit: Commit | None, reasons: str,
-              ready: bool, stage: Output | None = None) -> Violation:
-        path = quote(f.path)
-        redo = (f"git rm --cached {path} && dvc add {path} && "
-                f"git add {quote(f.path + '.dvc')} {quote(sibling(f.path, '.gitignore'))}")
-        if stage is not None and stage.stage is not None:
-            # `dvc add` refuses a stage's output ("overlaps with an output of stage")
-            redo = (f"git rm --cached {path} && dvc commit -f {quote(stage.stage)} && "
-                    f"git add {quote(stage.source)}")
+    def _data(self, ctx: Context, f: StagedFile, commit: Commit | None,
+              reasons: str) -> Violation:
+        data = ctx.facts.data
+        project = data.project_of(f.path)
+        ready = bool(project) or data.dvc_ready
+        redo = _redo(ctx, f.path, project, commit)
         if not ready:
             redo = "dvc init && " + redo
         if commit is None:
@@ -93,7 +86,10 @@ without DVC).
         return self.violation(
             f"{commit.sha[:7]}:{f.path}",
             f"{f.path} is committed to git in {commit.sha[:7]} ({reasons}); expected data "
-            "and models to be versioned with DVC, not git", _rewrite(commit, redo), path=f.path)
+            "and models to be versioned with DVC, not git",
+            _rewrite(commit, redo),
+            ("the fix stops the rebase at that commit, takes the file out of git into DVC, "
+             "amends the commit and replays the rest; then push again",), path=f.path)
 
     def _lfs(self, f: StagedFile, commit: Commit | None, policy: DataPolicy) -> Violation:
         path = quote(f.path)
@@ -132,20 +128,88 @@ def _reasons(f: StagedFile, policy: DataPolicy) -> str:
     return ", ".join(reasons)
 
 
-def _stage_output(ctx: Context, event: Event, path: str) -> Output | None:
-    """The staged `dvc.lock` output `path` is, at commit time (a stage's output is re-cached
-    with `dvc commit <stage>`, never `dvc add`)."""
-    if not isinstance(event, CommitAttempt) or not ctx.facts.data.dvc_ready:
+def _redo(ctx: Context, path: str, project: str, commit: Commit | None) -> str:
+    """The commands that move `path` from git to DVC, run from the repository root.
+
+    DVC's commands run inside the file's DVC project (`dvc init --subdir`) with paths
+    relative to it. `dvc add` refuses a stage's output ("overlaps with an output of stage")
+    and a file inside a directory a `.dvc` file tracks: those are re-cached with
+    `dvc commit` of their stage or `.dvc` file instead.
+    """
+    def rel(p: str) -> str:
+        return quote(posixpath.relpath(p, project) if project else p)
+
+    cd = f"cd {quote(project)} && " if project else ""
+    owner = _owner(ctx, path, project, f"{commit.sha}:" if commit else ":")
+    if owner is None:
+        return (f"{cd}git rm --cached {rel(path)} && dvc add {rel(path)} && "
+                f"git add {rel(path + '.dvc')} {rel(sibling(path, '.gitignore'))}")
+    target, adds = owner
+    return (f"{cd}git rm --cached {rel(path)} && dvc commit -f {quote(target)} && "
+            f"git add {' '.join(rel(a) for a in adds)}")
+
+
+def _owner(ctx: Context, path: str, project: str,
+           rev: str) -> tuple[str, tuple[str, ...]] | None:
+    """The stage (`dvc.yaml` at an ancestor directory) or `.dvc` file whose output holds
+    `path`, as (the target `dvc commit` takes, project-relative; repo-relative files to
+    `git add`); None for a plain file. `rev` is `:` (the index) or `<sha>:`."""
+    from flowwarden.adapters.dvc.files import UnreadableFile, load_yaml, parse_dvcfile
+
+    parts = path.split("/")[:-1]
+    dirs = [d for d in ("/".join(parts[:i]) for i in range(len(parts) + 1))
+            if not project or d == project or d.startswith(project + "/")]
+    yamls = {d: rev + posixpath.join(d, "dvc.yaml") for d in dirs}
+    dvcfiles = {d: f"{rev}{d}.dvc" for d in dirs if d and d != project}
+    blobs = ctx.facts.data.blobs([*yamls.values(), *dvcfiles.values()])
+
+    def rel(p: str) -> str:
+        return posixpath.relpath(p, project) if project else p
+
+    def holds(out: str | None) -> bool:
+        return out is not None and (path == out or path.startswith(out + "/"))
+
+    try:
+        for d in reversed(dirs):
+            text = blobs.get(yamls[d])
+            doc = load_yaml(text) if text else None
+            for stage, out in _stage_outs(doc, posixpath.join(d, "dvc.yaml")):
+                if out is not None and holds(out):
+                    target = stage if d == project else f"{rel(d)}/dvc.yaml:{stage}"
+                    return target, (posixpath.join(d, "dvc.lock"), sibling(out, ".gitignore"))
+            text = blobs.get(dvcfiles.get(d, ""))
+            if text and any(holds(o.path) for o in parse_dvcfile(text, d + ".dvc")):
+                return rel(d + ".dvc"), (d + ".dvc",)
+    except UnreadableFile:
         return None
-    return next((o for lock in ctx.facts.data.staged_locks(event) for o in lock.outs
-                 if o.path == path and not ctx.facts.data.project_of(o.source)), None)
+    return None
 
 
-def _rewrite(commit: Commit, redo: str) -> str:
-    """Redo `commit` without the data: an interactive rebase that stops at it."""
-    base = f"{commit.sha[:7]}~1" if commit.parents else "--root"
-    return (f"git rebase -i {base}  (mark {commit.sha[:7]} as edit), then: {redo} && "
-            "git commit --amend --no-edit && git rebase --continue")
+def _stage_outs(doc: object, dvc_yaml: str) -> list[tuple[str, str | None]]:
+    """(stage, repo-relative output) for each output a `dvc.yaml` declares."""
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    found: list[tuple[str, str | None]] = []
+    for name, stage in (stages.items() if isinstance(stages, dict) else ()):
+        if not isinstance(stage, dict):
+            continue
+        base = posixpath.join(posixpath.dirname(dvc_yaml), str(stage.get("wdir") or "."), "x")
+        for section in ("outs", "metrics", "plots"):
+            entries = stage.get(section)
+            for entry in entries if isinstance(entries, list) else ():
+                for out in (entry if isinstance(entry, dict) else [entry]):
+                    found.append((str(name), repo_path(base, str(out))))
+    return found
+
+
+def _rewrite(commit: Commit, redo: str, push: str = "dvc push") -> str:
+    """Redo `commit` without the data: a rebase that stops at it (its todo line turned into
+    `edit` by `sed`, as a person would in the editor), the data moved, the rest replayed,
+    then the data sent to the DVC remote."""
+    short = commit.sha[:7]
+    base = f"{short}~1" if commit.parents else "--root"
+    edit = quote(f"sed -i.orig -e '/^pick {short}/s/^pick/edit/'")
+    return (f"git -c sequence.editor={edit} rebase -i {base} && {redo} && "
+            f"git commit --amend --no-edit && git rebase --continue && {push}")
 
 
 RULE = DvcUntrackedData()

@@ -12,13 +12,14 @@ from flowwarden.core.records import (
     RefUpdate,
     Violation,
 )
-from flowwarden.core.stages import CONCLUDED_MERGE_STAGES, MERGE_STAGES, PUSH_STAGES, Stage
+from flowwarden.core.stages import CONCLUDED_MERGE_STAGES, MERGE_STAGES, PUSH_STAGES
 from flowwarden.facts.runs import Message, citations
 from flowwarden.policy.runs import RunSettings
 from flowwarden.rules.base import Context
-from flowwarden.rules.cited_runs import Judgement, RunRule, best_child, judge, unreachable
+from flowwarden.rules.cited_runs import Judgement, RunRule, best_child, gate_fix, judge, unreachable
 
-Merge = tuple[str, str, tuple[Message, ...]]  # source, target, the source's commits
+# source, target, the source's commits, the merge commit when it is already made (a push)
+Merge = tuple[str, str, tuple[Message, ...], str | None]
 
 
 class MlflowMetricGate(RunRule):
@@ -48,21 +49,24 @@ $ git switch develop && git merge --no-ff experiment/wide
 error: mlflow-metric-gate: experiment/wide may merge into develop only with a cited run
     that meets the gate: run e3db954babba4d19b65efca9c1111c46 (wide-1) val_accuracy 0.85
     (latest, step 9; needs >= 0.90), val_loss 0.35 (latest, step 9; needs < 0.4, ok)
-  fix: improve the model, then cite a run that meets the gate: git merge --abort &&
-    git switch experiment/wide && git commit --allow-empty -m "Record run" --trailer
-    "MLflow-Run-Id: <run id>"
+  fix: improve the model until a run meets the gate, then abort this merge (git merge
+    --abort), cite that run on experiment/wide with an empty commit whose message ends
+    in the trailer 'MLflow-Run-Id: <run id>', and merge again
 ```
 
 **Fix.** Train until a run meets the thresholds, cite it on the branch (an empty commit
-with the trailer is enough), and merge again.
+with the trailer is enough), and merge again. When the branch already has a run that meets
+the gate and cites it nowhere, the fix is the command that cites it and merges again. A
+cited run that did not finish can never pass: the commit that cites it is named, to be
+reworded; a merge already made (found at push) is undone first.
 """
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
         cfg = ctx.policy.runs
         if not cfg.has_gate:
             return
-        for source, target, messages in self._merges(event, ctx, cfg):
-            yield from self._gate(ctx, cfg, source, target, messages)
+        for source, target, messages, made in self._merges(event, ctx, cfg):
+            yield from self._gate(ctx, cfg, source, target, messages, made)
 
     def _merges(self, event: Event, ctx: Context, cfg: RunSettings) -> Iterator[Merge]:
         """(source, target, the source's commits) for each gated merge the event makes."""
@@ -71,7 +75,7 @@ with the trailer is enough), and merge again.
         if merge is not None:
             if runs.kind_name(merge.target) in cfg.gate_into:
                 for scope in runs.scopes(event):
-                    yield scope.branch, merge.target, scope.whole
+                    yield scope.branch, merge.target, scope.whole, None
         elif isinstance(event, Push):
             for update in event.updates:
                 target = update.branch
@@ -93,23 +97,20 @@ with the trailer is enough), and merge again.
             messages = tuple(Message(source or target, c.sha, c.message, c.is_merge)
                              for c in side)
             if runs.kind_name(source) in cfg.kinds or citations(messages, cfg.trailer):
-                yield source or f"the merge {commit.sha[:10]}", target, messages
+                yield source or f"the merge {commit.sha[:10]}", target, messages, commit.sha
         # Commits that reach develop without a merge commit (a fast-forward) but cite runs.
         direct = tuple(Message(target, c.sha, c.message, c.is_merge)
                        for c in pushed if c.sha not in covered and not c.is_merge)
         if citations(direct, cfg.trailer):
-            yield f"commits pushed to {target}", target, direct
+            yield f"commits pushed to {target}", target, direct, None
 
     def _gate(self, ctx: Context, cfg: RunSettings, source: str, target: str,
-              messages: tuple[Message, ...]) -> Iterator[Violation]:
+              messages: tuple[Message, ...], made: str | None) -> Iterator[Violation]:
         cited = citations(messages, cfg.trailer)
-        record = f'git commit --allow-empty -m "Record run" --trailer "{cfg.trailer}: <run id>"'
-        if ctx.stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT):
-            record = f"git merge --abort && git switch {source} && {record}"
-        fix = f"improve the model, then cite a run that meets the gate: {record}"
         if not cited:
             yield self.violation(source, f"{source} cites no MLflow run, so nothing shows it "
-                                 f"meets the gate for {target}: {cfg.gate_text()}", fix)
+                                 f"meets the gate for {target}: {cfg.gate_text()}",
+                                 gate_fix(ctx, source, target, messages, [], made))
             return
         reports = []
         for _msg, run_id in cited:
@@ -121,9 +122,12 @@ with the trailer is enough), and merge again.
             if not failures:
                 return
             reports.append(report)
+        # a run that did not finish (or is gone) can never pass: its citing commit is reworded
+        dead = [m for m, run_id in cited if (run := ctx.facts.runs.lookup(run_id)) is None
+                or run.deleted or run.status not in cfg.statuses]
         yield self.violation(
             source, f"{source} may merge into {target} only with a cited run that meets the "
-            f"gate: {reports[0]}", fix,
+            f"gate: {reports[0]}", gate_fix(ctx, source, target, messages, dead, made),
             details=tuple(reports[1:]))
 
     @staticmethod

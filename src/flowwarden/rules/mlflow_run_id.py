@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowwarden.adapters.git.messages import cited_values, misplaced
-from flowwarden.adapters.mlflow import MODEL_ID, RUN_ID, StoreUnreachable
+from flowwarden.adapters.mlflow import MODEL_ID, RUN_ID, Run, StoreUnreachable
 from flowwarden.core.records import Event, Violation
 from flowwarden.core.redact import redact
-from flowwarden.core.stages import MESSAGE_STAGES, Stage
+from flowwarden.core.stages import MESSAGE_STAGES
 from flowwarden.facts.runs import Message, Scope
 from flowwarden.policy.runs import RunSettings
 from flowwarden.rules.base import Context
@@ -34,11 +34,14 @@ typed into the commit is the one link that survives rebases and server moves.
 $ git commit -m "Try a wider encoder"
 error: mlflow-run-id: the commit message on experiment/wide cites no run: expected a
     trailer 'MLflow-Run-Id: <32 hex digits>'
-  fix: git commit --trailer "MLflow-Run-Id: <run id>"
+  fix: git commit -m 'Try a wider encoder' --trailer "MLflow-Run-Id: <run id>"
 ```
 
 **Fix.** Add the trailer as the last paragraph of the message. The prepare-commit-msg
-hook offers the runs started from the branch since its last commit.
+hook offers the runs started from the branch since its last commit. When the tracking
+store knows runs of the branch that no commit cites, the fix names the newest (and the
+details list all of them): the commit made again with the trailer, an amend of the tip,
+or a rebase that stops at an older commit to amend it.
 """
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
@@ -46,7 +49,7 @@ hook offers the runs started from the branch since its last commit.
         for scope in ctx.facts.runs.scopes(event):
             for msg in scope.checked:
                 yield from self._malformed(ctx, msg, scope)
-            yield from self._missing(cfg, scope, ctx.stage)
+            yield from self._missing(cfg, scope, ctx)
 
     def _malformed(self, ctx: Context, msg: Message, scope: Scope) -> Iterator[Violation]:
         cfg = ctx.policy.runs
@@ -81,7 +84,7 @@ hook offers the runs started from the branch since its last commit.
                                   "that run", trailer_fix(cfg.trailer, msg, scope, source))
         return self.violation(msg.ref, f"{lead}: {how}", trailer_fix(cfg.trailer, msg, scope))
 
-    def _missing(self, cfg: RunSettings, scope: Scope, stage: Stage) -> Iterator[Violation]:
+    def _missing(self, cfg: RunSettings, scope: Scope, ctx: Context) -> Iterator[Violation]:
         def cites(msg: Message) -> bool:
             # A logged-model id is reported by _malformed with the run to cite instead.
             return any(RUN_ID.fullmatch(v) or MODEL_ID.fullmatch(v)
@@ -89,22 +92,59 @@ hook offers the runs started from the branch since its last commit.
 
         if cfg.require == "one-per-branch":
             # At commit time the branch may still cite a run later; it must before it leaves.
-            if stage not in MESSAGE_STAGES and scope.whole and not any(map(cites, scope.whole)):
+            if ctx.stage not in MESSAGE_STAGES and scope.whole \
+                    and not any(map(cites, scope.whole)):
+                runs = _candidates(ctx, scope, None)
                 yield self.violation(
                     scope.branch, f"no commit of {scope.branch} cites an MLflow run: expected "
                     f"at least one '{cfg.trailer}: <run id>' trailer ({len(scope.whole)} "
                     "commits checked)",
-                    f'git commit --allow-empty -m "Record run" --trailer "{cfg.trailer}: <run id>"')
+                    f'git commit --allow-empty -m "Record run" --trailer "{cfg.trailer}: '
+                    f'{runs[0].id if runs else "<run id>"}"', _listed(scope.branch, runs))
             return
+        known: list[Run] | None = None  # asked of the store once per branch, when needed
         for msg in scope.checked:
             if msg.is_exempt(cfg.exempt) or cites(msg):
                 continue
             found = (f"; a '{cfg.trailer}:' line is there but not in the last paragraph"
                      if misplaced(msg.text, cfg.trailer) else "")
+            if known is None:
+                known = _candidates(ctx, scope, msg)
             yield self.violation(
                 msg.ref, f"{msg.where} cites no run: expected a trailer "
                 f"'{cfg.trailer}: <32 hex digits>'{found}",
-                trailer_fix(cfg.trailer, msg, scope))
+                trailer_fix(cfg.trailer, msg, scope, known[0].id if known else "<run id>"),
+                _listed(scope.branch, known))
+
+
+def _candidates(ctx: Context, scope: Scope, msg: Message | None) -> list[Run]:
+    """The branch's runs the message could cite, newest first: tagged with the branch,
+    finished as `runs.statuses` wants, cited by none of its commits (for the commit being
+    made, started since the last commit, as prepare-commit-msg offers them). Empty when the
+    store is not asked (`runs.verify: false`) or cannot answer."""
+    cfg = ctx.policy.runs
+    if not cfg.verify:
+        return []
+    runs = ctx.facts.runs
+    try:
+        if msg is not None and msg.sha is None:
+            found = [r for r in runs.runs_since_last_commit() if r.branch == scope.branch]
+        else:
+            found = runs.store().search_runs(scope.branch, None)
+    except StoreUnreachable:
+        return []
+    cited = {v for m in scope.whole for v in cited_values(m.text, cfg.trailer)}
+    return sorted((r for r in found if r.status in cfg.statuses and not r.deleted
+                   and r.parent is None and r.id not in cited),
+                  key=lambda r: r.start_time or 0, reverse=True)
+
+
+def _listed(branch: str, runs: list[Run]) -> tuple[str, ...]:
+    if len(runs) < 2:
+        return ()
+    names = ", ".join(f"{r.id}{f' ({r.name})' if r.name else ''}" for r in runs)
+    return (f"{len(runs)} runs of {branch} could be cited: {names}; the fix cites the newest, "
+            "add one trailer for each run this commit produced",)
 
 
 RULE = MlflowRunId()

@@ -26,8 +26,8 @@ uncommitted experiment elsewhere.
 error: mlflow-run-provenance: run 947e6cccec7e4215b915711be1939de2 cited by the commit
     message on experiment/wide was started from 1a2b3c4d5e, which is not in the history
     of 9f8e7d6c5b
-  fix: re-run from this branch (git switch experiment/wide && <your training command>)
-    and cite the new run
+  fix: re-run the training from a checkout of experiment/wide (MLflow tags the run with
+    the commit it ran from) and cite the new run
 ```
 
 **Fix.** Run the experiment from a checkout of the branch (MLflow records the commit when
@@ -46,8 +46,8 @@ the script runs inside the git work tree) and cite that run.
                 continue
             head = ctx.facts.runs.citing_commit(msg)
             origin = run.tags.get(COMMIT_TAG)
-            fix = (f"re-run from this branch (git switch {msg.branch} && <your training "
-                   "command>) and cite the new run")
+            fix = (f"re-run the training from a checkout of {msg.branch} (MLflow tags the run "
+                   "with the commit it ran from) and cite the new run")
             if not origin:
                 yield self.violation(msg.ref, f"run {run_id} cited by {msg.where} has no "
                                      f"{COMMIT_TAG} tag: cannot tell which code produced it",

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from shlex import quote
 
 from flowwarden.core.records import Event, Violation
+from flowwarden.core.redact import redact
 from flowwarden.rules.base import Context
 from flowwarden.rules.cited_runs import RunRule, verified
 
@@ -55,7 +57,18 @@ at the team's server; restore a deleted run with `mlflow runs restore --run-id <
             elif run.deleted:
                 yield self.violation(
                     msg.ref, f"run {run_id} cited by {msg.where} was deleted from {name}",
-                    f"mlflow runs restore --run-id {run_id}  (or cite another run)")
+                    _restore(ctx, run_id))
+
+
+def _restore(ctx: Context, run_id: str) -> str:
+    """`mlflow runs restore` against the policy's store; words when its URI holds a secret,
+    which is never printed."""
+    uri = ctx.facts.runs.uri()
+    if uri is None or redact(uri) != uri:
+        return (f"restore run {run_id} (mlflow runs restore --run-id {run_id}, with "
+                "MLFLOW_TRACKING_URI naming the store), or cite another run")
+    return (f"env MLFLOW_TRACKING_URI={quote(uri)} mlflow runs restore --run-id {run_id}"
+            "  # or cite another run")
 
 
 RULE = MlflowRunUnknown()
