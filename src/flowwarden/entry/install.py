@@ -108,17 +108,53 @@ def hooks_dir(repo: GitRepo) -> Path:
 def install(repo: GitRepo) -> list[str]:
     directory = hooks_dir(repo)
     directory.mkdir(parents=True, exist_ok=True)
-    report = []
+    report, replaced = [], []
     for stage in SERVER_STAGES if repo.root is None else WORKTREE_STAGES:
         target = directory / stage
         note = ""
-        if target.exists() and MARKER not in target.read_text(errors="replace"):
+        if target.exists() and MARKER not in (text := target.read_text(errors="replace")):
+            replaced.append(text)
             target.replace(directory / (stage + CHAINED))
             note = f" (the previous hook runs after it: {stage}{CHAINED})"
         target.write_text(shim(stage))
         target.chmod(0o755)
         report.append(f"installed {target}{note}")
-    return report
+    return report + manager_note(repo.root, directory, replaced)
+
+
+LEFTHOOK_CONFIGS = ("lefthook.yml", ".lefthook.yml", "lefthook.yaml", ".lefthook.yaml",
+                    ".config/lefthook.yml", ".config/lefthook.yaml", "lefthook.toml",
+                    ".lefthook.toml", "lefthook.json", ".lefthook.json")
+#: What each stage's command line needs of git's arguments and stdin, in lefthook's terms.
+LEFTHOOK_ARGS = {"commit-msg": " {1}", "prepare-commit-msg": " {1} {2} {3}",
+                 "pre-push": " {1} {2}", "post-checkout": " {1} {2} {3}"}
+
+
+ARGS = '"$@"'
+
+
+def manager_note(root: Path | None, directory: Path, replaced: list[str]) -> list[str]:
+    """How to keep the checks where a hook manager rewrites its hooks (and so drops these
+    shims): as that manager's own commands."""
+    if root is None:
+        return []
+    if any(root.joinpath(name).is_file() for name in LEFTHOOK_CONFIGS) \
+            or any("lefthook" in text for text in replaced):
+        lines = ["note: lefthook writes its hooks again when its config changes (and on "
+                 "`lefthook install`), moving these aside to <hook>.old, and flowwarden's "
+                 "checks stop; to keep them, merge this into lefthook.yml:"]
+        for stage in WORKTREE_STAGES:
+            stdin = "      use_stdin: true\n" if stage in STDIN_STAGES else ""
+            lines.append(f"{stage}:\n  commands:\n    flowwarden:\n      run: flowwarden "
+                         f"hook {stage}{LEFTHOOK_ARGS.get(stage, '')}\n{stdin}".rstrip("\n"))
+        return lines
+    if directory.parts[-2:] == (".husky", "_"):
+        echoes = (f"echo {shlex.quote(f'flowwarden hook {stage} {ARGS}')} >> "
+                 f"{shlex.quote(str(directory.parent / stage))}" for stage in WORKTREE_STAGES)
+        return ["note: husky writes .husky/_ again on every `husky` run (npm's prepare "
+                "script), and flowwarden's checks stop; to keep them, add them to husky's "
+                "scripts: " + " && ".join(echoes)]
+    return []
 
 
 def uninstall(repo: GitRepo) -> list[str]:
