@@ -1,12 +1,14 @@
 """`flowwarden install`: put the hook shims in place, keeping any hook that was there."""
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
 
 import flowwarden
 from flowwarden.adapters.git import GitRepo
+from flowwarden.core.errors import UsageError
 from flowwarden.core.stages import Stage
 from flowwarden.entry.quiet import QUIET_STAGES, SHELL
 
@@ -107,8 +109,11 @@ def hooks_dir(repo: GitRepo) -> Path:
 
 def install(repo: GitRepo) -> list[str]:
     directory = hooks_dir(repo)
+    report: list[str] = []
+    if _outside(repo, directory):
+        directory, report = _own_hooks(repo, directory)
     directory.mkdir(parents=True, exist_ok=True)
-    report, replaced = [], []
+    replaced = []
     for stage in SERVER_STAGES if repo.root is None else WORKTREE_STAGES:
         target = directory / stage
         note = ""
@@ -120,6 +125,53 @@ def install(repo: GitRepo) -> list[str]:
         target.chmod(0o755)
         report.append(f"installed {target}{note}")
     return report + manager_note(repo.root, directory, replaced)
+
+
+#: Every hook git runs, for the ones a shared `core.hooksPath` holds.
+GIT_HOOKS = frozenset(
+    "applypatch-msg pre-applypatch post-applypatch pre-commit pre-merge-commit "
+    "prepare-commit-msg commit-msg post-commit pre-rebase post-checkout post-merge pre-push "
+    "pre-receive update proc-receive post-receive post-update reference-transaction "
+    "push-to-checkout pre-auto-gc post-rewrite sendemail-validate fsmonitor-watchman "
+    "p4-changelist p4-prepare-changelist p4-post-changelist p4-pre-submit "
+    "post-index-change".split())
+SHARED = "# installed by flowwarden install: the shared hook core.hooksPath names"
+
+
+def _outside(repo: GitRepo, directory: Path) -> bool:
+    """A `core.hooksPath` outside this repository (a team's or the user's global hooks):
+    flowwarden's shims there would run in every repository that uses it."""
+    mine = [p.resolve() for p in (repo.root, repo.git_dir, repo.common_dir) if p is not None]
+    where = directory.resolve()
+    return not any(where == p or p in where.parents for p in mine)
+
+
+def _own_hooks(repo: GitRepo, shared: Path) -> tuple[Path, list[str]]:
+    """Give this repository its own hooks directory: each shared hook runs from there under
+    its own path, chained after flowwarden's (before it at pre-push), and the shared
+    directory stays as it was."""
+    own = repo.common_dir / "hooks"
+    names = sorted(p.name for p in shared.iterdir() if p.name in GIT_HOOKS
+                   and p.is_file() and os.access(p, os.X_OK)) if shared.is_dir() else []
+    stages = set(SERVER_STAGES if repo.root is None else WORKTREE_STAGES)
+    own.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        target = own / (name + CHAINED if name in stages else name)
+        if target.exists() and SHARED not in target.read_text(errors="replace"):
+            raise UsageError(f"{target} is in the way of running the shared {name} hook from "
+                             f"this repository's own hooks directory",
+                             f"move it away (it does not run while core.hooksPath is "
+                             f"{shlex.quote(str(shared))}): mv {shlex.quote(str(target))} "
+                             f"{shlex.quote(str(target))}.off")
+    for name in names:
+        target = own / (name + CHAINED if name in stages else name)
+        target.write_text(f"#!/bin/sh\n{SHARED}\nexec {shlex.quote(str(shared / name))} "
+                          f'"$@"\n')
+        target.chmod(0o755)
+    repo.git("config", "--local", "core.hooksPath", str(own))
+    return own, [f"core.hooksPath is {shared}, outside this repository: installed in "
+                 f"{own} instead (core.hooksPath set for this repository), where the shared "
+                 f"hooks still run: {', '.join(names) or 'none there'}"]
 
 
 LEFTHOOK_CONFIGS = ("lefthook.yml", ".lefthook.yml", "lefthook.yaml", ".lefthook.yaml",
@@ -171,4 +223,12 @@ def uninstall(repo: GitRepo) -> list[str]:
         else:
             target.unlink()
             report.append(f"removed {target}")
+    shared = [p for p in directory.iterdir() if p.is_file()
+              and SHARED in p.read_text(errors="replace")] if directory.is_dir() else []
+    for path in shared:
+        path.unlink()
+    own = str(repo.common_dir / "hooks")
+    if repo.git("config", "--local", "core.hooksPath", check=False).decode().strip() == own:
+        repo.git("config", "--local", "--unset", "core.hooksPath")
+        report.append("unset this repository's core.hooksPath: the shared one applies again")
     return report or ["nothing to remove: no hook installed by flowwarden"]
