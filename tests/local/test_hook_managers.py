@@ -153,6 +153,11 @@ def test_husky_runs_flowwarden_as_install_prints_it(repo: Repo, tmp_path: Path) 
     command = re.search(r"husky's scripts: (.*)$", printed, re.MULTILINE)
     assert command is not None, printed
     assert run(["sh", "-c", command.group(1)], repo.path, repo.env).code == 0
+    repo.write("b.txt", "b\n")
+    repo.git("add", "b.txt")
+    twice = repo.git("commit", "-m", "direct", check=False)  # shim and script: checked once
+    assert_blocked(twice, "protected-branch")
+    assert twice.text.count("protected-branch:") == 1, twice.text
     husky(repo)
     assert "flowwarden install" not in (repo.path / ".husky/_/pre-commit").read_text()
 
