@@ -124,7 +124,7 @@ def test_husky_then_flowwarden(repo: Repo, tmp_path: Path) -> None:
     for stage, script in HUSKY_SCRIPTS.items():
         repo.write(f".husky/{stage}", script)
     installed = repo.fw("install")
-    assert installed.code == 0 and "husky writes .husky/_ again" in installed.out
+    assert installed.code == 0 and "husky writes its hooks in .husky/_ again" in installed.out
 
     tip = commit_and_push(repo, tmp_path)
     assert seen(repo, "husky-seen") == [
@@ -171,3 +171,43 @@ def test_husky_runs_flowwarden_as_install_prints_it(repo: Repo, tmp_path: Path) 
     assert_blocked(repo.git("commit", "-m", "direct", check=False), "protected-branch")
     repo.git("commit", "--no-verify", "-m", "direct")
     assert_blocked(repo.git("push", "origin", "develop", check=False), "protected-history")
+
+
+def test_flowwarden_then_lefthook_then_flowwarden_again(repo: Repo, tmp_path: Path) -> None:
+    """With lefthook.yml in the repository, install says lefthook will set its hooks aside;
+    once `lefthook install` has, installing again chains lefthook's and both run."""
+    repo.write("lefthook.yml", LEFTHOOK_YML)
+    assert "lefthook writes its hooks again" in repo.fw("install").out
+    lefthook(repo, "install")
+    assert "flowwarden install" in (repo.path / ".git/hooks/pre-commit.old").read_text()
+    assert repo.fw("install").code == 0
+
+    tip = commit_and_push(repo, tmp_path)
+    assert seen(repo, "lefthook-seen") == [
+        "pre-commit a.txt", "commit-msg Add a",
+        f"pre-push origin refs/heads/feature/x {tip} refs/heads/feature/x {'0' * 40}"]
+    quiet(repo, "switch", "-q", "develop")
+    repo.write("b.txt", "b\n")
+    repo.git("add", "b.txt")
+    assert_blocked(repo.git("commit", "-m", "direct", check=False), "protected-branch")
+
+
+def test_flowwarden_then_husky_then_flowwarden_again(repo: Repo, tmp_path: Path) -> None:
+    """With husky in package.json, install says husky will take the hooks over; once `husky`
+    has pointed core.hooksPath at .husky/_, installing again chains husky's and both run."""
+    repo.write("package.json", '{"scripts": {"prepare": "husky"}}\n')
+    assert "husky writes its hooks in .husky/_ again" in repo.fw("install").out
+    husky(repo)
+    for stage, script in HUSKY_SCRIPTS.items():
+        repo.write(f".husky/{stage}", script)
+    assert repo.fw("install").code == 0
+    assert "flowwarden install" in (repo.path / ".husky/_/pre-commit").read_text()
+
+    tip = commit_and_push(repo, tmp_path)
+    assert seen(repo, "husky-seen") == [
+        "pre-commit pre-commit ", "commit-msg Add a",
+        f"pre-push origin refs/heads/feature/x {tip} refs/heads/feature/x {'0' * 40}"]
+    quiet(repo, "switch", "-q", "develop")
+    repo.write("b.txt", "b\n")
+    repo.git("add", "b.txt")
+    assert_blocked(repo.git("commit", "-m", "direct", check=False), "protected-branch")

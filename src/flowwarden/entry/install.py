@@ -200,12 +200,14 @@ def manager_note(root: Path | None, directory: Path, replaced: list[str]) -> lis
             lines.append(f"{stage}:\n  commands:\n    flowwarden:\n      run: flowwarden "
                          f"hook {stage}{LEFTHOOK_ARGS.get(stage, '')}\n{stdin}".rstrip("\n"))
         return lines
-    if directory.parts[-2:] == (".husky", "_"):
+    package = root / "package.json"
+    if directory.parts[-2:] == (".husky", "_") \
+            or package.is_file() and '"husky' in package.read_text(errors="replace"):
         echoes = (f"echo {shlex.quote(f'flowwarden hook {stage} {ARGS}')} >> "
-                 f"{shlex.quote(str(directory.parent / stage))}" for stage in WORKTREE_STAGES)
-        return ["note: husky writes .husky/_ again on every `husky` run (npm's prepare "
-                "script), and flowwarden's checks stop; to keep them, add them to husky's "
-                "scripts: " + " && ".join(echoes)]
+                  f"{shlex.quote(str(root / '.husky' / stage))}" for stage in WORKTREE_STAGES)
+        return ["note: husky writes its hooks in .husky/_ again on every `husky` run (npm's "
+                "prepare script) and points core.hooksPath there, and flowwarden's checks "
+                "stop; to keep them, add them to husky's scripts: " + " && ".join(echoes)]
     return []
 
 
