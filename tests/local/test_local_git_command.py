@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from fwkit import Repo
 #: through /proc and through `ps` (forced), and the message its commit-msg stage judges.
 SPY = f"""#!{sys.executable}
 import json, os, sys
-from pathlib import Path
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.stages import Stage
 from flowwarden.entry.hook import HookCall, build_events
@@ -94,18 +92,17 @@ def test_command_line_cleanup_wins_over_config(spied: Repo) -> None:
     assert seen["ps"] == seen["proc"] == ["commit", False, "verbatim", None]
 
 
-def test_no_git_above_is_no_command(tmp_path: Path) -> None:
-    """A hook run by hand (no git process above it) knows no command line."""
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)
-    assert find_git_command(int(child.stdout)) is None  # gone: nothing to read
-    sleeper = subprocess.Popen(["sleep", "5"])
+def test_no_git_above_is_no_command() -> None:
+    """A process no git started (an orphan: its parent is init or a subreaper) has no git
+    command line, through /proc or ps."""
+    started = subprocess.run(["sh", "-c", "sleep 5 >/dev/null 2>&1 & echo $!"],
+                             capture_output=True, text=True, check=True)
+    orphan = int(started.stdout)
     try:
-        assert find_git_command(sleeper.pid) is None
-        assert find_git_command(sleeper.pid, None) is None
+        assert find_git_command(orphan) is None
+        assert find_git_command(orphan, None) is None
     finally:
-        sleeper.kill()
-        sleeper.wait()
+        subprocess.run(["kill", str(orphan)], check=False)
 
 
 @pytest.mark.parametrize("command", sorted(LONG))
