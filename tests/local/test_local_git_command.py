@@ -15,6 +15,7 @@ from fwkit import Repo
 #: through /proc and through `ps` (forced), and the message its commit-msg stage judges.
 SPY = f"""#!{sys.executable}
 import json, os, sys
+from pathlib import Path
 from flowwarden.adapters.git import GitRepo
 from flowwarden.core.stages import Stage
 from flowwarden.entry.hook import HookCall, build_events
@@ -123,3 +124,16 @@ def test_options_after_dashdash_and_in_values_are_not_options() -> None:
     assert parsed is not None
     assert (parsed.name, parsed.amend, parsed.cleanup, parsed.verbose) == \
         ("commit", False, "scissors", 2)
+
+
+@pytest.mark.parametrize("mode", ["strip", "verbatim", "scissors"])
+def test_merge_cleanup_is_judged_as_git_records_it(spied: Repo, mode: str) -> None:
+    """`git merge --cleanup=<mode> -m ...` runs commit-msg too, with its own command line."""
+    spied.git("switch", "-qc", "feature/x")
+    spied.git("commit", "--allow-empty", "-m", "x")
+    spied.git("switch", "-q", "main")
+    spied.git("merge", "--no-ff", f"--cleanup={mode}", "-m", MESSAGE, "feature/x")
+    recorded = spied.git("log", "-1", "--format=%B").out.rstrip("\n")
+    seen = spy(spied, "commit-msg")
+    assert str(seen["message"]).rstrip("\n") == recorded
+    assert seen["ps"] == seen["proc"] == ["merge", False, mode, None]
