@@ -93,7 +93,7 @@ def test_a_shared_hooks_path_is_left_to_its_owner(repo: Repo, tmp_path: Path) ->
 
     installed = repo.fw("install")
     assert installed.code == 0, installed.text
-    assert "outside this repository" in installed.out
+    assert "which flowwarden does not own" in installed.out
     assert sorted(p.name for p in shared.iterdir()) == before
 
     quiet(repo, "switch", "-q", "-c", "feature/x", "develop")
@@ -109,3 +109,29 @@ def test_a_shared_hooks_path_is_left_to_its_owner(repo: Repo, tmp_path: Path) ->
     assert repo.git("config", "--local", "core.hooksPath", check=False).code != 0
     assert repo.commit_file("b.txt").code == 0
     assert len(log.read_text().splitlines()) == 6
+
+
+def test_a_tracked_hooks_path_stays_unchanged(repo: Repo) -> None:
+    """The project's own hooks, tracked in `.githooks`: the shims go to this repository's own
+    hooks directory, the tracked hooks still run, and nothing new shows up to commit."""
+    log = repo.path / ".git" / "githooks.log"
+    repo.write(".githooks/pre-commit", f'#!/bin/sh\necho "$(basename "$0")" >> \'{log}\'\n')
+    (repo.path / ".githooks" / "pre-commit").chmod(0o755)
+    quiet(repo, "add", ".githooks")
+    quiet(repo, "commit", "-qm", "Project hooks")
+    repo.git("config", "core.hooksPath", ".githooks")
+
+    installed = repo.fw("install")
+    assert installed.code == 0, installed.text
+    assert repo.git("status", "--porcelain").out == ""
+    quiet(repo, "switch", "-q", "-c", "feature/x", "main")
+    assert repo.commit_file("a.txt").code == 0
+    assert log.read_text() == "pre-commit\n"
+    quiet(repo, "switch", "-q", "main")
+    assert_blocked(repo.commit_file("b.txt"), "protected-branch")
+    assert log.read_text() == "pre-commit\n"
+
+    assert repo.fw("install", "--uninstall").code == 0
+    assert repo.git("config", "core.hooksPath").out.strip() == ".githooks"
+    assert repo.commit_file("b.txt").code == 0
+    assert log.read_text() == "pre-commit\npre-commit\n"

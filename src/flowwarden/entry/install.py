@@ -110,7 +110,7 @@ def hooks_dir(repo: GitRepo) -> Path:
 def install(repo: GitRepo) -> list[str]:
     directory = hooks_dir(repo)
     report: list[str] = []
-    if _outside(repo, directory):
+    if _shared(repo, directory):
         directory, report = _own_hooks(repo, directory)
     directory.mkdir(parents=True, exist_ok=True)
     replaced = []
@@ -136,14 +136,21 @@ GIT_HOOKS = frozenset(
     "p4-changelist p4-prepare-changelist p4-post-changelist p4-pre-submit "
     "post-index-change".split())
 SHARED = "# installed by flowwarden install: the shared hook core.hooksPath names"
+PREVIOUS = "flowwarden.previousHooksPath"
 
 
-def _outside(repo: GitRepo, directory: Path) -> bool:
-    """A `core.hooksPath` outside this repository (a team's or the user's global hooks):
-    flowwarden's shims there would run in every repository that uses it."""
-    mine = [p.resolve() for p in (repo.root, repo.git_dir, repo.common_dir) if p is not None]
+def _shared(repo: GitRepo, directory: Path) -> bool:
+    """A `core.hooksPath` someone else owns: outside this repository (a team's or the user's
+    global hooks: flowwarden's shims there would run in every repository that uses it), or
+    tracked in it (the project's hooks: the shims would show up as changes to commit)."""
     where = directory.resolve()
-    return not any(where == p or p in where.parents for p in mine)
+    if any(where == p or p in where.parents
+           for p in (repo.git_dir.resolve(), repo.common_dir.resolve())):
+        return False
+    if repo.root is None or not (where == repo.root.resolve()
+                                 or repo.root.resolve() in where.parents):
+        return True
+    return bool(repo.git("ls-files", "-z", "--", str(where)).strip(b"\0"))
 
 
 def _own_hooks(repo: GitRepo, shared: Path) -> tuple[Path, list[str]]:
@@ -168,10 +175,14 @@ def _own_hooks(repo: GitRepo, shared: Path) -> tuple[Path, list[str]]:
         target.write_text(f"#!/bin/sh\n{SHARED}\nexec {shlex.quote(str(shared / name))} "
                           f'"$@"\n')
         target.chmod(0o755)
+    previous = repo.git("config", "--local", "core.hooksPath", check=False).decode().strip()
+    if previous:  # uninstall puts it back
+        repo.git("config", "--local", PREVIOUS, previous)
     repo.git("config", "--local", "core.hooksPath", str(own))
-    return own, [f"core.hooksPath is {shared}, outside this repository: installed in "
-                 f"{own} instead (core.hooksPath set for this repository), where the shared "
-                 f"hooks still run: {', '.join(names) or 'none there'}"]
+    return own, [f"core.hooksPath is {shared}, which flowwarden does not own (outside this "
+                 f"repository, or tracked in it): installed in {own} instead (core.hooksPath "
+                 f"set for this repository), where its hooks still run: "
+                 f"{', '.join(names) or 'none there'}"]
 
 
 LEFTHOOK_CONFIGS = ("lefthook.yml", ".lefthook.yml", "lefthook.yaml", ".lefthook.yaml",
@@ -231,6 +242,11 @@ def uninstall(repo: GitRepo) -> list[str]:
         path.unlink()
     own = str(repo.common_dir / "hooks")
     if repo.git("config", "--local", "core.hooksPath", check=False).decode().strip() == own:
-        repo.git("config", "--local", "--unset", "core.hooksPath")
-        report.append("unset this repository's core.hooksPath: the shared one applies again")
+        earlier = repo.git("config", "--local", PREVIOUS, check=False).decode().strip()
+        if earlier:
+            repo.git("config", "--local", "core.hooksPath", earlier)
+            repo.git("config", "--local", "--unset", PREVIOUS)
+        else:
+            repo.git("config", "--local", "--unset", "core.hooksPath")
+        report.append(f"core.hooksPath: {earlier or 'the shared one'} again")
     return report or ["nothing to remove: no hook installed by flowwarden"]
