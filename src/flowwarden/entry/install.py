@@ -191,9 +191,7 @@ LEFTHOOK_CONFIGS = ("lefthook.yml", ".lefthook.yml", "lefthook.yaml", ".lefthook
 #: What each stage's command line needs of git's arguments and stdin, in lefthook's terms.
 LEFTHOOK_ARGS = {"commit-msg": " {1}", "prepare-commit-msg": " {1} {2} {3}",
                  "pre-push": " {1} {2}", "post-checkout": " {1} {2} {3}"}
-
-
-ARGS = '"$@"'
+ARGS = '"$@"'  # a husky script passes git's arguments on
 
 
 def manager_note(root: Path | None, directory: Path, replaced: list[str]) -> list[str]:
