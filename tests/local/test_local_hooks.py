@@ -77,6 +77,31 @@ def test_hash_subject_with_trailer_is_kept_and_cited(repo: Repo) -> None:
     assert trailer_block(recorded) == [("MLflow-Run-Id", "abc123")]
 
 
+@pytest.mark.parametrize(("config", "option", "refused"), [
+    ([], ["--cleanup=strip"], True),  # the `#12` subject goes: the trailer is all that is left
+    ([], ["--cleanup", "verbatim"], False),
+    ([], ["--clean=scissors"], False),  # an abbreviation git takes; no editor: whitespace
+    (["-c", "commit.cleanup=strip"], [], True),
+    (["-c", "commit.cleanup=strip"], ["--cleanup=whitespace"], False),
+])
+def test_cleanup_of_the_command_line_decides_like_git(shim_repo: Repo, config: list[str],
+                                                      option: list[str], refused: bool) -> None:
+    """`git commit --cleanup=<mode> -m "#12 ..." --trailer ...`: flowwarden refuses the commit
+    exactly when the message git would record cites no run."""
+    quiet(shim_repo, "switch", "-qc", "experiment/wide", "develop")
+    shim_repo.write("train.py", "fit()\n")
+    shim_repo.git("add", "train.py")
+    args = [*config, "commit", *option, "-m", "#12 wider encoder",
+            "--trailer", f"MLflow-Run-Id: {7:032x}"]
+    result = shim_repo.git(*args, check=False)
+    assert (result.code != 0) is refused, result.text
+    assert ("mlflow-run-id" in result.err) is refused, result.err
+    if refused:
+        shim_repo.git(*args, "--no-verify")
+    recorded = shim_repo.git("log", "-1", "--format=%(trailers:key=MLflow-Run-Id)").out.strip()
+    assert (recorded == "") is refused
+
+
 def test_amending_a_merge_is_still_a_merge(hooked_repo: Repo) -> None:
     branch_with_commit(hooked_repo, "feature/login", "develop")
     quiet(hooked_repo, "switch", "-q", "develop")

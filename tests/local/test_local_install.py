@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "core"))
-from corekit import add_bare_remote, branch_with_commit, quiet  # noqa: E402
+from corekit import add_bare_remote, assert_blocked, branch_with_commit, quiet  # noqa: E402
 
-from fwkit import Repo  # noqa: E402
+from fwkit import Repo, make_repo  # noqa: E402
 
 #: A hook as husky writes them: it finds its script by its own directory and name.
 HUSKY_H = """#!/usr/bin/env sh
@@ -75,3 +75,63 @@ def test_missing_flowwarden_names_how_to_install_it(shim_repo: Repo) -> None:
     assert result.returncode != 0
     assert 'pip install "flowwarden @ git+' in result.stderr
     assert "--no-verify" in result.stderr
+
+
+def test_a_shared_hooks_path_is_left_to_its_owner(repo: Repo, tmp_path: Path) -> None:
+    """`core.hooksPath` set globally to a team's hooks: install gives this repository its own
+    hooks directory, where the shared hooks still run under their own names; the shared
+    directory, and every other repository using it, are left as they were."""
+    shared = tmp_path / "shared-hooks"
+    shared.mkdir()
+    log = tmp_path / "shared.log"
+    for name in ("pre-commit", "post-commit"):
+        (shared / name).write_text(f'#!/bin/sh\necho "$(basename "$0") $*" >> \'{log}\'\n')
+        (shared / name).chmod(0o755)
+    other = make_repo(tmp_path / "other", repo.env)
+    repo.git("config", "--global", "core.hooksPath", str(shared))
+    before = sorted(p.name for p in shared.iterdir())
+
+    installed = repo.fw("install")
+    assert installed.code == 0, installed.text
+    assert "which flowwarden does not own" in installed.out
+    assert sorted(p.name for p in shared.iterdir()) == before
+
+    quiet(repo, "switch", "-q", "-c", "feature/x", "develop")
+    assert repo.commit_file("a.txt").code == 0
+    assert log.read_text().splitlines() == ["pre-commit ", "post-commit "]
+    repo.git("switch", "-q", "develop")
+    assert_blocked(repo.commit_file("b.txt"), "protected-branch")
+    assert len(log.read_text().splitlines()) == 2, "the shared hook ran for a refused commit"
+    assert other.commit_file("c.txt").code == 0, "flowwarden reached another repository"
+    assert len(log.read_text().splitlines()) == 4
+
+    assert repo.fw("install", "--uninstall").code == 0
+    assert repo.git("config", "--local", "core.hooksPath", check=False).code != 0
+    assert repo.commit_file("b.txt").code == 0
+    assert len(log.read_text().splitlines()) == 6
+
+
+def test_a_tracked_hooks_path_stays_unchanged(repo: Repo) -> None:
+    """The project's own hooks, tracked in `.githooks`: the shims go to this repository's own
+    hooks directory, the tracked hooks still run, and nothing new shows up to commit."""
+    log = repo.path / ".git" / "githooks.log"
+    repo.write(".githooks/pre-commit", f'#!/bin/sh\necho "$(basename "$0")" >> \'{log}\'\n')
+    (repo.path / ".githooks" / "pre-commit").chmod(0o755)
+    quiet(repo, "add", ".githooks")
+    quiet(repo, "commit", "-qm", "Project hooks")
+    repo.git("config", "core.hooksPath", ".githooks")
+
+    installed = repo.fw("install")
+    assert installed.code == 0, installed.text
+    assert repo.git("status", "--porcelain").out == ""
+    quiet(repo, "switch", "-q", "-c", "feature/x", "main")
+    assert repo.commit_file("a.txt").code == 0
+    assert log.read_text() == "pre-commit\n"
+    quiet(repo, "switch", "-q", "main")
+    assert_blocked(repo.commit_file("b.txt"), "protected-branch")
+    assert log.read_text() == "pre-commit\n"
+
+    assert repo.fw("install", "--uninstall").code == 0
+    assert repo.git("config", "core.hooksPath").out.strip() == ".githooks"
+    assert repo.commit_file("b.txt").code == 0
+    assert log.read_text() == "pre-commit\npre-commit\n"

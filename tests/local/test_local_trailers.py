@@ -47,7 +47,10 @@ def test_trailers_as_git_parses_them(tmp_path: Path, message: str) -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(MESSAGES)
 def test_cleanup_as_git_stripspace(tmp_path: Path, message: str) -> None:
-    assert cleanup(message, "whitespace") == git_stripspace(message, tmp_path, False)
-    assert cleanup(message, "verbatim") == message
-    cut = message.split("# ------------------------ >8", 1)[0]
+    assert cleanup(message, "whitespace", verbose=False) == \
+        git_stripspace(message, tmp_path, False)
+    assert cleanup(message, "verbatim", verbose=False) == message
+    assert cleanup(message, "strip", verbose=False) == git_stripspace(message, tmp_path, True)
+    cut = message.split("# ------------------------ >8", 1)[0]  # -v: git cuts there first
     assert cleanup(message, "strip") == git_stripspace(cut, tmp_path, True)
+    assert cleanup(message, "whitespace") == git_stripspace(cut, tmp_path, False)

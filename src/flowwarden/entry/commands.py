@@ -41,7 +41,8 @@ def run_events(events: list[Event], ctx: Context) -> Outcome:
 def cmd_hook(ns: argparse.Namespace, out: TextIO, err: TextIO, env: dict[str, str]) -> int:
     stage = detect_stage(ns.stage, ns.args, env)
     repo = GitRepo.discover(".")
-    if env.get("PRE_COMMIT") == "1" and _shim_ran(stage, repo, env):
+    if env.get("FLOWWARDEN_HOOK_RAN") == stage.value \
+            or env.get("PRE_COMMIT") == "1" and _shim_ran(stage, repo, env):
         return Exit.OK  # flowwarden's shim checks this stage already: check once
     stdin = b""
     if stage in (Stage.PRE_PUSH, Stage.PRE_RECEIVE) and not sys.stdin.isatty():

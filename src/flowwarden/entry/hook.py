@@ -1,7 +1,6 @@
 """Git hook stages: build the event git is about to perform, from git's own state."""
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from flowwarden.core.records import (
     RefUpdate,
 )
 from flowwarden.core.stages import HOOK_STAGES, Stage
+from flowwarden.entry.invocation import GitCommand, running_git
 
 STAGES = HOOK_STAGES
 
@@ -70,21 +70,32 @@ def read_text(path: str) -> str:
 
 
 def clean_message(text: str, repo: GitRepo | None = None,
-                  env: Mapping[str, str] | None = None) -> str:
-    """The message as git will record it from the file: `commit.cleanup` (`default`: strip
-    with an editor, whitespace without: git sets GIT_EDITOR=: for the hooks then),
-    `core.commentChar` (auto too)."""
+                  env: Mapping[str, str] | None = None,
+                  command: GitCommand | None = None) -> str:
+    """The message as git will record it from the file: the `--cleanup` and `-v` of the git
+    `command` running the hook (None: unknown), else `commit.cleanup` and `commit.verbose`
+    (`default`: strip with an editor, whitespace without: git sets GIT_EDITOR=: for the hooks
+    then); `core.commentChar` (auto too)."""
     settings = _message_settings(repo) if repo is not None else {}
     editor = (env or {}).get("GIT_EDITOR") != ":"
     char = comment_char(settings.get("core.commentchar"), text)
-    return cleanup(text, settings.get("commit.cleanup", "default"), char, editor) or "\n"
+    mode = settings.get("commit.cleanup", "default")
+    verbose = True  # unknown: git writes a scissors line itself for -v
+    if command is not None and command.name in ("commit", "merge"):
+        mode = command.cleanup or mode
+        configured = settings.get("commit.verbose", "").lower() not in ("false", "no", "off",
+                                                                         "0", "")
+        verbose = command.name == "commit" and (
+            configured if command.verbose is None else command.verbose > 0)
+    return cleanup(text, mode, char, editor, verbose) or "\n"
 
 
 def _message_settings(repo: GitRepo) -> dict[str, str]:
-    out = repo.git("config", "-z", "--get-regexp", r"^(commit\.cleanup|core\.commentchar)$",
+    out = repo.git("config", "-z", "--get-regexp",
+                   r"^(commit\.cleanup|commit\.verbose|core\.commentchar)$",
                    check=False).decode(errors="replace")
     pairs = (item.partition("\n") for item in out.split("\0") if item)
-    return {key.lower(): value for key, _, value in pairs}
+    return {key.lower(): value if sep else "true" for key, sep, value in pairs}
 
 
 def is_manual_run(stage: Stage, env: Mapping[str, str]) -> bool:
@@ -92,26 +103,6 @@ def is_manual_run(stage: Stage, env: Mapping[str, str]) -> bool:
     (pre-commit, pre-merge-commit, commit-msg); without it nothing is being committed."""
     return stage in (Stage.PRE_COMMIT, Stage.PRE_MERGE_COMMIT, Stage.COMMIT_MSG) \
         and env.get("PRE_COMMIT") == "1" and "GIT_INDEX_FILE" not in env
-
-
-def _amending(env: Mapping[str, str]) -> bool:
-    """Whether the git running this hook is `git commit --amend`: its command line, read from
-    /proc up the process tree (git says so nowhere else before the commit exists)."""
-    pid = os.getppid()
-    for _ in range(8):
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
-        except OSError:
-            return False
-        if argv and Path(argv[0].decode(errors="replace")).name == "git" and b"commit" in argv:
-            args = argv[argv.index(b"commit") + 1:]
-            args = args[:args.index(b"--")] if b"--" in args else args
-            return b"--amend" in args
-        pid = int(stat.rsplit(")", 1)[1].split()[1])
-        if pid <= 1:
-            return False
-    return False
 
 
 def build_events(call: HookCall, repo: GitRepo) -> list[Event]:
@@ -129,7 +120,7 @@ def _commit(call: HookCall, repo: GitRepo) -> list[Event]:
     if merge_head:
         info = parse_merge_message(repo.merge_msg() or "")
         source = info.source if info else None
-    elif head and _amending(call.env):
+    elif head and _amending():
         # An amended merge keeps HEAD's parents: it is still that merge.
         amended = repo.commit(head)
         if amended is not None and amended.is_merge:
@@ -174,12 +165,18 @@ def _message(call: HookCall, repo: GitRepo) -> list[Event]:
     path = call.args[0]
     source = message_source(call)
     is_merge = repo.merge_head() is not None or any(k.startswith("GITHEAD_") for k in call.env)
-    if not is_merge and (head := repo.head()) and _amending(call.env):
+    if not is_merge and (head := repo.head()) and _amending():
         amended = repo.commit(head)
         is_merge = amended is not None and amended.is_merge
-    return [CommitMessage(repo.current_branch(), clean_message(read_text(path), repo, call.env),
-                          path,
-                          is_merge, source)]
+    text = clean_message(read_text(path), repo, call.env, running_git())
+    return [CommitMessage(repo.current_branch(), text, path, is_merge, source)]
+
+
+def _amending() -> bool:
+    """Whether the git running this hook is `git commit --amend` (git says so in no hook's
+    arguments or environment before the commit exists)."""
+    command = running_git()
+    return command is not None and command.name == "commit" and command.amend
 
 
 def parse_push_lines(stdin: bytes) -> list[tuple[str, str, str, str]]:

@@ -1,12 +1,14 @@
 """`flowwarden install`: put the hook shims in place, keeping any hook that was there."""
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
 
 import flowwarden
 from flowwarden.adapters.git import GitRepo
+from flowwarden.core.errors import UsageError
 from flowwarden.core.stages import Stage
 from flowwarden.entry.quiet import QUIET_STAGES, SHELL
 
@@ -107,18 +109,115 @@ def hooks_dir(repo: GitRepo) -> Path:
 
 def install(repo: GitRepo) -> list[str]:
     directory = hooks_dir(repo)
+    report: list[str] = []
+    if _shared(repo, directory):
+        directory, report = _own_hooks(repo, directory)
     directory.mkdir(parents=True, exist_ok=True)
-    report = []
+    replaced = []
     for stage in SERVER_STAGES if repo.root is None else WORKTREE_STAGES:
         target = directory / stage
         note = ""
-        if target.exists() and MARKER not in target.read_text(errors="replace"):
+        if target.exists() and MARKER not in (text := target.read_text(errors="replace")):
+            replaced.append(text)
             target.replace(directory / (stage + CHAINED))
             note = f" (the previous hook runs after it: {stage}{CHAINED})"
         target.write_text(shim(stage))
         target.chmod(0o755)
         report.append(f"installed {target}{note}")
-    return report
+    return report + manager_note(repo.root, directory, replaced)
+
+
+#: Every hook git runs, for the ones a shared `core.hooksPath` holds.
+GIT_HOOKS = frozenset(
+    "applypatch-msg pre-applypatch post-applypatch pre-commit pre-merge-commit "
+    "prepare-commit-msg commit-msg post-commit pre-rebase post-checkout post-merge pre-push "
+    "pre-receive update proc-receive post-receive post-update reference-transaction "
+    "push-to-checkout pre-auto-gc post-rewrite sendemail-validate fsmonitor-watchman "
+    "p4-changelist p4-prepare-changelist p4-post-changelist p4-pre-submit "
+    "post-index-change".split())
+SHARED = "# installed by flowwarden install: the shared hook core.hooksPath names"
+PREVIOUS = "flowwarden.previousHooksPath"
+
+
+def _shared(repo: GitRepo, directory: Path) -> bool:
+    """A `core.hooksPath` someone else owns: outside this repository (a team's or the user's
+    global hooks: flowwarden's shims there would run in every repository that uses it), or
+    tracked in it (the project's hooks: the shims would show up as changes to commit)."""
+    where = directory.resolve()
+    if any(where == p or p in where.parents
+           for p in (repo.git_dir.resolve(), repo.common_dir.resolve())):
+        return False
+    if repo.root is None or not (where == repo.root.resolve()
+                                 or repo.root.resolve() in where.parents):
+        return True
+    return bool(repo.git("ls-files", "-z", "--", str(where)).strip(b"\0"))
+
+
+def _own_hooks(repo: GitRepo, shared: Path) -> tuple[Path, list[str]]:
+    """Give this repository its own hooks directory: each shared hook runs from there under
+    its own path, chained after flowwarden's (before it at pre-push), and the shared
+    directory stays as it was."""
+    own = repo.common_dir / "hooks"
+    names = sorted(p.name for p in shared.iterdir() if p.name in GIT_HOOKS
+                   and p.is_file() and os.access(p, os.X_OK)) if shared.is_dir() else []
+    stages = set(SERVER_STAGES if repo.root is None else WORKTREE_STAGES)
+    own.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        target = own / (name + CHAINED if name in stages else name)
+        if target.exists() and SHARED not in target.read_text(errors="replace"):
+            raise UsageError(f"{target} is in the way of running the shared {name} hook from "
+                             f"this repository's own hooks directory",
+                             f"move it away (it does not run while core.hooksPath is "
+                             f"{shlex.quote(str(shared))}): mv {shlex.quote(str(target))} "
+                             f"{shlex.quote(str(target))}.off")
+    for name in names:
+        target = own / (name + CHAINED if name in stages else name)
+        target.write_text(f"#!/bin/sh\n{SHARED}\nexec {shlex.quote(str(shared / name))} "
+                          f'"$@"\n')
+        target.chmod(0o755)
+    previous = repo.git("config", "--local", "core.hooksPath", check=False).decode().strip()
+    if previous:  # uninstall puts it back
+        repo.git("config", "--local", PREVIOUS, previous)
+    repo.git("config", "--local", "core.hooksPath", str(own))
+    return own, [f"core.hooksPath is {shared}, which flowwarden does not own (outside this "
+                 f"repository, or tracked in it): installed in {own} instead (core.hooksPath "
+                 f"set for this repository), where its hooks still run: "
+                 f"{', '.join(names) or 'none there'}"]
+
+
+LEFTHOOK_CONFIGS = ("lefthook.yml", ".lefthook.yml", "lefthook.yaml", ".lefthook.yaml",
+                    ".config/lefthook.yml", ".config/lefthook.yaml", "lefthook.toml",
+                    ".lefthook.toml", "lefthook.json", ".lefthook.json")
+#: What each stage's command line needs of git's arguments and stdin, in lefthook's terms.
+LEFTHOOK_ARGS = {"commit-msg": " {1}", "prepare-commit-msg": " {1} {2} {3}",
+                 "pre-push": " {1} {2}", "post-checkout": " {1} {2} {3}"}
+ARGS = '"$@"'  # a husky script passes git's arguments on
+
+
+def manager_note(root: Path | None, directory: Path, replaced: list[str]) -> list[str]:
+    """How to keep the checks where a hook manager rewrites its hooks (and so drops these
+    shims): as that manager's own commands."""
+    if root is None:
+        return []
+    if any(root.joinpath(name).is_file() for name in LEFTHOOK_CONFIGS) \
+            or any("lefthook" in text for text in replaced):
+        lines = ["note: lefthook writes its hooks again when its config changes (and on "
+                 "`lefthook install`), moving these aside to <hook>.old, and flowwarden's "
+                 "checks stop; to keep them, merge this into lefthook.yml:"]
+        for stage in WORKTREE_STAGES:
+            stdin = "      use_stdin: true\n" if stage in STDIN_STAGES else ""
+            lines.append(f"{stage}:\n  commands:\n    flowwarden:\n      run: flowwarden "
+                         f"hook {stage}{LEFTHOOK_ARGS.get(stage, '')}\n{stdin}".rstrip("\n"))
+        return lines
+    package = root / "package.json"
+    if directory.parts[-2:] == (".husky", "_") \
+            or package.is_file() and '"husky' in package.read_text(errors="replace"):
+        echoes = (f"echo {shlex.quote(f'flowwarden hook {stage} {ARGS}')} >> "
+                  f"{shlex.quote(str(root / '.husky' / stage))}" for stage in WORKTREE_STAGES)
+        return ["note: husky writes its hooks in .husky/_ again on every `husky` run (npm's "
+                "prepare script) and points core.hooksPath there, and flowwarden's checks "
+                "stop; to keep them, add them to husky's scripts: " + " && ".join(echoes)]
+    return []
 
 
 def uninstall(repo: GitRepo) -> list[str]:
@@ -135,4 +234,17 @@ def uninstall(repo: GitRepo) -> list[str]:
         else:
             target.unlink()
             report.append(f"removed {target}")
+    shared = [p for p in directory.iterdir() if p.is_file()
+              and SHARED in p.read_text(errors="replace")] if directory.is_dir() else []
+    for path in shared:
+        path.unlink()
+    own = str(repo.common_dir / "hooks")
+    if repo.git("config", "--local", "core.hooksPath", check=False).decode().strip() == own:
+        earlier = repo.git("config", "--local", PREVIOUS, check=False).decode().strip()
+        if earlier:
+            repo.git("config", "--local", "core.hooksPath", earlier)
+            repo.git("config", "--local", "--unset", PREVIOUS)
+        else:
+            repo.git("config", "--local", "--unset", "core.hooksPath")
+        report.append(f"core.hooksPath: {earlier or 'the shared one'} again")
     return report or ["nothing to remove: no hook installed by flowwarden"]

@@ -142,15 +142,21 @@ def comment_char(configured: str | None, raw: str) -> str:
 CLEANUP_MODES = ("strip", "whitespace", "verbatim", "scissors", "default")
 
 
-def cleanup(raw: str, mode: str, comment: str = "#", editor: bool = True) -> str:
-    """The message git records from the file `raw` under `--cleanup=mode` (`default`: strip
-    when an editor was used, whitespace otherwise), as git's `cleanup_message` applies it."""
+def cleanup(raw: str, mode: str, comment: str = "#", editor: bool = True,
+            verbose: bool = True) -> str:
+    """The message git records from the file `raw` under `--cleanup=mode`, as git's
+    get_cleanup_mode and cleanup_message apply it: `default` is strip with an editor and
+    whitespace without, scissors without an editor is whitespace, and the text is cut at the
+    scissors line under scissors or `verbose` (`git commit -v`, `commit.verbose`; assume it
+    when the command line is unknown: git writes that line for -v)."""
     if mode == "default" or mode not in CLEANUP_MODES:
         mode = "strip" if editor else "whitespace"
+    elif mode == "scissors" and not editor:
+        mode = "whitespace"
+    if verbose or mode == "scissors":
+        raw = raw[:scissors_at(raw, comment)]
     if mode == "verbatim":
         return raw
-    if mode in ("scissors", "strip"):
-        raw = raw[:scissors_at(raw, comment)]
     return strip_space(raw, comment if mode == "strip" else None)
 
 
