@@ -123,7 +123,7 @@ def test_a_dvc_project_in_a_subdirectory(pushed: Repo, tmp_path: Path) -> None:
     assert check_commit(pushed) == []
     pushed.git("commit", "-qm", "ML project")
     v = only(check_push(pushed), PUSH)
-    assert v.fix == "cd ml && dvc push -r mlstore"
+    assert v.fix == 'cd "$(git rev-parse --show-toplevel)"/ml && dvc push -r mlstore'
     done = subprocess.run(v.fix, shell=True, cwd=pushed.path, env=pushed.env,  # noqa: S602
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -234,7 +234,8 @@ def test_missing_cache_in_a_subdirectory_project_is_fixed_from_the_root(dvc_repo
             obj.unlink()
     v = only(check_commit(dvc_repo), CACHE)
     assert "the DVC cache ml/.dvc/cache" in v.message
-    assert v.fix == "cd ml && dvc commit -f train.csv.dvc && git add train.csv.dvc"
+    assert v.fix == ('cd "$(git rev-parse --show-toplevel)"/ml && '
+            "dvc commit -f train.csv.dvc && git add train.csv.dvc")
     done = subprocess.run(v.fix, shell=True, cwd=dvc_repo.path, env=dvc_repo.env,  # noqa: S602
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -10,31 +10,8 @@ from pathlib import Path
 import pytest
 from dvckit import dvc
 
+from fixkit import fix_of, paste
 from fwkit import HOOKS, Repo, Result
-
-# --- the harness (a local copy until tests/fixkit.py is shared) -------------------------
-
-
-def fix_of(result: Result, rule: str) -> str:
-    """The `fix:` line printed under `rule`'s refusal (server lines lose git's `remote: `)."""
-    assert result.code != 0 and rule in result.text, result.text
-    lines = [line.removeprefix("remote: ") for line in result.text.splitlines()]
-    start = next(i for i, line in enumerate(lines) if f"{rule}:" in line)
-    return next(line.strip()[len("fix:"):].strip() for line in lines[start:]
-                if line.strip().startswith("fix:"))
-
-
-def paste(repo: Repo, fix: str, cwd: Path | None = None) -> Result:
-    """The fix run as a user pastes it into their shell: valid for bash and sh, it succeeds."""
-    for shell in ("bash", "sh"):
-        syntax = subprocess.run([shell, "-n", "-c", fix], capture_output=True, text=True)
-        assert syntax.returncode == 0, f"not valid {shell}: {fix}\n{syntax.stderr}"
-    proc = subprocess.run(["sh", "-c", fix], cwd=cwd or repo.path, env=repo.env,
-                          capture_output=True, text=True, timeout=120)
-    result = Result(proc.returncode, proc.stdout, proc.stderr)
-    assert result.code == 0, f"fix failed: {fix}\n{result.text}"
-    return result
-
 
 # --- scenarios ------------------------------------------------------------------------
 
@@ -301,9 +278,6 @@ def test_not_pushed_in_a_subdir_project_from_the_root(subdir: Repo) -> None:
     assert subdir.git("push", "origin", "feature/data", check=False).code == 0
 
 
-@pytest.mark.xfail(strict=True, reason="dvc-not-pushed (owned by helper dvcpush) prints "
-                   "`cd ml && dvc push -r storage`, relative to the repository root: pasted "
-                   "where the user pushed from (ml/), `cd ml` fails")
 def test_not_pushed_from_the_users_cwd_in_the_project(subdir: Repo) -> None:
     """The user pushes from inside ml/, where they work with DVC; the fix runs there."""
     subdir_data_committed(subdir)

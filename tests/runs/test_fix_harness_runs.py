@@ -3,8 +3,6 @@ a fix that cannot be one command is words, and doing what the words say makes it
 Real git hooks (the shims) locally and on the server, a real `mlflow server` on 127.0.0.1."""
 from __future__ import annotations
 
-import re
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,49 +10,8 @@ from typing import Any
 import pytest
 from runkit import Runs, branch_run, head_time_ms
 
+from fixkit import assert_words, fix_of, paste
 from fwkit import HOOKS, Repo, Result
-
-# --- the harness (a local copy of tests/fixkit.py's, until it is shared) ----------------
-
-_OPERATORS = ("&&", "||", ";", "|", "&", "\n", "`", "$(")
-_COMMAND_WORDS = ("git", "dvc", "mlflow", "flowwarden", "pre-commit", "python", "pip")
-
-
-def fix_of(result: Result, rule: str) -> str:
-    """The `fix:` line printed under `rule`'s first finding (server lines lose `remote: `)."""
-    assert result.code != 0, f"expected {rule} to refuse:\n{result.text}"
-    lines = [re.sub(r"^remote: ?", "", line) for line in result.text.splitlines()]
-    head = re.compile(rf"(?<![\w-]){re.escape(rule)}:")
-    start = next((i for i, line in enumerate(lines) if head.search(line)), None)
-    assert start is not None, f"{rule} not named:\n{result.text}"
-    return next(line.strip()[len("fix:"):].strip() for line in lines[start + 1:]
-                if line.strip().startswith("fix:"))
-
-
-def paste(repo: Repo, fix: str, cwd: Path | None = None) -> Result:
-    """The fix run as a user pastes it: valid sh and bash, run with `sh -c`, exit 0."""
-    for shell in ("sh", "bash"):
-        syntax = subprocess.run([shell, "-n", "-c", fix], capture_output=True, text=True)
-        assert syntax.returncode == 0, f"not valid {shell}: {fix}\n{syntax.stderr}"
-    proc = subprocess.run(["sh", "-c", fix], cwd=cwd or repo.path, env=repo.env,
-                          capture_output=True, text=True, timeout=120)
-    result = Result(proc.returncode, proc.stdout, proc.stderr)
-    assert result.code == 0, f"fix failed when pasted: {fix}\n{result.text}"
-    return result
-
-
-def assert_words(fix: str) -> None:
-    """A fix in words cannot be mistaken for a command line, nor run anything if pasted."""
-    first = fix.split(maxsplit=1)[0]
-    assert first.rstrip(":,") not in _COMMAND_WORDS, f"starts like a command: {fix}"
-    found = subprocess.run(["bash", "-c", 'type -t -- "$1"', "_", first], capture_output=True,
-                           text=True)
-    assert not found.stdout.strip(), f"its first word is a command: {fix}"
-    for op in _OPERATORS:
-        assert op not in fix, f"{op!r} would run something if pasted: {fix}"
-    rest = re.sub(r"<[\w ./:-]+>", "", fix)
-    assert "<" not in rest and ">" not in rest, f"a redirection if pasted: {fix}"
-
 
 # --- scenarios --------------------------------------------------------------------------
 

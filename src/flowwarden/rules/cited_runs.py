@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from shlex import quote
 from typing import ClassVar, NamedTuple
 
 from flowwarden.adapters.git.messages import message_text
@@ -30,6 +29,7 @@ from flowwarden.core.stages import (
 from flowwarden.facts.runs import Message, Scope, citations
 from flowwarden.policy.runs import RunSettings
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import shell_word
 
 
 class RunRule(Rule):
@@ -59,7 +59,7 @@ def trailer_fix(key: str, msg: Message, scope: Scope, value: str = "<run id>") -
     if msg.sha is None:
         text = message_text(msg.text).strip()
         if text and "\n" not in text:
-            again = f"git commit -m {quote(text)}"
+            again = f"git commit -m {shell_word(text)}"
         else:  # the message git kept; the editor's comment lines, if any, stripped again
             strip = "" if any(line.startswith("#") for line in text.splitlines()) \
                 else " --cleanup=strip"
@@ -75,7 +75,7 @@ def edit_at(sha: str) -> str:
     """A rebase that stops at commit `sha` to amend it: its todo line turned into `edit` by
     sed, as a person would in the editor."""
     short = sha[:10]
-    edit = quote(f"sed -i.orig -e '/^pick {short[:7]}/s/^pick/edit/'")
+    edit = shell_word(f"sed -i.orig -e '/^pick {short[:7]}/s/^pick/edit/'")
     return f"git -c sequence.editor={edit} rebase -i {short}~1"
 
 
@@ -95,9 +95,9 @@ def gate_fix(ctx: Context, source: str, target: str, messages: tuple[Message, ..
     run = None if dead else _passing_run(ctx, source, messages)
     merging = ctx.stage in (Stage.PRE_MERGE_COMMIT, Stage.PRE_COMMIT)
     if run is not None and merging:
-        return (f"git merge --abort && git switch {quote(source)} && git commit --allow-empty "
+        return (f"git merge --abort && git switch {shell_word(source)} && git commit --allow-empty "
                 f'-m "Record run" --trailer "{cfg.trailer}: {run}" && '
-                f"git switch {quote(target)} && git merge --no-ff {quote(source)}")
+                f"git switch {shell_word(target)} && git merge --no-ff {shell_word(source)}")
     which = f"run {run}" if run else "a run that meets the gate"
     steps = [] if run else ["improve the model until a run meets the gate"]
     if merging:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Sequence
-from shlex import quote
 from typing import TYPE_CHECKING
 
 from flowwarden.adapters.dvc.paths import is_dvc_file, is_lock, sibling
 from flowwarden.core.records import CommitAttempt, Event, Push, Violation
 from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import shell_word
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.format import Problem
@@ -76,16 +76,16 @@ outside the repository would send cache lookups, and the data checks, outside to
     def _violation(self, problem: Problem, base: str | None, stage: Stage) -> Violation:
         """`base`: a commit that holds a version of the file to restore, if any."""
         where = f"{problem.file}:{problem.line}" if problem.line else problem.file
-        name = quote(problem.file)
+        name = shell_word(problem.file)
         local = stage is Stage.PRE_COMMIT
         if base is not None:
-            fix = f"git checkout {quote(base)} -- {name}"
+            fix = f"git checkout {shell_word(base)} -- {name}"
             what = "Restore"
         else:
             fix = f"git rm --cached -- {name}" if local else f"git rm -- {name}"
             what = "Remove"
         if not local:  # the fix is a new commit, pushed again
-            fix += f" && git commit -m {quote(f'{what} {problem.file}')}"
+            fix += f" && git commit -m {shell_word(f'{what} {problem.file}')}"
         details = (_rewrite(problem.file),)
         return self.violation(problem.file, f"{where}: {problem.message}", fix, details,
                               path=problem.file)

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
-from shlex import quote
 from typing import TYPE_CHECKING
 
 from flowwarden.adapters.dvc.paths import is_dvc_file
 from flowwarden.core.records import CommitAttempt, Event, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import in_project, shell_word
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Output
@@ -59,10 +59,10 @@ too), or for a pipeline output `dvc commit -f <stage>`; if only the remote has i
             shown = cache.relative_to(root) if root is not None and cache.is_relative_to(root) \
                 else cache
             # DVC's commands run inside their project, with paths relative to it
-            cd = f"cd {quote(project)} && " if project else ""
+            cd = in_project(project)
             for m in find_missing(store, outs):
-                source = quote(_within(project, m.output.source))
-                target = quote(m.output.stage) if m.output.stage else source
+                source = shell_word(_within(project, m.output.source))
+                target = shell_word(m.output.stage) if m.output.stage else source
                 yield self.violation(
                     m.output.path, m.describe(f"the DVC cache {shown}"),
                     f"{cd}dvc commit -f {target} && git add {source}",

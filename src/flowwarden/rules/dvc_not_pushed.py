@@ -4,12 +4,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from shlex import quote
 from typing import TYPE_CHECKING
 
 from flowwarden.core.records import Event, Push, Severity, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import in_project, shell_word
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Output
@@ -86,7 +86,7 @@ expected dvc push before git push`.
         data = ctx.facts.data
         config = data.project_config(project, self._trusted(ctx, event))
         cache = data.project_cache(project)
-        cd = f"cd {quote(project)} && " if project else ""
+        cd = in_project(project)
         name = remote or ctx.policy.data.remote or config.default_remote
         if (name is None or name not in config.remotes) and ctx.stage is Stage.PRE_RECEIVE:
             # the pushers' own (global) config may name it: the server cannot tell
@@ -101,7 +101,7 @@ expected dvc push before git push`.
         url = config.remotes[name]
         options = config.options.get(name, {})
         where = f"DVC remote {name} ({redact(url)})"
-        push = f"{cd}dvc push -r {quote(name)}"
+        push = f"{cd}dvc push -r {shell_word(name)}"
         top = ctx.repo.root or ctx.repo.git_dir
         versioned = any(options.get(k, "").lower() in ("true", "1", "yes")
                         for k in ("version_aware", "worktree"))
@@ -115,7 +115,7 @@ expected dvc push before git push`.
         except ImportError as error:
             package = plugin_hint(error)
             yield self._unreachable(ctx, name, f"{where} needs the Python package {package}, "
-                                    "which is not installed", f"pip install {quote(package)}")
+                                    "which is not installed", f"pip install {shell_word(package)}")
             return
         except Exception as error:  # noqa: BLE001 - any remote failure means "cannot tell"
             first = redact((str(error).splitlines() or [type(error).__name__])[0])
@@ -138,8 +138,8 @@ expected dvc push before git push`.
                                   f"{cd}dvc remote add -d storage <url> && dvc push")
         return self.violation("dvc remote", f"DVC remote {name} is not in DVC's config; "
                               "expected the remote data.remote names",
-                              f"{cd}dvc remote add {quote(name)} <url> && "
-                              f"dvc push -r {quote(name)}")
+                              f"{cd}dvc remote add {shell_word(name)} <url> && "
+                              f"dvc push -r {shell_word(name)}")
 
     def _unreachable(self, ctx: Context, name: str, message: str,
                      fix: str | None) -> Violation:
@@ -165,7 +165,7 @@ def _fix(push: str, cd: str, project: str, versioned: bool, missing: Sequence[Mi
     if versioned and missing:
         # DVC records where a versioned remote keeps each file in the DVC files it pushes
         sources = sorted({posixpath.relpath(m.output.source, project or ".") for m in missing})
-        return (push + " && git add " + " ".join(quote(s) for s in sources) +
+        return (push + " && git add " + " ".join(shell_word(s) for s in sources) +
                 " && git commit -m 'Record the DVC remote version ids'",
                 "; expected dvc push, and the version ids it writes into "
                 f"{', '.join(sorted({m.output.source for m in missing}))} committed, "
@@ -175,8 +175,8 @@ def _fix(push: str, cd: str, project: str, versioned: bool, missing: Sequence[Mi
     if exps:
         # `dvc exp push` sends the git ref first, which this check refuses: the data must
         # reach the remote before, from a work tree holding the experiment
-        push = cd + " && ".join(f"dvc exp apply {quote(e)} && {push.removeprefix(cd)}"
-                                f" && dvc exp push origin {quote(e)}" for e in exps)
+        push = cd + " && ".join(f"dvc exp apply {shell_word(e)} && {push.removeprefix(cd)}"
+                                f" && dvc exp push origin {shell_word(e)}" for e in exps)
     return push, "; expected dvc push before git push"
 
 

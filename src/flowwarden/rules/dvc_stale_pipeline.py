@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping, Sequence
-from shlex import quote
 from typing import TYPE_CHECKING
 
 from flowwarden.adapters.dvc.paths import sibling
@@ -12,6 +11,7 @@ from flowwarden.core.records import CommitAttempt, Event, Severity, StagedFile, 
 from flowwarden.core.stages import Stage
 from flowwarden.facts.data import DataFacts
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import in_project, shell_word
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Dependency, LockParams
@@ -61,14 +61,15 @@ expected dvc.lock to match the staged dependencies`.
         for (lock, stage), notes in changed.items():
             # DVC runs inside the lock's project (`dvc init --subdir`), paths relative to it
             project = data.project_of(lock)
-            cd = f"cd {quote(project)} && " if project else ""
+            cd = in_project(project)
             within = posixpath.relpath(lock, project) if project else lock
             target = stage if posixpath.dirname(within) == "" else \
                 f"{sibling(within, 'dvc.yaml')}:{stage}"
             yield self.violation(
                 f"{stage} ({lock})",
                 f"stage {stage}: {'; '.join(notes)}; expected {lock} to match the staged "
-                "dependencies", f"{cd}dvc repro {quote(target)} && git add {quote(within)}",
+                "dependencies",
+                f"{cd}dvc repro {shell_word(target)} && git add {shell_word(within)}",
                 path=lock)
 
 

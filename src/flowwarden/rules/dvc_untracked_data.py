@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Sequence
-from shlex import quote
 
 from flowwarden.adapters.dvc.paths import repo_path, sibling
 from flowwarden.adapters.git import UNKNOWN_SIZE, Commit
@@ -13,6 +12,7 @@ from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.facts.data import LFS_POINTER_SIZES
 from flowwarden.policy.data import DataPolicy, human_size
 from flowwarden.rules.base import Context, Rule
+from flowwarden.rules.fixes import in_project, shell_word
 
 
 class DvcUntrackedData(Rule):
@@ -92,10 +92,10 @@ without DVC).
              "amends the commit and replays the rest; then push again",), path=f.path)
 
     def _lfs(self, f: StagedFile, commit: Commit | None, policy: DataPolicy) -> Violation:
-        path = quote(f.path)
+        path = shell_word(f.path)
         redo = (f"git rm --cached {path} && git lfs untrack {path} && dvc add {path} && "
-                f"git add .gitattributes {quote(f.path + '.dvc')} "
-                f"{quote(sibling(f.path, '.gitignore'))}")
+                f"git add .gitattributes {shell_word(f.path + '.dvc')} "
+                f"{shell_word(sibling(f.path, '.gitignore'))}")
         where = "staged" if commit is None else f"committed in {commit.sha[:7]}"
         violation = self.violation(
             f.path if commit is None else f"{commit.sha[:7]}:{f.path}",
@@ -137,15 +137,15 @@ def _redo(ctx: Context, path: str, project: str, commit: Commit | None) -> str:
     `dvc commit` of their stage or `.dvc` file instead.
     """
     def rel(p: str) -> str:
-        return quote(posixpath.relpath(p, project) if project else p)
+        return shell_word(posixpath.relpath(p, project) if project else p)
 
-    cd = f"cd {quote(project)} && " if project else ""
+    cd = in_project(project)
     owner = _owner(ctx, path, project, f"{commit.sha}:" if commit else ":")
     if owner is None:
         return (f"{cd}git rm --cached {rel(path)} && dvc add {rel(path)} && "
                 f"git add {rel(path + '.dvc')} {rel(sibling(path, '.gitignore'))}")
     target, adds = owner
-    return (f"{cd}git rm --cached {rel(path)} && dvc commit -f {quote(target)} && "
+    return (f"{cd}git rm --cached {rel(path)} && dvc commit -f {shell_word(target)} && "
             f"git add {' '.join(rel(a) for a in adds)}")
 
 
@@ -207,7 +207,7 @@ def _rewrite(commit: Commit, redo: str, push: str = "dvc push") -> str:
     then the data sent to the DVC remote."""
     short = commit.sha[:7]
     base = f"{short}~1" if commit.parents else "--root"
-    edit = quote(f"sed -i.orig -e '/^pick {short}/s/^pick/edit/'")
+    edit = shell_word(f"sed -i.orig -e '/^pick {short}/s/^pick/edit/'")
     return (f"git -c sequence.editor={edit} rebase -i {base} && {redo} && "
             f"git commit --amend --no-edit && git rebase --continue && {push}")
 

@@ -19,12 +19,13 @@ def shell_word(raw: str) -> str:
     """`raw` (a branch or file name, exactly as git holds it) as one POSIX shell word that
     prints no raw control or bidi character: `shlex.quote(raw)` when all of it is printable,
     else `"$(printf 'a\\342\\200\\256b')"` (octal escapes), which sh, bash and zsh expand
-    to the real name. Raises ValueError for such a name ending in a newline, which `$(...)`
-    would drop: `pasteable` tells those apart (a git ref name never holds a control char)."""
+    to the real name. A name that also ends in a newline, which `$(...)` would drop, falls
+    back to `shlex.quote` (safe, and shown escaped, so visibly not pasteable): `pasteable`
+    tells those apart. A git ref name never holds a control character."""
     if not _UNPRINTABLE.search(raw):
         return quote(raw)
     if raw.endswith("\n"):
-        raise ValueError(f"no shell word carries a trailing newline: {raw!r}")
+        return quote(raw)
     return "\"$(printf '" + "".join(_format(c, i == 0) for i, c in enumerate(raw)) + "')\""
 
 
@@ -39,6 +40,15 @@ def _format(char: str, first: bool) -> str:
 def pasteable(raw: str) -> bool:
     """Whether `shell_word(raw)` exists: every name but one ending in a newline."""
     return not (_UNPRINTABLE.search(raw) and raw.endswith("\n"))
+
+
+def in_project(project: str) -> str:
+    """The `cd` that runs a DVC command in `project` (a DVC project's directory, relative to
+    the repository's top; "" for the top) from wherever in the repository the user is:
+    `cd "$(git rev-parse --show-toplevel)"/ml && `, or "" for the top."""
+    if not project or project == ".":
+        return ""
+    return f'cd "$(git rev-parse --show-toplevel)"/{shell_word(project)} && '
 
 
 def free_name(name: str, taken: Iterable[str]) -> str:

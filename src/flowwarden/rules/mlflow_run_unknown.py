@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from shlex import quote
 
 from flowwarden.core.records import Event, Violation
 from flowwarden.core.redact import redact
 from flowwarden.rules.base import Context
 from flowwarden.rules.cited_runs import RunRule, verified
+from flowwarden.rules.fixes import shell_word
 
 
 class MlflowRunUnknown(RunRule):
@@ -67,7 +67,7 @@ def _restore(ctx: Context, run_id: str) -> str:
     if uri is None or redact(uri) != uri:
         return (f"restore run {run_id} (mlflow runs restore --run-id {run_id}, with "
                 "MLFLOW_TRACKING_URI naming the store), or cite another run")
-    return (f"env MLFLOW_TRACKING_URI={quote(uri)} mlflow runs restore --run-id {run_id}"
+    return (f"env MLFLOW_TRACKING_URI={shell_word(uri)} mlflow runs restore --run-id {run_id}"
             "  # or cite another run")
 
 
