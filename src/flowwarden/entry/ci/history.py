@@ -23,9 +23,26 @@ def resolve(repo: GitRepo, name: str, remote: str) -> str | None:
     return None
 
 
+def branch_name(repo: GitRepo, name: str, remote: str) -> str:
+    """The server's branch a name given on the command line stands for: `main`,
+    `refs/heads/main`, or a remote-tracking `origin/main` / `refs/remotes/origin/main` (when
+    no local branch has that name; `origin` being one of the clone's remotes) all mean the
+    branch main."""
+    short = name.removeprefix("refs/heads/")
+    if short != name or repo.rev_parse(f"refs/heads/{name}") is not None:
+        return short
+    tracked = name.removeprefix("refs/remotes/")
+    # `<remote>/<branch>`, whether the clone has fetched that branch yet or not.
+    prefixes = [p for p in dict.fromkeys([remote, *repo.remotes]) if tracked.startswith(f"{p}/")]
+    return tracked[len(max(prefixes, key=len)) + 1:] if prefixes else name
+
+
 def resolve_request(repo: GitRepo, request: Request, remote: str, fetch: bool) -> Request:
     """Fill in the shas the platform did not give from the clone's branches."""
     if isinstance(request, MergeRequest):
+        if request.provider == "explicit":
+            request = replace(request, source=branch_name(repo, request.source, remote),
+                              target=branch_name(repo, request.target, remote))
         resolved = _resolve_merge(repo, request, remote)
         if None in (resolved.source_sha, resolved.target_sha) and fetch \
                 and remote in repo.remotes:
@@ -64,14 +81,9 @@ def _ref_of(repo: GitRepo, after: str, remote: str) -> str:
     """`--range A..B` without --ref: B when it names a branch (`main`, `refs/heads/main`, or
     the remote-tracking `origin/main`, which stands for the server's main), else the
     checked-out branch."""
-    name = after.removeprefix("refs/heads/")
-    if repo.rev_parse(f"refs/heads/{name}") is not None:
+    name = branch_name(repo, after, remote)
+    if repo.rev_parse(f"refs/heads/{name}") is not None or name != after:
         return f"refs/heads/{name}"
-    tracked = after.removeprefix("refs/remotes/")
-    for prefix in dict.fromkeys([remote, *repo.remotes]):
-        if tracked.startswith(f"{prefix}/") and \
-                repo.rev_parse(f"refs/remotes/{tracked}") is not None:
-            return f"refs/heads/{tracked[len(prefix) + 1:]}"
     branch = repo.current_branch()
     if branch is None:
         raise UsageError(f"--range without --ref: {after} is not a branch and HEAD is detached",
