@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fwkit import Repo, Result
+from fwkit import Repo, Result, run
 
 from .cikit import Server
 
@@ -43,6 +43,14 @@ def test_a_merge_naming_the_branch_itself_is_refused_at_pre_receive(
     assert result.code != 0, result.text
     assert "protected-history" in result.err and "itself" in result.err, result.err
     assert side[:10] in result.err and "unreviewed" in result.err
+    # The fix works: the commits go through a hotfix branch, merged with --no-ff.
+    fix = next(line.split("fix: ", 1)[1] for line in result.err.splitlines() if "fix: " in line)
+    assert run(["sh", "-c", fix.split("#", 1)[0]], dev.path, dev.env).code == 0
+    carrier = f"hotfix/from-main-{side[:7]}"
+    assert push(dev, carrier).code == 0
+    dev.git("merge", "-q", "--no-ff", carrier, "-m", f"Merge branch '{carrier}'")
+    again = push(dev, "main")
+    assert again.code == 0, again.text
 
 
 def test_a_merge_naming_the_branch_itself_fails_a_pushed_range_in_ci(
@@ -120,3 +128,22 @@ def test_an_audit_refuses_a_subject_naming_a_branch_of_no_kind(
     assert result.code == 1, result.text
     messages = [v["message"] for v in json.loads(result.out)["violations"]]
     assert any(f"merges {name} (no kind)" in m for m in messages), messages
+
+
+def test_ci_reads_the_tag_and_the_branches_from_one_view(server: Server, tmp_path: Path) -> None:
+    """A clone whose main is ahead of its origin/main: the tag's merge is on main as the
+    branch evidence reads it, so the back-merge is judged by that same main."""
+    dev = server.dev
+    released(dev)
+    old_main, before = dev.sha("main"), dev.sha("develop")
+    dev.git("switch", "-q", "main")
+    dev.git("merge", "-q", "--no-ff", "release/1.2.0", "-m", "Merge branch 'release/1.2.0'")
+    dev.git("tag", "-a", "1.2.0", "-m", "Release 1.2.0")
+    dev.git("switch", "-q", "develop")
+    dev.git("merge", "-q", "--no-ff", "1.2.0", "-m", "Merge tag '1.2.0' into develop")
+    dev.git("push", "-q", "--follow-tags", "origin", "main", "develop")
+    clone = server.clone(tmp_path / "ci")
+    clone.git("update-ref", "refs/heads/main", dev.sha("main"))
+    clone.git("update-ref", "refs/remotes/origin/main", old_main)
+    result = clone.fw("ci", "--range", f"{before}..{dev.sha('develop')}", "--ref", "develop")
+    assert result.code == 0, result.text
