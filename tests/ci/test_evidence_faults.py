@@ -147,3 +147,14 @@ def test_ci_reads_the_tag_and_the_branches_from_one_view(server: Server, tmp_pat
     clone.git("update-ref", "refs/remotes/origin/main", old_main)
     result = clone.fw("ci", "--range", f"{before}..{dev.sha('develop')}", "--ref", "develop")
     assert result.code == 0, result.text
+
+
+@pytest.mark.parametrize("subject", ["Merge branch 'master' of github.com:x/y",
+                                     "Merge branch 'main' of github.com:x/y"])
+def test_an_audit_refuses_a_pull_of_commits_never_on_main(repo: Repo, subject: str) -> None:
+    """gitflow-avh 3fbc89c and kedro's merges: either production name is the same case."""
+    side = spoof_self_merge(repo, subject)
+    result = repo.fw("audit", "--format", "json")
+    assert result.code == 1, result.text
+    messages = [v["message"] for v in json.loads(result.out)["violations"]]
+    assert any("main itself" in m and side[:10] in m for m in messages), messages

@@ -28,8 +28,13 @@ evidence: a branch that holds the merged commit (on the server, or created or de
 same push), a tag naming a release's merge (git-flow AVH's back-merge into develop). The
 subject is a hint: when it alone names the source and the verdict turns on it, `merges:
 subject_only` decides (refused at push, pre-receive and ci, accepted in audits by default) and
-the output notes each verdict that rests on a subject. A merge of a history that shares no
-commit with the branch, and that no ref holds, is refused. Root commits are allowed.
+the output notes each verdict that rests on a subject; a subject claiming a source that may
+not merge there (`Merge branch 'cleanup'`) is refused everywhere. A merge of the branch into
+itself (`git pull`'s `Merge branch 'main' of ...`, or master on main) passes only when the merged
+commit already was on the branch. A protected branch may take another's first-parent line
+where that one merged an allowed branch (develop merging main's release merge, tag or not).
+A merge of a history that shares no commit with the branch, and that no ref holds, is
+refused. Root commits are allowed.
 
 **Why it matters.** Local hooks can be skipped with `--no-verify`, a fast-forward merge runs
 no blocking hook at all, and a subject is text anyone can write: this is where such commits
