@@ -184,28 +184,50 @@ class ProvenanceFacts:
         return self.policy.kind_of(word) is not None
 
     def _through_tag(self, sha: str, view: RefView, push: Push) -> Evidence | None:
-        """A tag naming a merge on a protected branch's first-parent line (a release's merge
-        into main) stands for what that merge brought: the branch the protected branch accepted
-        when it was judged."""
+        return self.through_line(sha, push, view.tags[sha][0])
+
+    @memoized
+    def through_line(self, sha: str, push: Push, tag: str | None = None) -> Evidence | None:
+        """A merge on a protected branch's first-parent line (a release's merge into main,
+        named by a tag or not) stands for what that merge brought: the branch the protected
+        branch accepted when it was judged. None when `sha` is no such merge.
+
+        Every tip the judging side holds for a branch counts (a CI clone's local and
+        remote-tracking copies alike), so the answer does not turn on which one is newer or
+        on whether the push carries the tag."""
         tagged = self.repo.commit(sha)
         if tagged is None or not tagged.is_merge:
             return None
-        tips = {name: tip for tip, names in view.held.items() for name, how in names
-                if how != "deleted ref"}
-        tips.update(self.history.tips_after(push))
+        view = self.view(push)
+        tips: dict[str, set[str]] = {}
+        for tip, names in view.held.items():
+            for name, how in names:
+                if how != "deleted ref":
+                    tips.setdefault(name, set()).add(tip)
+        for name, tip in self.history.tips_after(push).items():
+            tips.setdefault(name, set()).add(tip)
         for kind in self.policy.protected_kinds:
-            for name, tip in sorted(kind.tips_in(tips).items()):
-                if sha not in self.history.first_parent_line(tip, ()):
+            for name in sorted(n for n in tips if kind.matches(n)):
+                if not any(sha in self.history.first_parent_line(tip, ())
+                           for tip in sorted(tips[name])):
                     continue
                 inner = merge_evidence(tagged.parents[1], tagged.message, view,
                                        names_a_branch=self._names_a_branch)
                 source_kind = self.policy.kind_of(inner.branch)
                 if source_kind is None or not self.policy.merge_allowed(source_kind, kind):
                     return None
-                tag = view.tags[sha][0]
-                return Evidence(inner.branch, "tag", f"tag {tag} names {sha[:10]}, the merge of "
-                                f"{inner.branch} into {name}")
+                if tag is not None:
+                    return Evidence(inner.branch, "tag", f"tag {tag} names {sha[:10]}, the "
+                                    f"merge of {inner.branch} into {name}")
+                return Evidence(inner.branch, "ref", f"{sha[:10]} is the merge of "
+                                f"{inner.branch} into {name} on refs/heads/{name}'s "
+                                "first-parent line")
         return None
+
+    def on_branch(self, sha: str, update_old: str) -> bool:
+        """`sha` is already on the branch whose value before the push was `update_old`."""
+        return (update_old != "0" * 40 and self.repo.has_object(update_old)
+                and self.repo.is_ancestor(sha, update_old))
 
     @memoized
     def unrelated(self, first: str, second: str) -> bool:

@@ -28,8 +28,13 @@ evidence: a branch that holds the merged commit (on the server, or created or de
 same push), a tag naming a release's merge (git-flow AVH's back-merge into develop). The
 subject is a hint: when it alone names the source and the verdict turns on it, `merges:
 subject_only` decides (refused at push, pre-receive and ci, accepted in audits by default) and
-the output notes each verdict that rests on a subject. A merge of a history that shares no
-commit with the branch, and that no ref holds, is refused. Root commits are allowed.
+the output notes each verdict that rests on a subject; a subject claiming a source that may
+not merge there (`Merge branch 'cleanup'`) is refused everywhere. A merge of the branch into
+itself (`git pull`'s `Merge branch 'main' of ...`, or master on main) passes only when the merged
+commit already was on the branch. A protected branch may take another's first-parent line
+where that one merged an allowed branch (develop merging main's release merge, tag or not).
+A merge of a history that shares no commit with the branch, and that no ref holds, is
+refused. Root commits are allowed.
 
 **Why it matters.** Local hooks can be skipped with `--no-verify`, a fast-forward merge runs
 no blocking hook at all, and a subject is text anyone can write: this is where such commits
@@ -114,10 +119,9 @@ are caught.
                 "takes one branch per merge, so each can be judged", f"{reset} merge each "
                 "branch on its own, with --no-ff")
         policy = ctx.policy
-        evidence = ctx.facts.provenance.source(commit, push)
+        provenance = ctx.facts.provenance
+        evidence = provenance.source(commit, push)
         source = evidence.branch
-        if source == branch:
-            return None
         source_kind = policy.kind_of(source)
         allowed = source_kind is not None and policy.merge_allowed(source_kind, kind)
         if "merge" not in kind.merge_methods:
@@ -125,6 +129,14 @@ are caught.
                 branch, f"{commit.sha[:10]} on {branch} is a merge commit ({_quoted(commit)}), "
                 f"not accepted here: {branch} accepts {_methods(kind)}",
                 f"{reset} land the change as {kind.merge_methods[0]}")
+        parents = commit.parents
+        if source is not None and (source == branch or source_kind is kind):
+            return self._self_merge(commit, branch, kind, push, ctx, reset, evidence)
+        if not allowed:  # a protected branch's merge it accepted brings what that merge did
+            through = provenance.through_line(parents[1], push)
+            through_kind = policy.kind_of(through.branch) if through else None
+            if through_kind is not None and policy.merge_allowed(through_kind, kind):
+                return None
         if evidence.proven:
             if allowed:
                 return None
@@ -135,28 +147,51 @@ are caught.
                 f"shows{claim}; "
                 f"{branch} accepts merges from {policy.accepted_sources(kind)}",
                 f"{reset} merge through an allowed branch")
-        parents = commit.parents
-        if ctx.facts.provenance.unrelated(parents[0], parents[1]):
+        if provenance.unrelated(parents[0], parents[1]):
             return self.violation(
                 branch, f"{commit.sha[:10]} on {branch} merges {parents[1][:10]}, a history "
                 f"that shares no commit with {branch} and that no branch holds "
                 f"({_quoted(commit)}): a forged or unrelated merge",
                 f"{reset} merge a branch that comes from {branch}'s history and is pushed")
-        if source_kind is not None and not allowed:
+        if source is not None and not allowed:  # the subject's own claim is a violation
             return self.violation(
-                branch, f"{commit.sha[:10]} on {branch} merges {source} ({source_kind.name}); "
-                f"{evidence.detail}; {branch} accepts merges from "
-                f"{policy.accepted_sources(kind)}", f"{reset} merge through an allowed branch")
-        if policy.accepts_any_unprotected(kind) and (source_kind is None or allowed):
+                branch, f"{commit.sha[:10]} on {branch} merges {source} "
+                f"({source_kind.name if source_kind else 'no kind'}): {evidence.detail}, and "
+                f"a merge of {source} is not allowed here whatever else is known; {branch} "
+                f"accepts merges from {policy.accepted_sources(kind)}",
+                f"{reset} merge through an allowed branch")
+        if policy.accepts_any_unprotected(kind):
             return None  # whichever unprotected branch it was, it was allowed
         if policy.merges.subject_only(context_of(ctx.stage, push)):
-            ctx.facts.provenance.rests_on_subject(
+            provenance.rests_on_subject(
                 commit, branch, f"merges {source or 'a branch nothing names'} "
                 f"({evidence.detail})")
             return None
         return self.violation(
             branch, f"{commit.sha[:10]} on {branch}: {_missing(evidence, kind, ctx)}",
             _push_first(commit, evidence, remote=push.remote or "origin"))
+
+    def _self_merge(self, commit: Commit, branch: str, kind: BranchKind, push: Push,
+                    ctx: Context, reset: str, evidence: Evidence) -> Violation | None:
+        """A merge of `branch` (or another name of its kind: master on main) into itself, as
+        `git pull` writes it: fine when the merged commit already is on `branch`, else its
+        commits reach `branch` without a review."""
+        parent = commit.parents[1]
+        update = next(u for u in push.updates if u.branch == branch)
+        if ctx.facts.provenance.on_branch(parent, update.old):
+            return None
+        child = next((k.name for k in ctx.policy.kinds if kind.name in k.origins
+                      and not k.protected), "feature")
+        carrier = shell_word(f"{child}/from-{branch}-{parent[:7]}")
+        fix = (f"git branch -f {carrier} {parent[:12]} && {reset} push {carrier}, merge it "
+               f"with --no-ff and push {shell_word(branch)}" if reset.startswith("git ") else
+               f"{reset} bring {parent[:12]}'s commits through a {child} branch merged with "
+               "--no-ff")
+        return self.violation(
+            branch, f"{commit.sha[:10]} on {branch} merges {evidence.branch} into "
+            f"{branch} itself ({_quoted(commit)}), but {parent[:10]} was not on {branch} "
+            f"before: its commits reach {branch} unreviewed (a `git pull` of commits nobody "
+            f"pushed through a {child} branch?)", fix)
 
 
 def _missing(evidence: Evidence, kind: BranchKind, ctx: Context) -> str:
