@@ -348,8 +348,10 @@ def test_any_reply_to_a_cited_run(repo: Repo, stub: Stub, reply: Reply,
     {**finished_run(), "data": {"metrics": 5}}, {**finished_run(), "data": {"tags": [5]}},
     {**finished_run(), "data": {"params": [{"key": ["a"], "value": "b"}]}},
     finished_run("ffffffffffffffffffffffffffffffff"), {"info": 5}, "run", 5,
+    {**finished_run(), "data": {"metrics": [{"key": "val_accuracy", "value": 10 ** 400,
+                                             "step": 0, "timestamp": 0}]}},
 ], ids=["start-notanint", "start-inf", "status-list", "status-text", "metrics-int", "tag-int",
-        "param-key-list", "another-run", "info-int", "run-str", "run-int"])
+        "param-key-list", "another-run", "info-int", "run-str", "run-int", "metric-overflow"])
 def test_a_malformed_run_cannot_be_checked(repo: Repo, stub: Stub, run: Any) -> None:
     stub.replies = {"*": Reply(body=as_json({"run": run}).replace(b"1e+400", b"1e400"))}
     [found] = verify(repo, stub, "uri")
@@ -501,3 +503,34 @@ def test_a_run_named_after_the_credentials_does_not_repeat_them(repo: Repo, stub
     stub.replies = {"*": Reply(body=as_json({"run": run}))}
     [found] = verify(repo, stub, credentials)
     assert found.rule == "mlflow-run-status" and f"run {RUN} (*** " in found.message
+
+
+def test_a_run_name_with_terminal_controls_is_shown_escaped(repo: Repo, stub: Stub,
+                                                           tmp_path: Path) -> None:
+    """The prepare-commit-msg note, as the hook prints it: the server's run name can neither
+    clear the screen, set the window title nor reorder the line."""
+    import io
+
+    from flowwarden.adapters.git import GitRepo
+    from flowwarden.entry.commands import _prepare_message
+    from flowwarden.entry.hook import HookCall
+
+    hostile = finished_run()
+    hostile["data"]["tags"][1]["value"] = "owl\x1b[2J\x1b]0;pwned\x07\u202eevil"
+    stub.replies = {"experiments/search": Reply(body=as_json({"experiments": [
+        {"experiment_id": "1"}]})), "runs/search": Reply(body=as_json({"runs": [hostile]}))}
+    if repo.git("branch", "--show-current").out.strip() != BRANCH:
+        repo.git("switch", "-qc", BRANCH, "develop")
+    runs, env = setting(stub, "uri")
+    (repo.path / ".flowwarden.yaml").write_text(
+        f"extends: gitflow-ml\nruns:\n  tracking_uri: {runs['tracking_uri']}\n"
+        f"  timeout: {runs['timeout']}\n")
+    message = tmp_path / "COMMIT_EDITMSG"
+    message.write_text("Subject\n\n# Please enter the commit message\n")
+    err = io.StringIO()
+    call = HookCall(Stage.PREPARE_COMMIT_MSG, (str(message), "message"), b"",
+                    {**repo.env, **env})
+    _prepare_message(call, GitRepo.discover(repo.path, repo.env), err)
+    shown = err.getvalue()
+    assert "owl" in shown, shown
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown, repr(shown)

@@ -19,6 +19,7 @@ from flowwarden.entry.quiet import planned_policy
 from flowwarden.policy.load import load_policy
 from flowwarden.policy.model import Policy
 from flowwarden.policy.select import commands_policy
+from flowwarden.report.escape import terminal
 from flowwarden.rules import Context, all_rules, rule_by_id
 
 if TYPE_CHECKING:
@@ -110,8 +111,8 @@ def _prepare_message(call: HookCall, repo: GitRepo, err: TextIO) -> int:
         return Exit.OK
     ctx = Context(local_policy(repo), repo, call.stage, call.env)
     note = prepare_message(ctx, Path(call.args[0]), message_source(call))
-    if note:
-        err.write(note + "\n")
+    if note:  # run names and ids come from the tracking server: shown, never obeyed
+        err.write("\n".join(terminal(line) for line in note.split("\n")) + "\n")
     return Exit.OK
 
 

@@ -19,3 +19,12 @@ def test_every_secret_is_masked(text: str, secrets: list[str], kept: str) -> Non
     assert shown == kept
     for secret in secrets:
         assert secret not in shown
+
+
+def test_a_token_with_an_empty_password_is_redacted() -> None:
+    assert redact("https://TOKEN2:@host/x") == "https://***@host/x"
+
+
+def test_a_password_with_a_space_is_redacted() -> None:
+    assert "pa ss" not in redact("https://u:pa ss@host/x") and "ss@" not in redact(
+        "https://u:pa ss@host/x")

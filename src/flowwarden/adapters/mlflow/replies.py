@@ -103,7 +103,10 @@ def _number(value: Any, said: Said) -> float:
         return NUMBERS[value]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Malformed(f"metric value {said(repr(value))} is not a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer past float's range (1 followed by 400 zeros)
+        raise Malformed(f"metric value {said(repr(value))} is out of range") from None
 
 
 def _integer(value: Any, what: str, said: Said) -> int:
