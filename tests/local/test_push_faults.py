@@ -178,3 +178,15 @@ def test_hotfix_message_names_only_targets_that_exist(repo: Repo, tmp_path: Path
     assert_blocked(result, "branch-delete", "hotfix/h", "main and develop before")
     assert "release" not in result.text, result.text
     assert remote_sha(origin, "hotfix/h") is not None
+
+
+def test_hotfix_merged_into_main_only_still_cannot_be_deleted(repo: Repo, tmp_path: Path) -> None:
+    repo.install_shims()
+    origin = add_bare_remote(repo, tmp_path / "origin.git")
+    branch_with_commit(repo, "hotfix/h", "main")
+    quiet(repo, "push", "-q", "--no-verify", "origin", "hotfix/h")
+    merge_quiet(repo, "main", "hotfix/h")
+    quiet(repo, "push", "-q", "--no-verify", "origin", "main")
+    result = repo.git("push", "origin", "--delete", "hotfix/h", check=False)
+    assert_blocked(result, "branch-delete", "hotfix/h", "has not reached develop")
+    assert remote_sha(origin, "hotfix/h") is not None
