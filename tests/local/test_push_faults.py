@@ -190,3 +190,11 @@ def test_hotfix_merged_into_main_only_still_cannot_be_deleted(repo: Repo, tmp_pa
     result = repo.git("push", "origin", "--delete", "hotfix/h", check=False)
     assert_blocked(result, "branch-delete", "hotfix/h", "has not reached develop")
     assert remote_sha(origin, "hotfix/h") is not None
+
+
+def test_a_configured_plus_refspec_forces_and_is_refused(repo: Repo, tmp_path: Path) -> None:
+    origin, theirs = behind(repo, tmp_path)
+    quiet(repo, "config", "remote.origin.push", "+refs/heads/develop:refs/heads/develop")
+    result = repo.git("push", "origin", check=False)
+    assert_blocked(result, "force-push", "develop", "git pull --ff-only origin develop")
+    assert remote_sha(origin, "develop") == theirs

@@ -20,7 +20,7 @@ from flowwarden.core.records import (
     RefUpdate,
 )
 from flowwarden.core.stages import HOOK_STAGES, Stage
-from flowwarden.entry.invocation import GitCommand, running_git
+from flowwarden.entry.invocation import GitCommand, push_forced, running_git
 
 STAGES = HOOK_STAGES
 
@@ -204,19 +204,8 @@ def _push(call: HookCall, repo: GitRepo) -> list[Event]:
     updates = tuple(RefUpdate(remote_ref, remote_sha, local_sha, local_ref)
                     for local_ref, local_sha, remote_ref, remote_sha in lines)
     _require_objects(repo, updates)
-    return [Push(updates, remote, url, _forced(repo, remote))] if updates else []
+    return [Push(updates, remote, url, push_forced(repo, remote))] if updates else []
 
-
-def _forced(repo: GitRepo, remote: str | None) -> bool | None:
-    """Whether the running `git push` may overwrite the remote's branches (None: unknown):
-    its options, its refspecs, else the remote's configured push refspecs."""
-    command = running_git()
-    if command is None or command.name != "push":
-        return None
-    if command.force or len(command.operands) > 1 or remote is None:
-        return command.force
-    pushes = repo.git("config", "--get-all", f"remote.{remote}.push", check=False).decode()
-    return any(line.startswith("+") for line in pushes.splitlines())
 
 
 def _remote_named_by(repo: GitRepo, url: str) -> str | None:
@@ -253,7 +242,7 @@ def _framework_push(call: HookCall, repo: GitRepo) -> list[Event]:
     short = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else ref
     old = repo.remote_branches(remote).get(short, ZERO_SHA)
     return [Push((RefUpdate(ref, old, new, local),), remote, env.get("PRE_COMMIT_REMOTE_URL"),
-                 _forced(repo, remote))]
+                 push_forced(repo, remote))]
 
 
 def _checkout(call: HookCall, repo: GitRepo) -> list[Event]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from flowwarden.adapters.git import GitRepo
 from flowwarden.core import proc
 
 PROC = Path("/proc")
@@ -207,3 +208,15 @@ def find_git_command(start: int, proc_dir: Path | None = PROC) -> GitCommand | N
 def running_git() -> GitCommand | None:
     """The git command this hook runs under (see `find_git_command`), read once."""
     return find_git_command(os.getppid())
+
+
+def push_forced(repo: GitRepo, remote: str | None) -> bool | None:
+    """Whether the running `git push` may overwrite the remote's branches (None: unknown):
+    its options, its refspecs, else the remote's configured push refspecs."""
+    command = running_git()
+    if command is None or command.name != "push":
+        return None
+    if command.force or len(command.operands) > 1 or remote is None:
+        return command.force
+    pushes = repo.git("config", "--get-all", f"remote.{remote}.push", check=False).decode()
+    return any(line.startswith("+") for line in pushes.splitlines())
