@@ -83,6 +83,10 @@ class Push(NamedTuple):
     updates: tuple[RefUpdate, ...]
     remote: str | None = None  # the remote's name at pre-push, None on the server
     url: str | None = None
+    #: pre-push: whether git may overwrite the remote's branches (--force, --mirror, a `+`
+    #: refspec); None when the command line is unknown. An unforced non-fast-forward update
+    #: is git's to reject.
+    forced: bool | None = None
 
 
 class BranchCreated(NamedTuple):

@@ -20,7 +20,7 @@ from flowwarden.core.records import (
     RefUpdate,
 )
 from flowwarden.core.stages import HOOK_STAGES, Stage
-from flowwarden.entry.invocation import GitCommand, running_git
+from flowwarden.entry.invocation import GitCommand, push_forced, running_git
 
 STAGES = HOOK_STAGES
 
@@ -204,7 +204,8 @@ def _push(call: HookCall, repo: GitRepo) -> list[Event]:
     updates = tuple(RefUpdate(remote_ref, remote_sha, local_sha, local_ref)
                     for local_ref, local_sha, remote_ref, remote_sha in lines)
     _require_objects(repo, updates)
-    return [Push(updates, remote, url)] if updates else []
+    return [Push(updates, remote, url, push_forced(repo, remote))] if updates else []
+
 
 
 def _remote_named_by(repo: GitRepo, url: str) -> str | None:
@@ -240,7 +241,8 @@ def _framework_push(call: HookCall, repo: GitRepo) -> list[Event]:
         return []
     short = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else ref
     old = repo.remote_branches(remote).get(short, ZERO_SHA)
-    return [Push((RefUpdate(ref, old, new, local),), remote, env.get("PRE_COMMIT_REMOTE_URL"))]
+    return [Push((RefUpdate(ref, old, new, local),), remote, env.get("PRE_COMMIT_REMOTE_URL"),
+                 push_forced(repo, remote))]
 
 
 def _checkout(call: HookCall, repo: GitRepo) -> list[Event]:

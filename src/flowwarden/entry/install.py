@@ -55,7 +55,8 @@ def shim(stage: str) -> str:
     command = python_command(stage)
     feed = ""
     if stage in STDIN_STAGES:  # both consumers need git's stdin
-        feed, pipe = "input=$(cat)\n", 'printf \'%s\\n\' "$input" | '
+        # git's bytes exactly: $(...) drops trailing newlines, so read one more byte and cut it
+        feed, pipe = "fw_in=$(cat; echo .)\nfw_in=${fw_in%.}\n", 'printf %s "$fw_in" | '
         run, chained = pipe + command, pipe + 'fw_chain "$@"'
     else:
         run, chained = command, 'fw_chain "$@"'
@@ -120,7 +121,8 @@ def install(repo: GitRepo) -> list[str]:
         if target.exists() and MARKER not in (text := target.read_text(errors="replace")):
             replaced.append(text)
             target.replace(directory / (stage + CHAINED))
-            note = f" (the previous hook runs after it: {stage}{CHAINED})"
+            when = "before" if stage == "pre-push" else "after"  # as shim() orders them
+            note = f" (the previous hook runs {when} it: {stage}{CHAINED})"
         target.write_text(shim(stage))
         target.chmod(0o755)
         report.append(f"installed {target}{note}")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from flowwarden.adapters.git import GitRepo
 from flowwarden.core import proc
 
 PROC = Path("/proc")
@@ -38,6 +39,10 @@ LONG = {
              "verify-signatures strategy= strategy-option= message= file=! into-name= verbose "
              "quiet abort quit continue allow-unrelated-histories progress gpg-sign? autostash "
              "overwrite-ignore signoff no-verify",
+    "push": "verbose quiet repo= all mirror delete tags dry-run porcelain force "
+            "force-with-lease? force-if-includes recurse-submodules= thin receive-pack= exec= "
+            "set-upstream progress prune no-verify follow-tags signed? atomic push-option= "
+            "ipv4 ipv6",
 }
 SHORT = {
     "commit": "q:quiet v:verbose F:file m:message c:reedit-message C:reuse-message s:signoff "
@@ -45,7 +50,11 @@ SHORT = {
               "u:untracked-files",
     "merge": "n:stat e:edit m:message F:file s:strategy X:strategy-option v:verbose q:quiet "
              "S:gpg-sign",
+    "push": "v:verbose q:quiet d:delete n:dry-run f:force u:set-upstream o:push-option "
+            "4:ipv4 6:ipv6",
 }
+#: Push options that let git overwrite what the remote has (a `+` refspec does too).
+FORCING = frozenset({"force", "force-with-lease", "force-if-includes", "mirror"})
 
 
 class Spelling(NamedTuple):
@@ -61,6 +70,8 @@ class GitCommand(NamedTuple):
     amend: bool = False
     cleanup: str | None = None  # --cleanup=<mode>, None when not given
     verbose: int | None = None  # -v counted; 0 for --no-verbose; None when not given
+    force: bool = False  # push: --force, --force-with-lease, --mirror... or a `+` refspec
+    operands: tuple[str, ...] = ()  # push: the repository, then the refspecs
 
 
 @functools.cache
@@ -90,12 +101,16 @@ def _resolve(long: dict[str, Spelling], typed: str) -> Spelling | None:
     return found.pop() if len(found) == 1 else None
 
 
-def parse_options(command: str, args: Sequence[str]) -> Iterator[tuple[Spelling, str | None]]:
-    """Each option of `git <command> <args>` with its value, in order; operands skipped."""
+def parse_options(command: str, args: Sequence[str], operands: list[str] | None = None,
+                  ) -> Iterator[tuple[Spelling, str | None]]:
+    """Each option of `git <command> <args>` with its value, in order; operands skipped (or
+    appended to `operands`)."""
     long, short = grammar(command)
     rest = iter(args)
     for arg in rest:
         if arg == "--":
+            if operands is not None:
+                operands.extend(rest)
             return
         if arg.startswith("--"):
             typed, eq, value = arg[2:].partition("=")
@@ -115,6 +130,8 @@ def parse_options(command: str, args: Sequence[str]) -> Iterator[tuple[Spelling,
                     yield spelling, attached
                     break
                 yield spelling, None
+        elif operands is not None:
+            operands.append(arg)
 
 
 def parse_git(argv: Sequence[str]) -> GitCommand | None:
@@ -124,15 +141,19 @@ def parse_git(argv: Sequence[str]) -> GitCommand | None:
         at += 2 if argv[at] in GLOBAL_WITH_ARG else 1
     if at >= len(argv):
         return None
-    name, amend, cleanup, verbose = argv[at], False, None, None
-    for spelling, value in parse_options(name, argv[at + 1:]):
-        if spelling.option == "amend":
+    name, amend, cleanup, verbose, force = argv[at], False, None, None, set[str]()
+    operands: list[str] = []
+    for spelling, value in parse_options(name, argv[at + 1:], operands):
+        if spelling.option in FORCING:
+            (force.discard if spelling.negated else force.add)(spelling.option)
+        elif spelling.option == "amend":
             amend = not spelling.negated
         elif spelling.option == "cleanup":
             cleanup = None if spelling.negated else value
         elif spelling.option == "verbose":
             verbose = 0 if spelling.negated else (verbose or 0) + 1
-    return GitCommand(name, amend, cleanup, verbose)
+    plus = any(o.startswith("+") for o in operands[1:])
+    return GitCommand(name, amend, cleanup, verbose, bool(force) or plus, tuple(operands))
 
 
 Lookup = Callable[[int], tuple[list[str], int] | None]  # pid -> (argv, parent pid)
@@ -187,3 +208,15 @@ def find_git_command(start: int, proc_dir: Path | None = PROC) -> GitCommand | N
 def running_git() -> GitCommand | None:
     """The git command this hook runs under (see `find_git_command`), read once."""
     return find_git_command(os.getppid())
+
+
+def push_forced(repo: GitRepo, remote: str | None) -> bool | None:
+    """Whether the running `git push` may overwrite the remote's branches (None: unknown):
+    its options, its refspecs, else the remote's configured push refspecs."""
+    command = running_git()
+    if command is None or command.name != "push":
+        return None
+    if command.force or len(command.operands) > 1 or remote is None:
+        return command.force
+    pushes = repo.git("config", "--get-all", f"remote.{remote}.push", check=False).decode()
+    return any(line.startswith("+") for line in pushes.splitlines())

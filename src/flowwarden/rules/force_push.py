@@ -38,7 +38,9 @@ kind the protected branch accepts: `git switch main && git reset --keep <publish
 when the rewrite changed no file, else the same reset after carrying the change to a
 `hotfix/rewrite-<sha>` branch, merged with `--no-ff`. When someone else pushed, integrate
 their work: `git pull --no-rebase origin main && git push origin main` (`--rebase` where the
-kind accepts rebased commits; a rebase of merges would flatten or rewrite them).
+kind accepts rebased commits; a rebase of merges would flatten or rewrite them); with no
+commit of your own, `git pull --ff-only origin main`. A push without `--force` (or a `+`
+refspec) cannot overwrite anything: git itself rejects it, and this rule stays silent.
 """
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
@@ -48,8 +50,8 @@ kind accepts rebased commits; a rebase of merges would flatten or rewrite them).
             kind = ctx.policy.kind_of(update.branch)
             if kind is None or not kind.protected or update.is_create or update.is_delete:
                 continue
-            if update.old == update.new:
-                continue
+            if update.old == update.new or event.forced is False:
+                continue  # an unforced push cannot overwrite: git or the server rejects it
             if ctx.repo.has_object(update.old):
                 if ctx.repo.is_ancestor(update.old, update.new):
                     continue
@@ -75,6 +77,9 @@ def _fix(update: RefUpdate, kind: BranchKind, remote: str, ctx: Context) -> str:
                 f"--force-with-lease={shell_word(f'{branch}:{update.new}')} {to} "
                 f"{shell_word(f'{old}:refs/heads/{branch}')}), then push your change "
                 "without --force")
+    if _behind_only(update, remote, ctx):  # nothing of one's own to push
+        return (f"git switch {shell_word(local)} && git pull --ff-only {to} "
+                f"{shell_word(branch)}  # takes what others pushed; nothing of yours to push")
     if not ctx.repo.has_object(old) or not rewrites(ctx.repo, old, update.new):
         how = "--rebase" if "rebase" in kind.merge_methods else "--no-rebase"
         return (f"git switch {shell_word(local)} && git pull {how} {to} {shell_word(branch)} && "
@@ -90,6 +95,14 @@ def _fix(update: RefUpdate, kind: BranchKind, remote: str, ctx: Context) -> str:
             f"git reset --soft {old[:12]} && git commit -C ORIG_HEAD && {back} && "
             f"git merge --no-ff {carrier} && git push {to} {carrier} {there}  # your change, "
             "on top of the published history")
+
+
+def _behind_only(update: RefUpdate, remote: str, ctx: Context) -> bool:
+    """Whether the pushed tip has no commit the remote lacks: it holds the remote's tip, or
+    (that tip never fetched) the last fetched one."""
+    held = update.old if ctx.repo.has_object(update.old) \
+        else ctx.repo.remote_branches(remote).get(update.branch or "")
+    return held is not None and ctx.repo.is_ancestor(update.new, held)
 
 
 RULE = ForcePush()

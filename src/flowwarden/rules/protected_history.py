@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from flowwarden.adapters.git import Commit
 from flowwarden.adapters.git.messages import squashed_request
+from flowwarden.adapters.git.plumbing import rewrites
 from flowwarden.core.records import Event, Push, RefUpdate, Violation
 from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.facts.provenance import Evidence, context_of
@@ -54,7 +55,14 @@ are caught.
             kind = ctx.policy.kind_of(update.branch)
             if kind is None or not kind.protected or update.is_delete:
                 continue
-            yield from self._check_update(update, kind, event, ctx)
+            found = self._check_update(update, kind, event, ctx)
+            if ctx.stage is not Stage.CI and _rewrite_refused(update, event, ctx):
+                # One fix per update: force-push's puts the branch back at the published tip,
+                # which none of these commits reach; a second fix here would contradict it.
+                found = (v._replace(fix=f"nothing more to run: force-push's fix puts "
+                                        f"{shell_word(update.branch or '')} back at "
+                                        f"{update.old[:12]}") for v in found)
+            yield from found
 
     def notes(self, event: Event, ctx: Context) -> tuple[str, ...]:
         return ctx.facts.provenance.drain_notes()
@@ -210,6 +218,16 @@ def _push_first(commit: Commit, evidence: Evidence, remote: str) -> str:
                 f"{parent[:12]}:refs/heads/<branch>), then push again")
     target = shell_word(f"{parent}:refs/heads/{evidence.branch}")
     return f"git push {shell_word(remote)} {target}  # the merged branch first, then push again"
+
+
+def _rewrite_refused(update: RefUpdate, push: Push, ctx: Context) -> bool:
+    """Whether force-push refuses `update` as a rewrite of published commits, its fix putting
+    the branch back at the published tip (a forced non-fast-forward)."""
+    if update.is_create or update.old == update.new or push.forced is False \
+            or not ctx.repo.has_object(update.old):
+        return False
+    return not ctx.repo.is_ancestor(update.old, update.new) \
+        and rewrites(ctx.repo, update.old, update.new)
 
 
 def _origins(kind: BranchKind) -> str:
