@@ -3,6 +3,7 @@ arguments and its stdin; at pre-push it runs first, so DVC's `dvc push` comes be
 dvc-not-pushed check; a missing flowwarden is explained with a fix that installs it."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,6 +110,30 @@ def test_a_shared_hooks_path_is_left_to_its_owner(repo: Repo, tmp_path: Path) ->
     assert repo.git("config", "--local", "core.hooksPath", check=False).code != 0
     assert repo.commit_file("b.txt").code == 0
     assert len(log.read_text().splitlines()) == 6
+
+
+def test_a_hooks_directory_linked_to_a_shared_one_is_left_as_it_was(repo: Repo,
+                                                                    tmp_path: Path) -> None:
+    """`.git/hooks` is a symlink to a team's shared directory: the shims go elsewhere, the
+    shared directory gets nothing, and its hooks still run."""
+    shared = tmp_path / "team-hooks"
+    shared.mkdir()
+    log = tmp_path / "team.log"
+    (shared / "pre-commit").write_text(f'#!/bin/sh\necho "$(basename "$0")" >> \'{log}\'\n')
+    (shared / "pre-commit").chmod(0o755)
+    hooks = repo.path / ".git" / "hooks"
+    shutil.rmtree(hooks)
+    hooks.symlink_to(shared)
+    before = {p.name: p.read_bytes() for p in shared.iterdir()}
+
+    installed = repo.fw("install")
+    assert installed.code == 0, installed.text
+    assert {p.name: p.read_bytes() for p in shared.iterdir()} == before
+    quiet(repo, "switch", "-q", "-c", "feature/x", "develop")
+    assert repo.commit_file("a.txt").code == 0
+    assert log.read_text() == "pre-commit\n"
+    quiet(repo, "switch", "-q", "develop")
+    assert_blocked(repo.commit_file("b.txt"), "protected-branch")
 
 
 def test_a_tracked_hooks_path_stays_unchanged(repo: Repo) -> None:

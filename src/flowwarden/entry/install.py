@@ -160,6 +160,8 @@ def _own_hooks(repo: GitRepo, shared: Path) -> tuple[Path, list[str]]:
     its own path, chained after flowwarden's (before it at pre-push), and the shared
     directory stays as it was."""
     own = repo.common_dir / "hooks"
+    if own.is_symlink() or own.resolve() == shared.resolve():  # .git/hooks is the shared one
+        own = repo.common_dir / "flowwarden" / "hooks"
     names = sorted(p.name for p in shared.iterdir() if p.name in GIT_HOOKS
                    and p.is_file() and os.access(p, os.X_OK)) if shared.is_dir() else []
     stages = set(SERVER_STAGES if repo.root is None else WORKTREE_STAGES)
