@@ -52,8 +52,7 @@ def test_experiment_commit_without_a_run_id_is_refused(branch: str, hooked: Any)
 
     assert result.code == 1
     assert f"error: mlflow-run-id: the commit message on {branch} cites no run" in result.err
-    again = "git commit -m 'Try a wider encoder' --trailer \"MLflow-Run-Id: <run id>\""
-    assert f"fix: {again}" in result.err
+    assert "fix: log the run this commit comes from to MLflow" in result.err
     assert hooked.git("rev-list", "--count", "develop..HEAD").out.strip() == "0"
 
 
