@@ -111,9 +111,45 @@ def test_run_id_at_commit_msg_of_an_edited_message(branch: str, hooked: Repo, cl
     assert message.startswith("Widen the encoder\n\nTwice as wide.\n") and "#" not in message
 
 
-def test_run_id_without_a_known_run_is_a_placeholder(hooked: Repo) -> None:
+def test_run_id_without_a_known_run_is_words_that_work(branch: str, hooked: Repo, client: Any,
+                                                       server_runs: Runs) -> None:
+    """No run known: the fix is words (log the run, then cite it), not a command whose
+    `<run id>` placeholder a paste would commit as a trailer."""
     fix = fix_of(commit(hooked, "Try"), "mlflow-run-id")
-    assert '"MLflow-Run-Id: <run id>"' in fix
+    assert_words(fix, hooked.env)
+    assert "<" not in fix and "log the run" in fix and "MLflow-Run-Id" in fix, fix
+    run_id = a_run(client, server_runs, branch, hooked, metrics=GOOD)  # as the words say
+    assert hooked.git("commit", "-m", "Try", "--trailer", f"MLflow-Run-Id: {run_id}",
+                      check=False).code == 0
+
+
+def test_a_pasted_placeholder_trailer_does_not_loop(branch: str, hooked: Repo, client: Any,
+                                                    server_runs: Runs) -> None:
+    """The old placeholder fix pasted as is: its fix, once a run exists, drops the bad
+    trailer instead of keeping it beside the new one (which failed the same way forever)."""
+    refused = commit(hooked, "untrack mlflow.db", "train.py", "--trailer",
+                     "MLflow-Run-Id: <run id>")
+    assert "which is not a run id" in refused.text, refused.text
+    assert_words(fix_of(refused, "mlflow-run-id"), hooked.env)  # no run known yet
+    run_id = a_run(client, server_runs, branch, hooked, metrics=GOOD)
+    again = commit(hooked, "untrack mlflow.db", "train.py", "--trailer",
+                   "MLflow-Run-Id: <run id>")
+    fix = fix_of(again, "mlflow-run-id")
+    assert run_id in fix and "<run id>" not in fix.replace("'", ""), fix
+    paste(hooked, fix)
+    assert cited(hooked) == [run_id]
+    assert hooked.git("log", "-1", "--format=%s").out.strip() == "untrack mlflow.db"
+
+
+def test_a_bad_trailer_at_pre_push_is_replaced_not_kept(branch: str, hooked: Repo, client: Any,
+                                                        server_runs: Runs) -> None:
+    good = a_run(client, server_runs, branch, hooked, metrics=GOOD, offset=-500_000)
+    commit(hooked, cite("Typo", "not-a-run", good), "train.py", "--no-verify")
+    run_id = a_run(client, server_runs, branch, hooked, metrics=GOOD)
+    fix = fix_of(push(hooked, branch), "mlflow-run-id")
+    paste(hooked, fix)
+    assert sorted(cited(hooked)) == sorted([good, run_id]), fix
+    assert push(hooked, branch).code == 0
 
 
 def test_run_id_at_pre_push_amends_the_tip_with_the_real_run(

@@ -52,8 +52,7 @@ def test_experiment_commit_without_a_run_id_is_refused(branch: str, hooked: Any)
 
     assert result.code == 1
     assert f"error: mlflow-run-id: the commit message on {branch} cites no run" in result.err
-    again = "git commit -m 'Try a wider encoder' --trailer \"MLflow-Run-Id: <run id>\""
-    assert f"fix: {again}" in result.err
+    assert "fix: log the run this commit comes from to MLflow" in result.err
     assert hooked.git("rev-list", "--count", "develop..HEAD").out.strip() == "0"
 
 
@@ -140,7 +139,9 @@ def test_a_push_of_an_uncited_commit_is_refused(branch: str, hooked: Any, tmp_pa
 
     assert result.code != 0
     assert "mlflow-run-id" in result.err and "('Skipped the hook') cites no run" in result.err
-    assert "git commit --amend --no-edit --trailer" in result.err
+    # no run of the branch known: words, no command with a placeholder to paste
+    assert "then amend the commit with a last-paragraph trailer" in result.err
+    assert "<run id>" not in result.err
 
 
 def test_prepare_commit_msg_offers_the_run_just_made_in_the_editor(

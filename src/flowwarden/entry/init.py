@@ -116,6 +116,7 @@ def init(repo: GitRepo, preset: str) -> list[str]:
                            POLICY_TEXT.format(schema=SCHEMA_FILE, preset=preset), record)
         changes += _create(repo.root, CASES_FILE, CASES_TEXT, record)
         changes += _pre_commit(repo.root, record)
+        changes += _gitignore(repo.root, record)
         changes += _no_ff(repo, record)
     finally:
         if changes:
@@ -176,6 +177,31 @@ def _pre_commit(root: Path, record: dict[str, Any]) -> list[str]:
     path.write_text(new_text)
     record["added"][PRE_COMMIT_FILE] = {"before": old_text, "after": new_text}
     return [f"added flowwarden's hooks to {PRE_COMMIT_FILE}"]
+
+
+#: MLflow's local tracking stores, which never belong in git (dvc-untracked-data refuses them).
+STORE_IGNORES = ("mlflow.db", "mlruns/", "mlartifacts/")
+
+
+def _gitignore(root: Path, record: dict[str, Any]) -> list[str]:
+    """Append the MLflow store entries `.gitignore` lacks (an existing file is kept, its
+    lines untouched); create it when there is none."""
+    path = root / ".gitignore"
+    old_text = path.read_text() if path.exists() else ""
+    have = {line.strip().strip("/") for line in old_text.splitlines()}
+    missing = [e for e in STORE_IGNORES if e.strip("/") not in have]
+    if not missing:
+        return []
+    block = "# MLflow's local tracking stores (added by `flowwarden init`)\n" + "".join(
+        f"{e}\n" for e in missing)
+    if not path.exists():
+        path.write_text(block)
+        record["created"][".gitignore"] = block
+        return ["created .gitignore (MLflow's local tracking stores stay out of git)"]
+    new_text = old_text + ("" if old_text.endswith("\n") or not old_text else "\n") + block
+    path.write_text(new_text)
+    record["added"][".gitignore"] = {"before": old_text, "after": new_text}
+    return [f"added {', '.join(missing)} to .gitignore (MLflow's local tracking stores)"]
 
 
 def _block(text: str, repos: object) -> str:

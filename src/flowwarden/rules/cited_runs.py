@@ -6,8 +6,8 @@ import math
 from collections.abc import Iterable, Iterator
 from typing import ClassVar, NamedTuple
 
-from flowwarden.adapters.git.messages import message_text
-from flowwarden.adapters.mlflow import Run, StoreUnreachable
+from flowwarden.adapters.git.messages import cited_values, message_text
+from flowwarden.adapters.mlflow import RUN_ID, Run, StoreUnreachable
 from flowwarden.core.records import (
     CommitAttempt,
     CommitMessage,
@@ -52,10 +52,16 @@ class RunRule(Rule):
         return False
 
 
-def trailer_fix(key: str, msg: Message, scope: Scope, value: str = "<run id>") -> str:
-    """The command that gives `msg` the trailer: the commit made again with the message git
-    kept, an amend of the tip, or a rebase that stops at an older commit to amend it."""
+def trailer_fix(key: str, msg: Message, scope: Scope, value: str | None = None) -> str:
+    """The command that gives `msg` the trailer `key: value`: the commit made again with the
+    message git kept, an amend of the tip, or a rebase that stops at an older commit to amend
+    it; each drops the message's `key` trailers that are no run id first, so a bad one never
+    survives. Words when no run is known (`value` None): a command holds no placeholder."""
+    if value is None:
+        return _log_then_cite(key, msg, scope)
     trailer = f'"{key}: {value}"'
+    bad = any(not RUN_ID.fullmatch(v) for v in cited_values(msg.text, key))
+    keep = f" | awk {shell_word(_keep_run_ids(key))} |" if bad else None
     if msg.sha is None:
         text = message_text(msg.text).strip()
         if text and "\n" not in text:
@@ -63,12 +69,39 @@ def trailer_fix(key: str, msg: Message, scope: Scope, value: str = "<run id>") -
         else:  # the message git kept; the editor's comment lines, if any, stripped again
             strip = "" if any(line.startswith("#") for line in text.splitlines()) \
                 else " --cleanup=strip"
-            again = f'git commit -F "$(git rev-parse --git-path COMMIT_EDITMSG)"{strip}'
+            kept = '"$(git rev-parse --git-path COMMIT_EDITMSG)"'
+            again = (f"cat {kept}{keep} git commit -F -{strip}" if keep
+                     else f"git commit -F {kept}{strip}")
         return f"{again} --trailer {trailer}  # add -a or your paths if your commit had them"
+    amend = (f"git log -1 --format=%B{keep} git commit --amend -F -" if keep
+             else "git commit --amend --no-edit")
     if msg.sha == scope.tip:
-        return f"git commit --amend --no-edit --trailer {trailer}"
-    return (f"{edit_at(msg.sha)} && git commit --amend --no-edit --trailer {trailer} && "
-            "git rebase --continue")
+        return f"{amend} --trailer {trailer}"
+    return f"{edit_at(msg.sha)} && {amend} --trailer {trailer} && git rebase --continue"
+
+
+def _keep_run_ids(key: str) -> str:
+    """An awk program printing a message without its `key` trailers that hold no run id
+    (keys compare case-insensitively; `key` is `[A-Za-z0-9-]+`, as the schema says)."""
+    return ('{ k = tolower($0); sub(/[ \t]*:.*/, "", k); v = $0; sub(/^[^:]*:[ \t]*/, "", v); '
+            'sub(/[ \t]*$/, "", v) } '
+            f'k == "{key.lower()}" && (length(v) != 32 || v ~ /[^0-9a-f]/) {{ next }} {{ print }}')
+
+
+def _log_then_cite(key: str, msg: Message, scope: Scope) -> str:
+    """What to do when no run of the branch is known, in words: log the run, then cite it."""
+    cite = f"a last-paragraph trailer '{key}: ' followed by its 32-hex-digit id"
+    bad = [v for v in cited_values(msg.text, key) if not RUN_ID.fullmatch(v)]
+    instead = f" in place of '{key}: {bad[0]}'" if bad else ""
+    head = f"log the run this commit comes from to MLflow (from a checkout of {scope.branch})"
+    if msg.sha is None:
+        return f"{head}, then commit again with {cite}{instead} (git commit --trailer)"
+    if msg.sha == scope.tip:
+        return (f"{head}, then amend the commit with {cite}{instead} "
+                "(git commit --amend --trailer)")
+    return (f"{head}, then give commit {msg.sha[:10]} {cite}{instead} (git rebase -i "
+            f"{msg.sha[:10]}^, mark it 'edit', git commit --amend --trailer, git rebase "
+            "--continue)")
 
 
 def edit_at(sha: str) -> str:
@@ -79,7 +112,7 @@ def edit_at(sha: str) -> str:
     return f"git -c sequence.editor={edit} rebase -i {short}~1"
 
 
-def reword_fix(sha: str, trailer: str, value: str = "<run id>") -> str:
+def reword_fix(sha: str, trailer: str, value: str) -> str:
     """The rebase that replaces the runs cited by commit `sha` with `value`."""
     return (f"{edit_at(sha)} && git -c trailer.ifexists=replace commit --amend --no-edit "
             f'--trailer "{trailer}: {value}" && git rebase --continue')
@@ -110,7 +143,7 @@ def gate_fix(ctx: Context, source: str, target: str, messages: tuple[Message, ..
               for m in dead if m.sha]
     if not dead or any(m.sha is None for m in dead):
         steps.append(f"cite {which} on {source} with an empty commit whose message ends in "
-                     f"the trailer '{cfg.trailer}: {run or '<run id>'}'")
+                     f"the trailer '{cfg.trailer}: {run or '<its 32-hex-digit id>'}'")
     steps.append("push it and let the pull request run again" if ctx.stage is Stage.CI
                  and made is None else "merge again")
     return ", then ".join(steps)

@@ -132,14 +132,18 @@ expected dvc push before git push`.
                                  path=m.output.source)
 
     def _no_remote(self, name: str | None, cd: str) -> Violation:
+        where = " in the DVC project" if cd else ""  # words: no placeholder, no cd
         if name is None:
             return self.violation("dvc remote", "no DVC remote is configured; expected a "
                                   "default remote (or data.remote) to push data to",
-                                  f"{cd}dvc remote add -d storage <url> && dvc push")
+                                  "add a default DVC remote where the team keeps its data "
+                                  f"(dvc remote add -d storage followed by its URL{where}), "
+                                  "then dvc push")
         return self.violation("dvc remote", f"DVC remote {name} is not in DVC's config; "
                               "expected the remote data.remote names",
-                              f"{cd}dvc remote add {shell_word(name)} <url> && "
-                              f"dvc push -r {shell_word(name)}")
+                              f"add the DVC remote {shell_word(name)} (dvc remote add "
+                              f"{shell_word(name)} followed by its URL{where}), then dvc "
+                              f"push -r {shell_word(name)}")
 
     def _unreachable(self, ctx: Context, name: str, message: str,
                      fix: str | None) -> Violation:

@@ -29,7 +29,9 @@ Where tests, docs and examples keep their files (`data.fixtures`: `tests/**`, `d
 `**/fixtures/**`, ...) only size makes a file data, over `data.fixture_max_size` (10 MiB): a
 4 KiB CSV fixture is not data, a 40 MB parquet file is, wherever it sits. In a partial clone
 a blob it lacks is never fetched: its size is unknown, and only the patterns judge it.
-A Git LFS pointer is reported according to `data.lfs`.
+A Git LFS pointer is reported according to `data.lfs`. An MLflow tracking store
+(`mlflow.db`, `mlruns/`, `mlartifacts/`, outside `data.fixtures`) is refused whatever its
+size, and the fix untracks and ignores it instead of moving it to DVC.
 
 **Why**: a dataset committed to git stays in its history forever: every clone downloads
 it, and removing it means rewriting history. DVC keeps the data out of git and a small
@@ -60,7 +62,14 @@ without DVC).
         small = [f.blob for _, f in candidates if f.size in LFS_POINTER_SIZES
                  and (policy.lfs != "allow" or policy.data.first(f.path) is not None)]
         pointers = ctx.facts.data.lfs_pointers(small) if small else frozenset()
+        stores: set[tuple[str | None, str]] = set()  # one finding per store and commit
         for commit, f in candidates:
+            store = None if policy.fixtures.first(f.path) else tracking_store(f.path)
+            if store is not None:
+                if (commit and commit.sha, store) not in stores:
+                    stores.add((commit and commit.sha, store))
+                    yield self._store(f, store, commit)
+                continue
             if f.blob in pointers:
                 if policy.lfs != "allow":
                     yield self._lfs(f, commit, policy)
@@ -91,6 +100,20 @@ without DVC).
             ("the fix stops the rebase at that commit, takes the file out of git into DVC, "
              "amends the commit and replays the rest; then push again",), path=f.path)
 
+    def _store(self, f: StagedFile, store: str, commit: Commit | None) -> Violation:
+        """An MLflow tracking store in git: untracked and ignored, whatever its size."""
+        entry = "/" + store + ("/" if store != f.path else "")
+        word = shell_word(store)
+        redo = (f"git rm -r -q --cached --ignore-unmatch {word} && {{ git check-ignore -q "
+                f"{shell_word(f.path)} || printf '\\n%s\\n' {shell_word(entry)} >> .gitignore; "
+                "} && git add .gitignore")
+        where = "staged" if commit is None else f"committed in {commit.sha[:7]}"
+        return self.violation(
+            f.path if commit is None else f"{commit.sha[:7]}:{f.path}",
+            f"{f.path} is {where}: it is part of the MLflow tracking store {store}, which "
+            "belongs in a tracking server or an ignored file, never in git (whatever its size)",
+            redo if commit is None else _rewrite(commit, redo, None), path=f.path)
+
     def _lfs(self, f: StagedFile, commit: Commit | None, policy: DataPolicy) -> Violation:
         path = shell_word(f.path)
         redo = (f"git rm --cached {path} && git lfs untrack {path} && dvc add {path} && "
@@ -103,6 +126,22 @@ without DVC).
             f"(data.lfs: {policy.lfs})", redo if commit is None else _rewrite(commit, redo),
             path=f.path)
         return violation if policy.lfs == "block" else violation.with_severity(Severity.WARNING)
+
+
+#: MLflow's local tracking stores: the default sqlite:///mlflow.db (MLflow 3), the ./mlruns
+#: file store and a local server's ./mlartifacts.
+STORE_DIRS = ("mlruns", "mlartifacts")
+STORE_FILE = "mlflow.db"
+
+
+def tracking_store(path: str) -> str | None:
+    """The MLflow tracking store `path` (repo-relative) belongs to: `mlflow.db` itself, or
+    the `mlruns`/`mlartifacts` directory above it; None for any other file."""
+    parts = path.split("/")
+    root = next((i for i, part in enumerate(parts[:-1]) if part in STORE_DIRS), None)
+    if root is not None:
+        return "/".join(parts[:root + 1])
+    return path if parts[-1] == STORE_FILE else None
 
 
 def _reasons(f: StagedFile, policy: DataPolicy) -> str:
@@ -201,7 +240,7 @@ def _stage_outs(doc: object, dvc_yaml: str) -> list[tuple[str, str | None]]:
     return found
 
 
-def _rewrite(commit: Commit, redo: str, push: str = "dvc push") -> str:
+def _rewrite(commit: Commit, redo: str, push: str | None = "dvc push") -> str:
     """Redo `commit` without the data: a rebase that stops at it (its todo line turned into
     `edit` by `sed`, as a person would in the editor), the data moved, the rest replayed,
     then the data sent to the DVC remote."""
@@ -209,7 +248,8 @@ def _rewrite(commit: Commit, redo: str, push: str = "dvc push") -> str:
     base = f"{short}~1" if commit.parents else "--root"
     edit = shell_word(f"sed -i.orig -e '/^pick {short}/s/^pick/edit/'")
     return (f"git -c sequence.editor={edit} rebase -i {base} && {redo} && "
-            f"git commit --amend --no-edit && git rebase --continue && {push}")
+            "git commit --amend --no-edit && git rebase --continue" + (f" && {push}" if push
+                                                                      else ""))
 
 
 RULE = DvcUntrackedData()

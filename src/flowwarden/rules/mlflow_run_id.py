@@ -34,14 +34,18 @@ typed into the commit is the one link that survives rebases and server moves.
 $ git commit -m "Try a wider encoder"
 error: mlflow-run-id: the commit message on experiment/wide cites no run: expected a
     trailer 'MLflow-Run-Id: <32 hex digits>'
-  fix: git commit -m 'Try a wider encoder' --trailer "MLflow-Run-Id: <run id>"
+  fix: log the run this commit comes from to MLflow (from a checkout of experiment/wide),
+    then commit again with a last-paragraph trailer 'MLflow-Run-Id: ' followed by its
+    32-hex-digit id (git commit --trailer)
 ```
 
 **Fix.** Add the trailer as the last paragraph of the message. The prepare-commit-msg
 hook offers the runs started from the branch since its last commit. When the tracking
 store knows runs of the branch that no commit cites, the fix names the newest (and the
 details list all of them): the commit made again with the trailer, an amend of the tip,
-or a rebase that stops at an older commit to amend it.
+or a rebase that stops at an older commit to amend it; a trailer that holds no run id is
+dropped, not kept beside the new one. When no run is known the fix says so in words: log
+the run, then cite it.
 """
 
     def check(self, event: Event, ctx: Context) -> Iterator[Violation]:
@@ -58,10 +62,12 @@ or a rebase that stops at an older commit to amend it.
                 yield self._model(ctx, msg, scope, value)
             elif not RUN_ID.fullmatch(value):
                 hint = " (lowercase it)" if RUN_ID.fullmatch(value.lower()) else ""
+                known = [] if hint else _candidates(ctx, scope, msg)
                 yield self.violation(
                     msg.ref, f"{msg.where} cites '{cfg.trailer}: {value}', which is not a run "
                     f"id{hint}: expected 32 lowercase hex digits",
-                    trailer_fix(cfg.trailer, msg, scope, value.lower() if hint else "<run id>"))
+                    trailer_fix(cfg.trailer, msg, scope,
+                                value.lower() if hint else known[0].id if known else None))
 
     def _model(self, ctx: Context, msg: Message, scope: Scope, model_id: str) -> Violation:
         """An MLflow 3 logged-model id in the trailer: name the run that logged it."""
@@ -100,7 +106,10 @@ or a rebase that stops at an older commit to amend it.
                     f"at least one '{cfg.trailer}: <run id>' trailer ({len(scope.whole)} "
                     "commits checked)",
                     f'git commit --allow-empty -m "Record run" --trailer "{cfg.trailer}: '
-                    f'{runs[0].id if runs else "<run id>"}"', _listed(scope.branch, runs))
+                    f'{runs[0].id}"' if runs else "log a run of the branch to MLflow, then "
+                    "record it with an empty commit (git commit --allow-empty) whose message "
+                    f"ends in the trailer '{cfg.trailer}: ' followed by its 32-hex-digit id",
+                    _listed(scope.branch, runs))
             return
         known: list[Run] | None = None  # asked of the store once per branch, when needed
         for msg in scope.checked:
@@ -113,7 +122,7 @@ or a rebase that stops at an older commit to amend it.
             yield self.violation(
                 msg.ref, f"{msg.where} cites no run: expected a trailer "
                 f"'{cfg.trailer}: <32 hex digits>'{found}",
-                trailer_fix(cfg.trailer, msg, scope, known[0].id if known else "<run id>"),
+                trailer_fix(cfg.trailer, msg, scope, known[0].id if known else None),
                 _listed(scope.branch, known))
 
 
