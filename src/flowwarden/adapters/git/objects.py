@@ -82,7 +82,7 @@ def _is_sha(text: str) -> bool:
 
 def fixed(spec: str) -> bool:
     """A spec whose answer never changes: a blob sha, or `<commit sha>:path`."""
-    return _is_sha(spec.split(":", 1)[0])
+    return _is_sha(spec.split(":", 1)[0]) and "\n" not in spec  # one line a question
 
 
 def pipe_blobs(pipe: BatchPipe, specs: Sequence[str]) -> dict[str, bytes | None]:
