@@ -135,3 +135,51 @@ def stream(
     if timed_out.is_set():
         return Streamed(None, seconds, f"timed out after {timeout:g} s")
     return Streamed(code, seconds)
+
+
+class Pipe:
+    """A command kept running and fed as it goes (`git cat-file --batch`): one process for
+    a whole run's questions. Started on first use; closed by `close`, when collected, or at
+    exit. Raises OSError when the command cannot start or has died."""
+
+    def __init__(self, cmd: Sequence[str], *, cwd: str | os.PathLike[str] | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
+        import weakref
+
+        self._child = subprocess.Popen(
+            list(cmd), cwd=cwd, env=None if env is None else dict(env),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._finalizer = weakref.finalize(self, _end, self._child)
+
+    def send(self, data: bytes) -> None:
+        assert self._child.stdin is not None
+        self._child.stdin.write(data)
+        self._child.stdin.flush()
+
+    def readline(self) -> bytes:
+        assert self._child.stdout is not None
+        line = self._child.stdout.readline()
+        if not line:
+            raise OSError("the command ended early")
+        return line
+
+    def read(self, size: int) -> bytes:
+        assert self._child.stdout is not None
+        data = self._child.stdout.read(size)
+        if len(data) < size:
+            raise OSError("the command ended early")
+        return data
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _end(child: subprocess.Popen[bytes]) -> None:
+    """Close a Pipe's input (the command ends on it) and reap it."""
+    try:
+        if child.stdin:
+            child.stdin.close()
+        child.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        child.kill()
+        child.wait()

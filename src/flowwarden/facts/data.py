@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from flowwarden.adapters.dvc.paths import is_dvc_file, is_lock, sibling
 from flowwarden.adapters.git import Commit, GitRepo
-from flowwarden.adapters.git.plumbing import commit_changes, ignored_paths, index_paths, read_blobs
+from flowwarden.adapters.git.plumbing import (
+    commit_changes,
+    ignored_paths,
+    index_paths,
+    object_ids,
+    read_blobs,
+)
 from flowwarden.core.records import CommitAttempt, Push, RefUpdate, StagedFile
 from flowwarden.core.stages import Stage
 from flowwarden.facts.history import HistoryFacts
@@ -75,6 +81,22 @@ class DataFacts:
                 return parent
             parent = posixpath.dirname(parent)
         return ""
+
+    def projects_at(self, paths: Iterable[str], rev: str) -> dict[str, str]:
+        """Each repo-relative path -> its DVC project as `rev` lays them out (the nearest
+        directory above it holding a committed `.dvc/`; "" for the root): for a bare
+        repository, which has no work tree to look in. One git call for all of them."""
+        def parents(path: str) -> list[str]:
+            found, parent = [], posixpath.dirname(path)
+            while parent:
+                found.append(parent)
+                parent = posixpath.dirname(parent)
+            return found
+
+        wanted = {p: parents(p) for p in paths}
+        ids = object_ids(self.repo, [f"{rev}:{d}/.dvc" for ds in wanted.values() for d in ds])
+        return {p: next((d for d in ds if ids.get(f"{rev}:{d}/.dvc")), "")
+                for p, ds in wanted.items()}
 
     @memoized
     def project_config(self, project: str, trusted: str | None = None) -> DvcConfig:

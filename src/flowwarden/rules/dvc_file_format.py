@@ -79,7 +79,7 @@ outside the repository would send cache lookups, and the data checks, outside to
         name = shell_word(problem.file)
         local = stage is Stage.PRE_COMMIT
         if base is not None:
-            fix = f"git checkout {shell_word(base)} -- {name}"
+            fix = f"git checkout {shell_word(base[:12])} -- {name}"
             what = "Restore"
         else:
             fix = f"git rm --cached -- {name}" if local else f"git rm -- {name}"
@@ -117,11 +117,12 @@ def _problems(ctx: Context, files: Sequence[tuple[str, str]]) -> Iterator[Proble
 
 
 def _base(push: Push, ctx: Context) -> str | None:
-    """The one commit the push moves its branch from, to restore a file from: None when
-    the push creates its branch or moves several."""
+    """The one commit the push moves its branch from (full sha: read through the run's one
+    `cat-file`), to restore a file from: None when the push creates its branch or moves
+    several."""
     olds = {u.old for u in push.updates if not u.is_create and not u.is_delete}
     old = next(iter(olds)) if len(olds) == 1 else None
-    return old[:12] if old is not None and ctx.repo.has_object(old) else None
+    return old if old is not None and ctx.repo.has_object(old) else None
 
 
 RULE = DvcFileFormat()

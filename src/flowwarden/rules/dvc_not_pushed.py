@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from flowwarden.core.records import Event, Push, Severity, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import in_project, shell_word
+from flowwarden.rules.fixes import free_name, in_project, shell_word
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Output
@@ -49,11 +49,16 @@ expected dvc push before git push`.
         outputs = data.pushed_files(event).outputs  # malformed files: dvc-file-format's
         # `dvc push` never sends `push: false` outputs nor `dvc import`ed data
         # each DVC project, and within it each output's own remote (`remote:`), apart
+        pushed = [out for out in outputs if out.pushed]
+        tips = data.pushed_tips(event)
+        # a bare repository (the server's) has no work tree: the pushed tip lays projects out
+        projects = data.projects_at({o.source for o in pushed}, tips[0]) \
+            if ctx.repo.root is None and tips and pushed else {}
         groups: dict[tuple[str, str], list[Output]] = {}
-        for out in outputs:
-            if out.pushed:
-                groups.setdefault((data.project_of(out.source), out.remote or ""),
-                                  []).append(out)
+        for out in pushed:
+            project = projects.get(out.source)
+            groups.setdefault((data.project_of(out.source) if project is None else project,
+                               out.remote or ""), []).append(out)
         for (project, remote), outs in sorted(groups.items()):
             yield from self._check_project(ctx, project, remote or None, outs, event)
 
@@ -89,11 +94,7 @@ expected dvc push before git push`.
         cd = in_project(project)
         name = remote or ctx.policy.data.remote or config.default_remote
         if (name is None or name not in config.remotes) and ctx.stage is Stage.PRE_RECEIVE:
-            # the pushers' own (global) config may name it: the server cannot tell
-            yield self._unreachable(ctx, name or "(default)", "the server cannot check the "
-                                    "DVC data: the DVC config committed on the protected "
-                                    "branch names no remote" + (f" {name}" if name else ""),
-                                    None)
+            yield self._unconfigured(ctx, event, project, name)
             return
         if name is None or name not in config.remotes:
             yield self._no_remote(name, cd)
@@ -145,9 +146,56 @@ expected dvc push before git push`.
                               f"{shell_word(name)} followed by its URL{where}), then dvc "
                               f"push -r {shell_word(name)}")
 
-    def _unreachable(self, ctx: Context, name: str, message: str,
-                     fix: str | None) -> Violation:
-        violation = self.violation(f"dvc remote {name}", message, fix, (_ELSE[ctx.stage],))
+    def _unconfigured(self, ctx: Context, push: Push, project: str,
+                      name: str | None) -> Violation:
+        """At the server, the protected branch's DVC config names no remote: the pushers'
+        own (global) config may, the server cannot tell. Without any DVC project there (the
+        first feature bringing DVC in), its `.dvc/` lands there first, on its own branch."""
+        from flowwarden.policy.select import branch_judge
+
+        trusted = self._trusted(ctx, push)
+        dvc_dir = posixpath.join(project, ".dvc")
+        tips = ctx.facts.data.pushed_tips(push)
+        blobs = ctx.facts.data.blobs([f"{rev}:{dvc_dir}/config" for rev in (trusted, *tips[:1])
+                                      if rev is not None])
+        branches = ctx.repo.local_branches()
+        update = push.updates[0]
+        judge = branch_judge(ctx.repo, update.branch, branches, "HEAD") \
+            if update.branch else None
+        target = judge.origin if judge is not None and judge.origin else "the protected branch"
+        label = f"the DVC project {project}" if project else "DVC"
+        if blobs.get(f"{trusted}:{dvc_dir}/config") is not None or not tips or \
+                blobs.get(f"{tips[0]}:{dvc_dir}/config") is None or update.branch is None:
+            return self._unreachable(
+                ctx, name or "(default)", f"the server cannot check the DVC data: the DVC "
+                f"config committed on {target} ({dvc_dir}/config) names no remote"
+                + (f" {name}" if name else "") + "; expected the team's DVC remote there",
+                None, (f"Add it to {dvc_dir}/config on {target} through a branch merged "
+                       f"there: {in_project(project)}dvc remote add -d <name> <url>, "
+                       "committed.",))
+        setup = free_name(f"feature/set-up-{'dvc' if not project else project.replace('/', '-')}",
+                          branches)
+        fix = (f"git fetch origin {shell_word(target)} && git switch -c {shell_word(setup)} "
+               f"origin/{shell_word(target)} && git checkout {shell_word(update.branch)} -- "
+               f"{shell_word(dvc_dir)} && git commit -m {shell_word(f'Set up {label}')} && "
+               f"git push -u origin {shell_word(setup)}")
+        return self._unreachable(
+            ctx, name or "(default)", f"the server cannot check the DVC data: {target} has "
+            f"no DVC project at {dvc_dir}, so nothing the team trusts says which DVC remote "
+            "the data belongs in; expected the DVC config on "
+            f"{target} before data that needs it", fix,
+            (f"The fix puts {dvc_dir} alone on its own branch; once it is merged into "
+             f"{target}, push {update.branch} again.",),
+            f"or, to accept data the server cannot check, set data.unreachable_remote: warn "
+            f"in the policy on {target}.")
+
+    def _unreachable(self, ctx: Context, name: str, message: str, fix: str | None,
+                     details: tuple[str, ...] = (), other: str | None = None) -> Violation:
+        other = other or _ELSE[ctx.stage]
+        if not fix:  # with no fix before it, the alternative is a sentence of its own
+            other = other.removeprefix("or, ")
+            other = other[:1].upper() + other[1:]
+        violation = self.violation(f"dvc remote {name}", message, fix, (*details, other))
         return violation if ctx.policy.data.unreachable_remote == "block" else \
             violation.with_severity(Severity.WARNING)
 

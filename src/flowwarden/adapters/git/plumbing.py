@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from flowwarden.adapters.git.repo import Commit, GitRepo
+from flowwarden.core import proc
 from flowwarden.core.records import StagedFile
 
 SYMLINK, GITLINK = "120000", "160000"
@@ -19,9 +20,11 @@ def _paths(out: bytes) -> list[str]:
 
 
 def read_blobs(repo: GitRepo, specs: Sequence[str]) -> dict[str, bytes | None]:
-    """Several blobs (`sha`, `rev:path`, `:path`) in one `git cat-file --batch` call; None for
-    a spec that names no blob."""
-    return repo.blob_reader.read(repo.git, specs)
+    """Several blobs (`sha`, `rev:path`, `:path`); None for a spec that names no blob. Those
+    by sha or `<commit sha>:path` are asked of one `git cat-file --batch` kept running for the
+    repository's whole run, the others of one more call."""
+    return repo.blob_reader.read(repo.git, specs, lambda: proc.Pipe(
+        ["git", "cat-file", "--batch"], cwd=repo.cwd, env=repo.env))
 
 
 def index_paths(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:
