@@ -76,6 +76,22 @@ def test_untracked_csv_fix_then_the_commit_passes(feature: Repo) -> None:
     assert (feature.path / "data/train.csv.dvc").is_file()
 
 
+def test_a_file_named_like_an_option_is_never_read_as_one(feature: Repo) -> None:
+    """A top-level data file named `--pathspec-from-file=victims`: the fix names it as a path
+    (`./--pathspec...`), so pasting it unstages nothing else and the data goes to DVC."""
+    feature.write("victims", "README.md\nkeep.txt\n")
+    feature.write("keep.txt", "keep\n")
+    feature.git("add", "keep.txt")
+    name = "--pathspec-from-file=victims.csv"
+    (feature.path / name).write_text("a,b\n" + "1,2\n" * 400_000)
+    feature.git("add", "--", name)
+    paste(feature, fix_of(commit(feature), "dvc-untracked-data"))
+    staged = feature.git("diff", "--cached", "--name-only").out.split()
+    assert "keep.txt" in staged, staged
+    assert commit(feature).code == 0
+    assert (feature.path / f"{name}.dvc").is_file()
+
+
 def test_untracked_pipeline_output_is_committed_by_its_stage(feature: Repo) -> None:
     """`dvc add data/clean.csv` fails: "overlaps with an output of stage"."""
     pipeline(feature)

@@ -9,7 +9,7 @@ from flowwarden.adapters.dvc.paths import is_dvc_file
 from flowwarden.core.records import CommitAttempt, Event, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import in_project, shell_word
+from flowwarden.rules.fixes import in_project, path_word, shell_word
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Output
@@ -61,7 +61,7 @@ too), or for a pipeline output `dvc commit -f <stage>`; if only the remote has i
             # DVC's commands run inside their project, with paths relative to it
             cd = in_project(project)
             for m in find_missing(store, outs):
-                source = shell_word(_within(project, m.output.source))
+                source = path_word(_within(project, m.output.source))
                 target = shell_word(m.output.stage) if m.output.stage else source
                 yield self.violation(
                     m.output.path, m.describe(f"the DVC cache {shown}"),

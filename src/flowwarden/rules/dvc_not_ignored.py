@@ -8,7 +8,7 @@ from flowwarden.adapters.dvc.paths import covered, sibling
 from flowwarden.core.records import CommitAttempt, Event, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import shell_word
+from flowwarden.rules.fixes import path_word, shell_word
 
 
 class DvcNotIgnored(Rule):
@@ -47,15 +47,15 @@ gitignored; expected an entry /train.csv in data/.gitignore`.
                 yield self.violation(
                     out.path, f"{out.path} is tracked by git as well as by DVC "
                     f"({out.source}); expected DVC alone to track it",
-                    f"git rm -r --cached {shell_word(out.path)}", path=out.source)
+                    f"git rm -r --cached {path_word(out.path)}", path=out.source)
             if out.path not in ignored:
                 entry = "/" + posixpath.basename(out.path)
                 gitignore = sibling(out.path, ".gitignore")
                 yield self.violation(
                     out.path, f"{out.path} is an output of {out.source} but is not gitignored; "
                     f"expected an entry {entry} in {gitignore}",
-                    f"echo {shell_word(entry)} >> {shell_word(gitignore)} && "
-                    f"git add {shell_word(gitignore)}",
+                    f"echo {shell_word(entry)} >> {path_word(gitignore)} && "
+                    f"git add {path_word(gitignore)}",
                     path=out.source)
 
 

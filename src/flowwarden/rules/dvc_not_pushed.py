@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from flowwarden.core.records import Event, Push, Severity, Violation
 from flowwarden.core.stages import Stage
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import free_name, in_project, shell_word
+from flowwarden.rules.fixes import free_name, in_project, path_word, shell_word
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Output
@@ -217,7 +217,7 @@ def _fix(push: str, cd: str, project: str, versioned: bool, missing: Sequence[Mi
     if versioned and missing:
         # DVC records where a versioned remote keeps each file in the DVC files it pushes
         sources = sorted({posixpath.relpath(m.output.source, project or ".") for m in missing})
-        return (push + " && git add " + " ".join(shell_word(s) for s in sources) +
+        return (push + " && git add " + " ".join(path_word(s) for s in sources) +
                 " && git commit -m 'Record the DVC remote version ids'",
                 "; expected dvc push, and the version ids it writes into "
                 f"{', '.join(sorted({m.output.source for m in missing}))} committed, "

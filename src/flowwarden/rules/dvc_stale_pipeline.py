@@ -11,7 +11,7 @@ from flowwarden.core.records import CommitAttempt, Event, Severity, StagedFile, 
 from flowwarden.core.stages import Stage
 from flowwarden.facts.data import DataFacts
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import in_project, shell_word
+from flowwarden.rules.fixes import in_project, path_word, shell_word
 
 if TYPE_CHECKING:
     from flowwarden.adapters.dvc.files import Dependency, LockParams
@@ -69,7 +69,7 @@ expected dvc.lock to match the staged dependencies`.
                 f"{stage} ({lock})",
                 f"stage {stage}: {'; '.join(notes)}; expected {lock} to match the staged "
                 "dependencies",
-                f"{cd}dvc repro {shell_word(target)} && git add {shell_word(within)}",
+                f"{cd}dvc repro {shell_word(target)} && git add {path_word(within)}",
                 path=lock)
 
 

@@ -12,7 +12,7 @@ from flowwarden.core.stages import PUSH_STAGES, Stage
 from flowwarden.facts.data import LFS_POINTER_SIZES
 from flowwarden.policy.data import DataPolicy, human_size
 from flowwarden.rules.base import Context, Rule
-from flowwarden.rules.fixes import in_project, shell_word
+from flowwarden.rules.fixes import in_project, path_word, shell_word
 
 
 class DvcUntrackedData(Rule):
@@ -103,9 +103,9 @@ without DVC).
     def _store(self, f: StagedFile, store: str, commit: Commit | None) -> Violation:
         """An MLflow tracking store in git: untracked and ignored, whatever its size."""
         entry = "/" + store + ("/" if store != f.path else "")
-        word = shell_word(store)
+        word = path_word(store)
         redo = (f"git rm -r -q --cached --ignore-unmatch {word} && {{ git check-ignore -q "
-                f"{shell_word(f.path)} || printf '\\n%s\\n' {shell_word(entry)} >> .gitignore; "
+                f"{path_word(f.path)} || printf '\\n%s\\n' {shell_word(entry)} >> .gitignore; "
                 "} && git add .gitignore")
         where = "staged" if commit is None else f"committed in {commit.sha[:7]}"
         return self.violation(
@@ -115,10 +115,10 @@ without DVC).
             redo if commit is None else _rewrite(commit, redo, None), path=f.path)
 
     def _lfs(self, f: StagedFile, commit: Commit | None, policy: DataPolicy) -> Violation:
-        path = shell_word(f.path)
+        path = path_word(f.path)
         redo = (f"git rm --cached {path} && git lfs untrack {path} && dvc add {path} && "
-                f"git add .gitattributes {shell_word(f.path + '.dvc')} "
-                f"{shell_word(sibling(f.path, '.gitignore'))}")
+                f"git add .gitattributes {path_word(f.path + '.dvc')} "
+                f"{path_word(sibling(f.path, '.gitignore'))}")
         where = "staged" if commit is None else f"committed in {commit.sha[:7]}"
         violation = self.violation(
             f.path if commit is None else f"{commit.sha[:7]}:{f.path}",
@@ -176,7 +176,7 @@ def _redo(ctx: Context, path: str, project: str, commit: Commit | None) -> str:
     `dvc commit` of their stage or `.dvc` file instead.
     """
     def rel(p: str) -> str:
-        return shell_word(posixpath.relpath(p, project) if project else p)
+        return path_word(posixpath.relpath(p, project) if project else p)
 
     cd = in_project(project)
     owner = _owner(ctx, path, project, f"{commit.sha}:" if commit else ":")
@@ -184,7 +184,7 @@ def _redo(ctx: Context, path: str, project: str, commit: Commit | None) -> str:
         return (f"{cd}git rm --cached {rel(path)} && dvc add {rel(path)} && "
                 f"git add {rel(path + '.dvc')} {rel(sibling(path, '.gitignore'))}")
     target, adds = owner
-    return (f"{cd}git rm --cached {rel(path)} && dvc commit -f {shell_word(target)} && "
+    return (f"{cd}git rm --cached {rel(path)} && dvc commit -f {path_word(target)} && "
             f"git add {' '.join(rel(a) for a in adds)}")
 
 

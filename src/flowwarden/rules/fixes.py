@@ -37,6 +37,12 @@ def _format(char: str, first: bool) -> str:
     return {"'": "'\\''", "%": "%%", "\\": "\\\\"}.get(char, char)
 
 
+def path_word(raw: str) -> str:
+    """A repository path (relative, as git lists it) as one shell word that no command can
+    take for an option: a file named `--pathspec-from-file=x` becomes `./--pathspec-...`."""
+    return shell_word(f"./{raw}" if raw.startswith("-") else raw)
+
+
 def pasteable(raw: str) -> bool:
     """Whether `shell_word(raw)` exists: every name but one ending in a newline."""
     return not (_UNPRINTABLE.search(raw) and raw.endswith("\n"))
