@@ -90,3 +90,39 @@ def test_data_checked_directly_and_found_passes(server: Server, tmp_path: Path) 
     dev.git("commit", "-qm", "Add data", "--no-verify")
     result = dev.git("push", "origin", "feature/data", check=False)
     assert result.code == 0 and "dvc-not-pushed" not in result.err, result.text
+
+
+IMPORT = f"""\
+md5: {MD5}
+frozen: true
+deps:
+- path: d
+  repo:
+    url: /nonexistent/source/repo
+    rev_lock: fa8498fe6cc5bf1537a2649557fd916fa1903878
+outs:
+- md5: {MD5[::-1]}.dir
+  size: 3
+  nfiles: 1
+  hash: md5
+  path: imp
+"""
+
+
+def test_an_import_is_skipped_and_the_rest_still_checked(server: Server) -> None:
+    """DVC cannot open an import's source repository from a bare server: that is no
+    unreachable remote (a warning under unreachable_remote: warn), the rest is checked."""
+    dev = server.dev
+    _unpushed(dev, "data/e.csv")
+    err = _refused(dev, {"imp.dvc": IMPORT})
+    assert "dvc-not-pushed" in err and "data/e.csv" in err and "not in DVC remote" in err, err
+    assert "could not be checked" not in err and "imp" not in err.replace("import", ""), err
+
+
+def test_an_import_alone_passes(server: Server) -> None:
+    dev = server.dev
+    dev.write("imp.dvc", IMPORT)
+    dev.git("add", "-A")
+    dev.git("commit", "-qm", "Import data", "--no-verify")
+    result = dev.git("push", "origin", "feature/data", check=False)
+    assert result.code == 0 and "dvc-not-pushed" not in result.err, result.text

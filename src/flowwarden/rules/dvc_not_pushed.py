@@ -119,6 +119,10 @@ expected dvc push before git push`.
             return
         except Exception as error:  # noqa: BLE001 - any remote failure means "cannot tell"
             first = redact((str(error).splitlines() or [type(error).__name__])[0])
+            if not _cannot_reach(error):  # DVC failing on the pushed content: no pass
+                yield self.violation(f"dvc remote {name}", f"{where} could not be checked: "
+                                     f"DVC failed on the pushed DVC files ({first})", push)
+                return
             yield self._unreachable(ctx, name, f"{where} could not be checked: {first}",
                                     push)
             return
@@ -178,6 +182,14 @@ def _fix(push: str, cd: str, project: str, versioned: bool, missing: Sequence[Mi
         push = cd + " && ".join(f"dvc exp apply {shell_word(e)} && {push.removeprefix(cd)}"
                                 f" && dvc exp push origin {shell_word(e)}" for e in exps)
     return push, "; expected dvc push before git push"
+
+
+def _cannot_reach(error: Exception) -> bool:
+    """Network, TLS, DNS, authentication or timeout: the remote could not be asked."""
+    from flowwarden.adapters.dvc.cloud import unreachable
+    from flowwarden.adapters.dvc.remote import CannotCheck
+
+    return isinstance(error, (CannotCheck, LookupError)) or unreachable(error)
 
 
 def _ask_dvc(top: Path, project: str, name: str, revs: Sequence[str],

@@ -39,10 +39,40 @@ def not_in_remote(root: Path, project: str, revs: Sequence[str], remote: str | N
         config = _config(repo, project, trusted, remote)
         for _ in repo.brancher(revs=list(dict.fromkeys(revs)), workspace=False):
             repo.config = config  # brancher reloads it from each revision
-            answers.update(_entries_in_remote(repo, keys, declined))
+            try:
+                answers.update(_entries_in_remote(repo, keys, declined))
+            except Exception as error:
+                if unreachable(error):
+                    raise
+                # DVC cannot build its view of this revision (an import whose source it
+                # cannot open from a bare server): every output is then asked directly
+                declined.clear()
+                answers.clear()
+                return _asked_directly(repo, [o for o in outputs if o.pushed], remote)
         found = [m for o in outputs if (m := _missing(o, _key(o.path, project), answers))]
         unseen = [o for o in outputs if _unaccounted(o, _key(o.path, project), answers, declined)]
         return found + _asked_directly(repo, unseen, remote)
+
+
+_NETWORK = ("aiohttp", "requests", "urllib3", "botocore", "google.auth", "paramiko",
+            "asyncssh", "azure.core", "ssl", "socket")
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) is a network, TLS, DNS, authentication or timeout
+    failure: the remote cannot be asked. Anything else (DVC failing on the pushed content)
+    is no reason to pass a push as "cannot check"."""
+    seen: set[int] = set()
+    at: BaseException | None = error
+    while at is not None and id(at) not in seen:
+        seen.add(id(at))
+        kind = type(at)
+        if isinstance(at, (OSError, TimeoutError)) or kind.__module__.split(".")[0] in \
+                {m.split(".")[0] for m in _NETWORK} or any(
+                w in kind.__name__ for w in ("Timeout", "Connect", "Auth", "Credential", "SSL")):
+            return True
+        at = at.__cause__ or at.__context__
+    return False
 
 
 def _unaccounted(out: Output, key: tuple[str, ...],
