@@ -126,3 +126,18 @@ def test_an_import_alone_passes(server: Server) -> None:
     dev.git("commit", "-qm", "Import data", "--no-verify")
     result = dev.git("push", "origin", "feature/data", check=False)
     assert result.code == 0 and "dvc-not-pushed" not in result.err, result.text
+
+
+def test_dvc_never_parses_a_file_dvc_file_format_refused(server: Server) -> None:
+    """A 4 MB `.dvc` file of a flow list costs DVC's parser minutes: refused by its size,
+    and the other outputs are asked of the storage directly, in seconds."""
+    import time
+
+    dev = server.dev
+    _unpushed(dev, "data/e.csv")
+    start = time.monotonic()
+    err = _refused(dev, {"big.dvc": f"outs:\n- md5: {MD5}\n  path: x\nmeta: ["
+                                    + "1," * 2_000_000 + "1]\n"})
+    assert time.monotonic() - start < 30, time.monotonic() - start
+    assert "dvc-file-format" in err and "big.dvc" in err and "bytes" in err, err
+    assert "dvc-not-pushed" in err and "data/e.csv" in err, err

@@ -111,7 +111,8 @@ expected dvc push before git push`.
             else:
                 probe(url, options)
                 missing = _ask_dvc(top, project, name, data.pushed_tips(event), outputs,
-                                   self._trusted(ctx, event), ctx.repo.root is None)
+                                   self._trusted(ctx, event), ctx.repo.root is None,
+                                   not data.pushed_files(event).broken)
         except ImportError as error:
             package = plugin_hint(error)
             yield self._unreachable(ctx, name, f"{where} needs the Python package {package}, "
@@ -193,14 +194,15 @@ def _cannot_reach(error: Exception) -> bool:
 
 
 def _ask_dvc(top: Path, project: str, name: str, revs: Sequence[str],
-             outputs: Sequence[Output], trusted: str | None, bare: bool) -> list[Missing]:
+             outputs: Sequence[Output], trusted: str | None, bare: bool,
+             view: bool = True) -> list[Missing]:
     """Through DVC's own push logic if this Python has the dvc library, else through the
     `dvc` command (pre-commit's hook environment), which sees only the working tree."""
     from flowwarden.adapters.dvc.cloud import not_in_remote
     from flowwarden.adapters.dvc.remote import cli_missing
 
     try:
-        return not_in_remote(top, project, revs, name, outputs, trusted, bare)
+        return not_in_remote(top, project, revs, name, outputs, trusted, bare, view)
     except ImportError as error:
         if bare or "requires '" in str(error) or (error.name or "").split(".")[0] != "dvc":
             raise  # dvc is there, the remote's plugin is not

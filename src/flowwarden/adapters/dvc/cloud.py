@@ -20,7 +20,7 @@ from flowwarden.adapters.dvc.objects import Missing
 
 def not_in_remote(root: Path, project: str, revs: Sequence[str], remote: str | None,
                   outputs: Sequence[Output], trusted: str | None = None,
-                  bare: bool = False) -> list[Missing]:
+                  bare: bool = False, view: bool = True) -> list[Missing]:
     """The `outputs` (named at `revs`) that DVC would push to `remote` and the remote lacks.
 
     `root`: the git work tree; `project`: the DVC project's directory in it ("" for the root);
@@ -28,7 +28,9 @@ def not_in_remote(root: Path, project: str, revs: Sequence[str], remote: str | N
     `trusted`: a revision whose committed `.dvc/config` is used; else the work tree's, which
     is what `dvc push` reads (never a pushed revision's own: CI and servers must not let a
     push choose where its data is checked); `bare`: `root` is a bare repository (a server's,
-    whose pre-receive hook sees the pushed objects in git's quarantine directory).
+    whose pre-receive hook sees the pushed objects in git's quarantine directory); `view`:
+    False when the pushed revisions hold DVC files dvc-file-format refused, which DVC's own
+    parser must not read (unbounded): the outputs are then asked of the storage directly.
     Raises ImportError when dvc or the remote's plugin is missing, and any other exception
     when the remote cannot be asked.
     """
@@ -37,6 +39,9 @@ def not_in_remote(root: Path, project: str, revs: Sequence[str], remote: str | N
     declined: set[tuple[str, ...]] = set()
     with _open(root, project, revs, remote, bare) as repo:
         config = _config(repo, project, trusted, remote)
+        if not view:
+            repo.config = config
+            return _asked_directly(repo, outputs, remote)
         for _ in repo.brancher(revs=list(dict.fromkeys(revs)), workspace=False):
             repo.config = config  # brancher reloads it from each revision
             try:
