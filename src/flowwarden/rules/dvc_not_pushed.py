@@ -199,10 +199,11 @@ def _ask_dvc(top: Path, project: str, name: str, revs: Sequence[str],
     """Through DVC's own push logic if this Python has the dvc library, else through the
     `dvc` command (pre-commit's hook environment), which sees only the working tree."""
     from flowwarden.adapters.dvc.cloud import not_in_remote
-    from flowwarden.adapters.dvc.remote import cli_missing
+    from flowwarden.adapters.dvc.remote import DVC_DEADLINE, cli_missing, within
 
     try:
-        return not_in_remote(top, project, revs, name, outputs, trusted, bare, view)
+        return within(DVC_DEADLINE, lambda: not_in_remote(top, project, revs, name, outputs,
+                                                          trusted, bare, view))
     except ImportError as error:
         if bare or "requires '" in str(error) or (error.name or "").split(".")[0] != "dvc":
             raise  # dvc is there, the remote's plugin is not
