@@ -47,7 +47,7 @@ def not_in_remote(root: Path, project: str, revs: Sequence[str], remote: str | N
             try:
                 answers.update(_entries_in_remote(repo, keys, declined))
             except Exception as error:
-                if unreachable(error):
+                if isinstance(error, ImportError) or unreachable(error):
                     raise
                 # DVC cannot build its view of this revision (an import whose source it
                 # cannot open from a bare server): every output is then asked directly
