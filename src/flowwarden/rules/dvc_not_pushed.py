@@ -112,7 +112,8 @@ expected dvc push before git push`.
             else:
                 probe(url, options)
                 missing = _ask_dvc(top, project, name, data.pushed_tips(event), outputs,
-                                   self._trusted(ctx, event), ctx.repo.root is None)
+                                   self._trusted(ctx, event), ctx.repo.root is None,
+                                   not data.pushed_files(event).broken)
         except ImportError as error:
             package = plugin_hint(error)
             yield self._unreachable(ctx, name, f"{where} needs the Python package {package}, "
@@ -120,6 +121,10 @@ expected dvc push before git push`.
             return
         except Exception as error:  # noqa: BLE001 - any remote failure means "cannot tell"
             first = redact((str(error).splitlines() or [type(error).__name__])[0])
+            if not _cannot_reach(error):  # DVC failing on the pushed content: no pass
+                yield self.violation(f"dvc remote {name}", f"{where} could not be checked: "
+                                     f"DVC failed on the pushed DVC files ({first})", push)
+                return
             yield self._unreachable(ctx, name, f"{where} could not be checked: {first}",
                                     push)
             return
@@ -232,15 +237,25 @@ def _fix(push: str, cd: str, project: str, versioned: bool, missing: Sequence[Mi
     return push, "; expected dvc push before git push"
 
 
+def _cannot_reach(error: Exception) -> bool:
+    """Network, TLS, DNS, authentication or timeout: the remote could not be asked."""
+    from flowwarden.adapters.dvc.cloud import unreachable
+    from flowwarden.adapters.dvc.remote import CannotCheck
+
+    return isinstance(error, (CannotCheck, LookupError)) or unreachable(error)
+
+
 def _ask_dvc(top: Path, project: str, name: str, revs: Sequence[str],
-             outputs: Sequence[Output], trusted: str | None, bare: bool) -> list[Missing]:
+             outputs: Sequence[Output], trusted: str | None, bare: bool,
+             view: bool = True) -> list[Missing]:
     """Through DVC's own push logic if this Python has the dvc library, else through the
     `dvc` command (pre-commit's hook environment), which sees only the working tree."""
     from flowwarden.adapters.dvc.cloud import not_in_remote
-    from flowwarden.adapters.dvc.remote import cli_missing
+    from flowwarden.adapters.dvc.remote import DVC_DEADLINE, cli_missing, within
 
     try:
-        return not_in_remote(top, project, revs, name, outputs, trusted, bare)
+        return within(DVC_DEADLINE, lambda: not_in_remote(top, project, revs, name, outputs,
+                                                          trusted, bare, view))
     except ImportError as error:
         if bare or "requires '" in str(error) or (error.name or "").split(".")[0] != "dvc":
             raise  # dvc is there, the remote's plugin is not

@@ -20,7 +20,7 @@ from flowwarden.adapters.dvc.objects import Missing
 
 def not_in_remote(root: Path, project: str, revs: Sequence[str], remote: str | None,
                   outputs: Sequence[Output], trusted: str | None = None,
-                  bare: bool = False) -> list[Missing]:
+                  bare: bool = False, view: bool = True) -> list[Missing]:
     """The `outputs` (named at `revs`) that DVC would push to `remote` and the remote lacks.
 
     `root`: the git work tree; `project`: the DVC project's directory in it ("" for the root);
@@ -28,18 +28,97 @@ def not_in_remote(root: Path, project: str, revs: Sequence[str], remote: str | N
     `trusted`: a revision whose committed `.dvc/config` is used; else the work tree's, which
     is what `dvc push` reads (never a pushed revision's own: CI and servers must not let a
     push choose where its data is checked); `bare`: `root` is a bare repository (a server's,
-    whose pre-receive hook sees the pushed objects in git's quarantine directory).
+    whose pre-receive hook sees the pushed objects in git's quarantine directory); `view`:
+    False when the pushed revisions hold DVC files dvc-file-format refused, which DVC's own
+    parser must not read (unbounded): the outputs are then asked of the storage directly.
     Raises ImportError when dvc or the remote's plugin is missing, and any other exception
     when the remote cannot be asked.
     """
     keys = sorted({_key(o.path, project) for o in outputs})
     answers: dict[tuple[tuple[str, ...], str], bool] = {}
+    declined: set[tuple[str, ...]] = set()
     with _open(root, project, revs, remote, bare) as repo:
         config = _config(repo, project, trusted, remote)
+        if not view:
+            repo.config = config
+            return _asked_directly(repo, outputs, remote)
         for _ in repo.brancher(revs=list(dict.fromkeys(revs)), workspace=False):
             repo.config = config  # brancher reloads it from each revision
-            answers.update(_entries_in_remote(repo, keys))
-    return [m for o in outputs if (m := _missing(o, _key(o.path, project), answers))]
+            try:
+                answers.update(_entries_in_remote(repo, keys, declined))
+            except Exception as error:
+                if isinstance(error, ImportError) or unreachable(error):
+                    raise
+                # DVC cannot build its view of this revision (an import whose source it
+                # cannot open from a bare server): every output is then asked directly
+                declined.clear()
+                answers.clear()
+                return _asked_directly(repo, [o for o in outputs if o.pushed], remote)
+        found = [m for o in outputs if (m := _missing(o, _key(o.path, project), answers))]
+        unseen = [o for o in outputs if _unaccounted(o, _key(o.path, project), answers, declined)]
+        return found + _asked_directly(repo, unseen, remote)
+
+
+_NETWORK = ("aiohttp", "requests", "urllib3", "botocore", "google.auth", "paramiko",
+            "asyncssh", "azure.core", "ssl", "socket")
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) is a network, TLS, DNS, authentication or timeout
+    failure: the remote cannot be asked. Anything else (DVC failing on the pushed content)
+    is no reason to pass a push as "cannot check"."""
+    seen: set[int] = set()
+    at: BaseException | None = error
+    while at is not None and id(at) not in seen:
+        seen.add(id(at))
+        kind = type(at)
+        if isinstance(at, (OSError, TimeoutError)) or kind.__module__.split(".")[0] in \
+                {m.split(".")[0] for m in _NETWORK} or any(
+                w in kind.__name__ for w in ("Timeout", "Connect", "Auth", "Credential", "SSL")):
+            return True
+        at = at.__cause__ or at.__context__
+    return False
+
+
+def _unaccounted(out: Output, key: tuple[str, ...],
+                 answers: dict[tuple[tuple[str, ...], str], bool],
+                 declined: set[tuple[str, ...]]) -> bool:
+    """An output flowwarden read that DVC's view of the revision neither checked nor
+    declined to push (a `.dvcignore` hiding its `.dvc` file, a nested `.dvc` directory, a
+    `wdir` DVC reads differently): it is checked directly, never passed unseen."""
+    if not out.pushed or key in declined or (key, out.md5) in answers:
+        return False
+    return not (out.is_dir and any(len(k) > len(key) and k[:len(key)] == key
+                                   for k, _ in answers))
+
+
+def _asked_directly(repo: Any, outputs: Sequence[Output], remote: str | None
+                    ) -> list[Missing]:
+    """Each output's objects asked of its remote's content-addressed storage by md5; an
+    output whose remote is not content-addressed (version-aware, worktree) is missing:
+    nothing but DVC's view of the revision could name where its data would be."""
+    from dvc.config import RemoteConfigError
+    from dvc_data.hashfile.hash_info import HashInfo
+    from dvc_data.hashfile.tree import Tree
+
+    missing: list[Missing] = []
+    for out in outputs:
+        try:
+            odb = repo.cloud.get_remote_odb(out.remote or remote, "push",
+                                            hash_name="md5-dos2unix" if out.legacy else "md5")
+        except RemoteConfigError:
+            missing.append(Missing(out, 1, (), True))
+            continue
+        if not odb.exists(out.md5):
+            missing.append(Missing(out, 1, (), True))
+        elif out.is_dir:
+            tree = Tree.load(odb, HashInfo("md5", out.md5))
+            files = {"/".join(k): info.value for k, (_, info) in tree.iteritems() if info}  # type: ignore[no-untyped-call]
+            there = set(odb.oids_exist(set(files.values())))
+            lacking = tuple(sorted(p for p, oid in files.items() if oid not in there))
+            if lacking:
+                missing.append(Missing(out, len(files) + 1, lacking, False))
+    return missing
 
 
 def _key(path: str, project: str) -> tuple[str, ...]:
@@ -59,7 +138,8 @@ def _missing(out: Output, key: tuple[str, ...],
     return Missing(out, len(files) + 1 if out.is_dir else 1, lacking, top is False)
 
 
-def _entries_in_remote(repo: Any, keys: list[tuple[str, ...]]
+def _entries_in_remote(repo: Any, keys: list[tuple[str, ...]],
+                       declined: set[tuple[str, ...]] | None = None
                        ) -> dict[tuple[tuple[str, ...], str], bool]:
     """For every pushable entry under `keys` at the repo's current revision: does its
     remote hold it? Asked of the remote itself (DVC's `--remote-refresh`), never of DVC's
@@ -91,6 +171,8 @@ def _entries_in_remote(repo: Any, keys: list[tuple[str, ...]]
         except (KeyError, StorageKeyError):
             remote = None
         if remote is None or remote.read_only:
+            if declined is not None:
+                declined.add(key)
             continue  # nowhere `dvc push` would send it (e.g. an import's source)
         if not isinstance(remote, FileStorage):
             by_object.append(entry)

@@ -90,13 +90,20 @@ def parse_dvcfile(text: bytes, path: str) -> tuple[Output, ...]:
         if not isinstance(entry, dict) or entry.get("cache") is False:
             continue
         md5, legacy = _hash_of(entry)
-        target = repo_path(path, str(entry.get("path", "")))
+        target = repo_path(path, _in_wdir(doc.get("wdir"), str(entry.get("path", ""))))
         if md5 and target:
             pushed = not imported and entry.get("push") is not False
             remote = entry.get("remote")
             outs.append(Output(target, md5, legacy, path, None, pushed,
                                remote if isinstance(remote, str) and remote else None))
     return tuple(outs)
+
+
+def _in_wdir(wdir: Any, path: str) -> str:
+    """An output path written in a `.dvc` file, as DVC reads it: relative to `wdir:`."""
+    if not path or not isinstance(wdir, str) or not wdir or path.startswith("/"):
+        return path
+    return posixpath.join(wdir, path)
 
 
 class Pipeline(NamedTuple):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
+from itertools import islice
 from typing import Any, NamedTuple
 
 from flowwarden.adapters.dvc.files import Output, definition, outputs_of, parse_pipeline
@@ -115,18 +116,34 @@ def check(path: str, text: bytes, dvc_yaml: bytes | None = None) -> Checked:
         return Checked((), (Problem(path, error.line, str(error)),))
 
 
+#: Bytes of a `.dvc` file: DVC writes a few hundred (dvc.lock and dvc.yaml may reach
+#: yamlload.MAX_BYTES, a pipeline of thousands of stages).
+MAX_DVCFILE_BYTES = 1024 * 1024
+#: Problems reported per file; the rest are counted in one more line.
+MAX_PROBLEMS = 20
+
+
 def _problems(path: str, text: bytes, kind: str,
               wdirs: Mapping[str, str] | None = None) -> list[Problem]:
+    if kind == "dvcfile" and len(text) > MAX_DVCFILE_BYTES:
+        return [Problem(path, None, f"is {len(text):,} bytes; expected a .dvc file of at most "
+                                    f"{MAX_DVCFILE_BYTES:,} bytes (DVC writes a few hundred)")]
     try:
         parsed = parse_yaml(text)
     except UnreadableFile as error:
         return [Problem(path, error.line, f"is not the YAML DVC writes: {error}")]
+    errors = _schema_errors(parsed.data, kind)
     found = [Problem(path, parsed.line(where), message)
-             for where, message in _schema_errors(parsed.data, kind)]
+             for where, message in islice(errors, MAX_PROBLEMS)]
     if not found and isinstance(parsed.data, dict):
+        errors = _path_errors(path, parsed.data, kind, wdirs or {})
         found = [Problem(path, parsed.line(where), message)
-                 for where, message in _path_errors(path, parsed.data, kind, wdirs or {})]
-    return sorted(found, key=lambda p: p.line or 0)
+                 for where, message in islice(errors, MAX_PROBLEMS)]
+    more = sum(1 for _ in errors)
+    found.sort(key=lambda p: p.line or 0)
+    if more:
+        found.append(Problem(path, None, f"and {more:,} more problems"))
+    return found
 
 
 @cache
@@ -199,13 +216,17 @@ def _path_errors(path: str, data: Any, kind: str,
     stage working dirs, from its `dvc.yaml`."""
     folder = posixpath.dirname(path)
     places: list[tuple[tuple[Any, ...], str, Any]] = []
-    if kind == "dvcfile":
-        places.append((("outs",), folder, data.get("outs")))
+    if kind == "dvcfile":  # DVC resolves a .dvc file's outs from its `wdir` too
+        wdir = data.get("wdir") or "."
+        if not _inside(folder, wdir, kind):
+            yield ("wdir",), f"wdir {wdir!r:.60} is outside the repository"
+            return
+        places.append((("outs",), posixpath.join(folder, wdir), data.get("outs")))
     for name, stage in (data.get("stages") or {}).items():
         stage = definition(stage)
         wdir = stage.get("wdir") if kind == "pipeline" else wdirs.get(str(name).split("@")[0])
         wdir = wdir or "."
-        if not _inside(folder, wdir):
+        if not _inside(folder, wdir, kind):
             yield ("stages", name, "wdir"), (f"stages.{name}.wdir {wdir!r:.60} is outside "
                                              "the repository; expected a folder inside it")
             continue
@@ -215,7 +236,9 @@ def _path_errors(path: str, data: Any, kind: str,
         for index, entry in enumerate(entries or ()):
             out = entry if isinstance(entry, str) else (
                 entry.get("path") if kind != "pipeline" else next(iter(entry), ""))
-            if isinstance(out, str) and not _inside(base, out):
+            if isinstance(out, str) and isinstance(entry, dict) and _inside(base, out, kind):
+                yield from _relpath_errors((*where, index), entry.get("files"))
+            if isinstance(out, str) and not _inside(base, out, kind):
                 yield (*where, index), (
                     f"{_name((*where, index))} path {out!r:.60} is absolute, a URL or outside "
                     "the repository; expected a path relative to "
@@ -223,6 +246,23 @@ def _path_errors(path: str, data: Any, kind: str,
                     "inside the repository")
 
 
-def _inside(folder: str, path: str) -> bool:
-    """`path`, written in `folder`, stays inside the repository (`${...}`: dvc.yaml fills it)."""
-    return "${" in path or repo_path(posixpath.join(folder, "x"), path) is not None
+def _inside(folder: str, path: str, kind: str = "pipeline") -> bool:
+    """`path`, written in `folder`, stays inside the repository (`${...}`: dvc.yaml fills it;
+    `.dvc` files and dvc.lock are never interpolated). A backslash is refused: DVC writes
+    posix paths, and Windows reads `..\\` as a parent."""
+    if "\\" in path:
+        return False
+    if "${" in path and kind == "pipeline":
+        return True
+    return repo_path(posixpath.join(folder, "x"), path) is not None
+
+
+def _relpath_errors(where: tuple[Any, ...], files: Any
+                    ) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """A directory output's `files` (DVC 2's inline listing) stay inside the directory."""
+    for index, entry in enumerate(files if isinstance(files, list) else ()):
+        rel = entry.get("relpath") if isinstance(entry, dict) else None
+        if isinstance(rel, str) and (not _inside("d", rel, "lock") or
+                                     posixpath.normpath(rel).split("/")[0] in ("..", ".")):
+            yield (*where, "files", index), (f"{_name((*where, 'files', index))}.relpath "
+                                             f"{rel!r:.60} leaves its directory")

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from flowwarden.adapters.dvc.files import Output, outputs_of
 from flowwarden.adapters.dvc.objects import Missing
 from flowwarden.adapters.dvc.paths import is_lock, sibling
 from flowwarden.core import proc
+
+T = TypeVar("T")
+
+#: Seconds DVC's library may take to answer for one project's outputs, in all.
+DVC_DEADLINE = 180.0
 
 
 class CannotCheck(Exception):
@@ -56,19 +62,59 @@ def probe(url: str, options: Mapping[str, str], timeout: float = 10.0) -> None:
     elif verify not in ("true", "1", "yes"):
         context.load_verify_locations(verify)
     handler = urllib.request.HTTPSHandler(context=context)
-    opener = urllib.request.build_opener(handler, urllib.request.ProxyHandler())
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        """A redirect is not followed (it would carry the credentials wherever it points):
+        the 3xx itself is the answer, and says the remote is there."""
+
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(handler, urllib.request.ProxyHandler(), _NoRedirect())
     shown = redact(url)
+
+    def scrub(text: object) -> str:  # a reply may echo what it was sent
+        said = redact(str(text))
+        for secret in (password, user, request.get_header("Authorization", "")):
+            said = said.replace(secret, "***") if secret and len(secret) > 2 else said
+        return said[:200]
+
     try:
-        opener.open(request, timeout=timeout).close()
+        within(timeout * 2, lambda: opener.open(request, timeout=timeout).close())
     except urllib.error.HTTPError as error:
         if error.code in (401, 403, 407):
-            raise CannotCheck(f"{shown} answered HTTP {error.code} {error.reason}: the "
+            raise CannotCheck(f"{shown} answered HTTP {error.code}: the "
                               "credentials are missing, wrong or expired") from None
         if error.code >= 500:
-            raise CannotCheck(f"{shown} answered HTTP {error.code} {error.reason}") from None
+            raise CannotCheck(f"{shown} answered HTTP {error.code}") from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise CannotCheck(f"cannot reach {shown}: {reason}") from None
+        raise CannotCheck(f"cannot reach {shown}: {scrub(reason)}") from None
+
+
+def within(seconds: float, call: Callable[[], T]) -> T:
+    """`call()`'s result or exception, or TimeoutError (an OSError: "cannot check") when it
+    takes over `seconds` in all; the call is left running in a daemon thread that the
+    process's exit ends."""
+    import threading
+
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(call())
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=run, daemon=True, name="flowwarden-deadline")
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError(f"no answer within {seconds:.0f} s")
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 def cli_missing(root: Path, remote: str, outputs: Sequence[Output],

@@ -25,6 +25,12 @@ class UnreadableFile(ValueError):
 MAX_DEPTH = 64
 #: Values that YAML aliases and `<<` merges may add to what is written: DVC writes none.
 MAX_EXPANSION = 20_000
+#: Bytes of any DVC file, dvc.lock or params file read (a `.dvc` file has a lower cap, in
+#: format.py): what a pusher can make every check read, parse and hold.
+MAX_BYTES = 16 * 1024 * 1024
+#: Values (scalars, lists, mappings) written in one file: parsing costs ~20 µs each, so this
+#: bounds a file at a few seconds; a dvc.lock of thousands of stages stays well under it.
+MAX_VALUES = 200_000
 
 
 class Parsed(NamedTuple):
@@ -54,6 +60,9 @@ def parse_yaml(text: bytes) -> Parsed:
     import yaml  # only when a DVC file is actually read
 
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if len(text) > MAX_BYTES:
+        raise UnreadableFile(f"{len(text):,} bytes; DVC files flowwarden reads are at most "
+                             f"{MAX_BYTES:,}")
     try:
         written = _scan(yaml, yaml.parse(text, Loader=loader_class))
         loader = loader_class(text)
@@ -91,6 +100,9 @@ def _scan(yaml: Any, events: Iterator[Any]) -> int:
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
         count += 1
+        if count > MAX_VALUES:
+            raise UnreadableFile(f"more than {MAX_VALUES:,} YAML values; DVC files hold far "
+                                 "fewer", event.start_mark.line + 1)
     return count
 
 
