@@ -219,3 +219,20 @@ def test_a_new_branch_in_ci_is_checked_against_the_remote_its_origin_names(
     assert Recording.seen == [], result.text
     assert result.code == 1, result.text
     assert "dvc-not-pushed" in result.out and str(trusted) in result.out, result.text
+
+
+def test_each_ref_is_judged_for_the_dvc_files_it_changes(server: Server) -> None:
+    """develop holds a malformed legacy.dvc; feature/a repairs it, feature/b changes no DVC
+    file. Pushed together or apart, both are accepted: no ref answers for another's files."""
+    dev = server.dev
+    _commit_all(dev, {"legacy.dvc": "outs: [5]\n"}, "A legacy DVC file")
+    dev.git("push", "-q", "origin", "develop")
+    server.install_pre_receive()
+    dev.git("switch", "-q", "-c", "feature/b", "develop")
+    _commit_all(dev, {"train.py": "x = 1\n"}, "Unrelated code")
+    dev.git("switch", "-q", "-c", "feature/a", "develop")
+    dev.git("rm", "-q", "legacy.dvc")
+    dev.git("commit", "-qm", "Remove the broken legacy.dvc", "--no-verify")
+    together = dev.git("push", "origin", "feature/a", "feature/b", check=False)
+    assert together.code == 0, together.text
+    assert RULE not in together.err, together.err

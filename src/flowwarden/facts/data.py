@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -183,14 +183,31 @@ class DataFacts:
                    for c in self.history.new_commits(u, push)}
         return tuple(commit_changes(self.repo, commits.values()))
 
+    def changed_at_tips(self, push: Push, wanted: Callable[[str], bool]
+                        ) -> list[tuple[str, str]]:
+        """(path, `tip:path`) for each path a ref update's own new commits change and
+        `wanted` accepts, read at that update's tip: a ref is judged for what it brings, not
+        for what another ref of the same push changes."""
+        by_commit: dict[str, set[str]] = {}
+        for commit, f in self.push_changes(push):
+            if wanted(f.path):
+                by_commit.setdefault(commit.sha, set()).add(f.path)
+        if not by_commit:
+            return []
+        files: dict[tuple[str, str], None] = {}
+        for update in self._walkable(push):
+            paths = {p for c in self.history.new_commits(update, push)
+                     for p in by_commit.get(c.sha, ())}
+            files.update(((p, f"{update.new}:{p}"), None) for p in sorted(paths))
+        return list(files)
+
     @memoized
     def pushed_files(self, push: Push) -> Outputs:
         """Outputs named at the pushed tips by the DVC files the pushed commits changed, and
         those of the files that cannot be read."""
-        changed = sorted({f.path for _, f in self.push_changes(push) if is_dvc_file(f.path)})
-        if not changed:
+        files = self.changed_at_tips(push, is_dvc_file)
+        if not files:
             return Outputs((), ())
-        files = [(p, f"{u.new}:{p}") for u in self._walkable(push) for p in changed]
         found = self._outputs(files)
         return Outputs(tuple({(o.md5, o.path): o for o in found.outputs}.values()),
                        tuple(dict.fromkeys(found.broken)))

@@ -55,11 +55,7 @@ outside the repository would send cache lookups, and the data checks, outside to
                      if f.status != "D" and _is_checked(f.path)]
             base = "HEAD" if event.head is not None else None
         elif isinstance(event, Push):
-            changed = sorted({f.path for _, f in ctx.facts.data.push_changes(event)
-                              if _is_checked(f.path)})
-            tips = [u.new for u in event.updates
-                    if changed and not u.is_delete and ctx.repo.has_object(u.new)]
-            files = [(p, f"{tip}:{p}") for tip in tips for p in changed]
+            files = ctx.facts.data.changed_at_tips(event, _is_checked)
             base = _base(event, ctx)
         else:
             return
