@@ -120,3 +120,43 @@ def test_branch_origin_in_ci(tmp_path: Path, env: dict[str, str]) -> None:
     paste(dev, fix_of(refused, "branch-origin"))
     assert ci_push(server, tmp_path, "ci2", "hotfix/crash", ZERO, dev.sha()).code == 0
     assert Repo(server.bare, env).sha("hotfix/crash") == dev.sha("hotfix/crash")
+
+
+def test_a_merge_whose_branch_the_forge_deleted_is_words_that_work(tmp_path: Path,
+                                                                    env: dict[str, str]) -> None:
+    """A hotfix merged into main, its branch deleted on merge (as forges do), then CI on the
+    push: recreating the branch is no fix. The words point at the policy setting, and followed
+    (on main, where the forge requires pull requests) the next run passes."""
+    server = Server(tmp_path, env)
+    dev = server.dev
+    dev.git("switch", "-q", "-c", "hotfix/crash", "main")
+    dev.commit_file("crash.py", "x = 1\n", "Fix the crash", "--no-verify")
+    dev.git("switch", "-q", "main")
+    before = dev.sha()
+    dev.git("merge", "-q", "--no-ff", "--no-verify", "-m",
+            "Merge pull request #7 from ada/hotfix/crash", "hotfix/crash")
+    dev.git("push", "-q", "origin", "hotfix/crash", "main")
+    dev.git("push", "-q", "origin", "--delete", "hotfix/crash")  # the forge, on merge
+    refused = ci_push(server, tmp_path, "ci1", "main", before, dev.sha())
+    fix = fix_of(refused, "protected-history")
+    assert_words(fix, env)
+    assert "pull request" in fix and "merges.subject_only: {ci: accept}" in fix, fix
+    assert "refs/heads/hotfix/crash" not in fix, fix
+    # the maintainers' choice, made on main through a release, as the policy says
+    dev.git("switch", "-q", "-c", "release/9.9", "main")
+    dev.write(".flowwarden.yaml", "extends: gitflow-ml\nmerges:\n  subject_only: {ci: accept}\n")
+    dev.git("add", ".flowwarden.yaml")
+    dev.git("commit", "-qm", "CI accepts merge subjects on push events", "--no-verify")
+    dev.git("switch", "-q", "main")
+    dev.git("merge", "-q", "--no-ff", "--no-verify", "release/9.9")
+    dev.git("push", "-q", "origin", "main", "release/9.9")
+    policy_set = dev.sha()
+    dev.git("switch", "-q", "-c", "hotfix/again", "main")
+    dev.commit_file("again.py", "x = 2\n", "Fix it again", "--no-verify")
+    dev.git("switch", "-q", "main")
+    dev.git("merge", "-q", "--no-ff", "--no-verify", "-m",
+            "Merge pull request #8 from ada/hotfix/again", "hotfix/again")
+    dev.git("push", "-q", "origin", "hotfix/again", "main")
+    dev.git("push", "-q", "origin", "--delete", "hotfix/again")
+    passed = ci_push(server, tmp_path, "ci2", "main", policy_set, dev.sha())
+    assert passed.code == 0, passed.text

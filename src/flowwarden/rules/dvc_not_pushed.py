@@ -176,8 +176,8 @@ expected dvc push before git push`.
                 f"config committed on {target} ({dvc_dir}/config) names no remote"
                 + (f" {name}" if name else "") + "; expected the team's DVC remote there",
                 None, (f"Add it to {dvc_dir}/config on {target} through a branch merged "
-                       f"there: {in_project(project)}dvc remote add -d <name> <url>, "
-                       "committed.",))
+                       "there: dvc remote add -d, followed by the remote's name and URL, run "
+                       "in that DVC project, then committed.",))
         setup = free_name(f"feature/set-up-{'dvc' if not project else project.replace('/', '-')}",
                           branches)
         fix = (f"git fetch origin {shell_word(target)} && git switch -c {shell_word(setup)} "

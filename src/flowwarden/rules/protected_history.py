@@ -177,7 +177,8 @@ are caught.
             return None
         return self.violation(
             branch, f"{commit.sha[:10]} on {branch}: {_missing(evidence, kind, ctx)}",
-            _push_first(commit, evidence, remote=push.remote or "origin"))
+            _push_first(commit, evidence, remote=push.remote or "origin") if ctx.stage
+            is not Stage.CI else _evidence_in_ci(branch))
 
     def _self_merge(self, commit: Commit, branch: str, kind: BranchKind, push: Push,
                     ctx: Context, reset: str, evidence: Evidence) -> Violation | None:
@@ -209,6 +210,15 @@ def _missing(evidence: Evidence, kind: BranchKind, ctx: Context) -> str:
                 f"{kind.name} accepts merges from {accepted} only")
     return (f"no evidence that this merge came from {evidence.branch}: {evidence.detail}, and "
             f"{kind.name} accepts merges from {accepted} only (merges: subject_only: refuse)")
+
+
+def _evidence_in_ci(branch: str) -> str:
+    """In CI the push has landed, and its merged branch is often deleted already (a forge
+    deletes head branches on merge): recreating it is no fix, so say what gives evidence."""
+    return (f"run this check on the pull request (its source branch is the evidence), or keep "
+            f"merged branches until CI has run, or, where the forge already requires pull requests "
+            f"into {shell_word(branch)}, set merges.subject_only: {{ci: accept}} in the policy on "
+            f"{shell_word(branch)}")
 
 
 def _push_first(commit: Commit, evidence: Evidence, remote: str) -> str:
