@@ -71,6 +71,22 @@ def test_the_server_git_processes_do_not_grow_with_the_refs_of_a_push(
     assert "feature/new-large-39" in heads and "feature/old-large-39" not in heads
 
 
+def test_pushed_annotated_tags_cost_no_git_process_each(server: Server, tmp_path: Path) -> None:
+    """Annotated tags pushed in bulk: peeled once with the rest of the push, not asked of git
+    one `cat-file -e` or `rev-parse` at a time."""
+    dev = server.dev
+    trace = tmp_path / "trace2.json"
+    traced_hook(server, trace)
+    counts = {}
+    for tag, count in {"small": 10, "large": 40}.items():
+        names = [f"v0.{i}-{tag}" for i in range(count)]
+        for name in names:
+            dev.git("tag", "-a", "-m", f"Tag {name}", name, dev.sha("main"))
+        accepted(push(dev, *(f"refs/tags/{n}" for n in names)))
+        counts[tag] = git_processes(trace)
+    assert 0 < counts["large"] <= counts["small"] + 2, counts
+
+
 def test_the_verdicts_of_a_large_push_are_those_of_its_refs_alone(server: Server) -> None:
     dev = server.dev
     server.install_pre_receive()

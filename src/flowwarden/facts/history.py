@@ -32,6 +32,7 @@ def preload(repo: GitRepo, push: Push) -> bool:
     if len(push.updates) < FANOUT:
         return False
     peeled = peel(repo.git, (s for u in push.updates for s in (u.new, u.old) if s != ZERO_SHA))
+    repo.remember_peeled(peeled)  # pushed tags: no `cat-file -e` or `rev-parse` each
     tips = [sha for sha, kind in peeled.values() if kind == "commit"]
     repo.load_graph(dict.fromkeys([*tips, *repo.local_branches().values()]))
     return True

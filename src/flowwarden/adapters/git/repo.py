@@ -42,9 +42,9 @@ class GitRepo(Refs):
         self._changes: dict[str, tuple[StagedFile, ...]] = {}
         self._expected: dict[str, None] = {}  # commits whose changes will be asked for
         self._has: set[str] = set()
+        self._peeled: dict[str, str] = {}  # sha -> the commit it peels to, learnt in bulk
         self.blob_reader = BlobReader()
-        #: Set while no ref can move (a pre-receive hook): reads by revision are kept.
-        self.pinned = False
+        self.pinned = False  # no ref can move (a pre-receive hook): reads by revision are kept
         self._modes: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
         self._blobs: dict[str, bytes | None] = {}
 
@@ -90,7 +90,14 @@ class GitRepo(Refs):
         prefix = "ref: refs/heads/"
         return head[len(prefix):] if head.startswith(prefix) else None
 
+    def remember_peeled(self, peeled: Mapping[str, tuple[str, str]]) -> None:
+        """`objects.peel`'s answer for many shas: has_object and rev_parse reuse it."""
+        self._peeled.update((s, t) for s, (t, kind) in peeled.items() if kind == "commit")
+        self._has.update(self._peeled)
+
     def rev_parse(self, rev: str) -> str | None:
+        if rev in self._peeled:
+            return self._peeled[rev]
         code, out = proc.run(["git", "rev-parse", "-q", "--verify", "--end-of-options",
                               rev + "^{commit}"],
                              cwd=self.cwd, env=self.env, check=False)
