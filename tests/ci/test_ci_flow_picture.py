@@ -39,3 +39,22 @@ def test_a_pull_request_that_keeps_the_policy_draws_nothing(
                                  dev.sha("feature/code"), dev.sha("develop"))
     assert ci(clone, env=ci_env).code == 0
     assert "mermaid" not in Path(ci_env["GITHUB_STEP_SUMMARY"]).read_text()
+
+
+def test_a_committed_policy_left_alone_draws_nothing(server: Server, tmp_path: Path) -> None:
+    """develop has its own .flowwarden.yaml, which the pull request does not touch: the note
+    naming the judging policy file is no reason to draw a proposal."""
+    dev = server.dev
+    dev.git("switch", "-q", "develop")
+    dev.write(".flowwarden.yaml", "extends: gitflow-ml\n")
+    dev.git("add", ".flowwarden.yaml")
+    dev.git("commit", "-qm", "Commit the policy", "--no-verify")
+    dev.git("push", "-q", "--no-verify", "origin", "develop")
+    dev.git("switch", "-q", "-c", "feature/code", "develop")
+    dev.commit_file("src/a.py", "a = 1\n", "Add a")
+    dev.git("push", "-q", "--no-verify", "origin", "feature/code")
+    clone = server.clone(tmp_path / "ci")
+    ci_env = github_pull_request(clone.env, tmp_path, "feature/code", "develop",
+                                 dev.sha("feature/code"), dev.sha("develop"))
+    assert ci(clone, env=ci_env).code == 0
+    assert "mermaid" not in Path(ci_env["GITHUB_STEP_SUMMARY"]).read_text()

@@ -84,6 +84,10 @@ def split_by_policy(repo: GitRepo, push: Push) -> Iterator[tuple[Policy, str, Pu
         yield policy, rev, Push(tuple(updates), push.remote, push.url)
 
 
+#: How a note says the incoming commits edit the policy (CI then draws the proposed flow).
+CHANGES_POLICY = f"the incoming commits change {POLICY_FILE}"
+
+
 def policy_change_note(repo: GitRepo, base: str | None, tip: str | None,
                        judge: str | None = None) -> str | None:
     """A note when the commits from `base` to `tip` edit the policy file, which does not
@@ -97,7 +101,7 @@ def policy_change_note(repo: GitRepo, base: str | None, tip: str | None,
         judge = base
     else:
         judge = repo.rev_parse(judge) or judge
-    return (f"the incoming commits change {POLICY_FILE}; they are judged by the policy "
+    return (f"{CHANGES_POLICY}; they are judged by the policy "
             f"committed at {judge[:12]}, and the change applies once it is merged")
 
 

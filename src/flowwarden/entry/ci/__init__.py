@@ -20,7 +20,8 @@ from flowwarden.entry.ci.publish import FORMATS, publish
 from flowwarden.entry.ci.verdict import describe, evaluate, verdict
 from flowwarden.entry.graph import graph_of, mermaid_text, render_mermaid
 from flowwarden.entry.output import exit_for
-from flowwarden.policy.load import POLICY_FILE, load_policy_at
+from flowwarden.policy.load import load_policy_at
+from flowwarden.policy.select import CHANGES_POLICY
 
 __all__ = ["MergeRequest", "PushRange", "Request", "detect", "parser", "run"]
 
@@ -70,7 +71,7 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -
     outcome = evaluate(repo, request, env, args.remote, args.fetch,
                        err if args.run_checks else None)
     picture = proposed_flow(repo, request) if env.get("GITHUB_STEP_SUMMARY") and any(
-        POLICY_FILE in note for note in outcome.notes) else None
+        CHANGES_POLICY in note for note in outcome.notes) else None
     publish(outcome, describe(request), args.format, args.report, env, out, picture)
     err.write(f"flowwarden ci: {describe(request)}: {verdict(outcome)}\n")
     return exit_for(outcome)
