@@ -99,15 +99,16 @@ def test_the_verdicts_of_a_large_push_are_those_of_its_refs_alone(server: Server
     assert len(findings) == 1 and "on develop" in findings[0], result.err  # the rest is legal
 
 
-def capped_server(server: Server, limit: int) -> Repo:
-    """The default branch's policy allows `limit` ref updates per push."""
+def capped_server(server: Server, limit: int, head: str = "main") -> Repo:
+    """The default branch's policy allows `limit` ref updates per push; the bare
+    repository's HEAD names `head`."""
     dev = server.dev
     dev.git("switch", "-q", "main")
     dev.write(".flowwarden.yaml", f"extends: gitflow-ml\nci:\n  max_ref_updates: {limit}\n")
     dev.git("add", ".flowwarden.yaml")
     dev.git("commit", "-qm", "Bound the refs of a push", "--no-verify")
     dev.git("push", "-q", "origin", "main")
-    server.dev.git("--git-dir", str(server.bare), "symbolic-ref", "HEAD", "refs/heads/main")
+    server.dev.git("--git-dir", str(server.bare), "symbolic-ref", "HEAD", f"refs/heads/{head}")
     server.install_pre_receive()
     return dev
 
@@ -133,3 +134,13 @@ def test_a_push_within_the_bound_is_judged(server: Server) -> None:
     names = [f"feature/topic-{i}" for i in range(5)]
     commits_on(dev, names, dev.sha("develop"))
     accepted(bounded(["git", "push", "origin", *names], dev.path, dev.env))
+
+
+def test_a_head_naming_no_branch_still_finds_the_teams_policy(server: Server) -> None:
+    """`git init --bare` left HEAD at master; the team's production branch is main. Tags and
+    the ref bound are judged by main's committed policy, not by the preset."""
+    dev = capped_server(server, 3, head="master")
+    for i in range(4):
+        dev.git("tag", f"v0.{i}", dev.sha("main"))
+    result = push(dev, *(f"refs/tags/v0.{i}" for i in range(4)))
+    refused(result, "4 refs", "at most 3", "max_ref_updates")

@@ -18,7 +18,7 @@ from flowwarden.entry.policy_test import policy_for
 from flowwarden.entry.quiet import planned_policy
 from flowwarden.policy.load import load_policy
 from flowwarden.policy.model import Policy
-from flowwarden.policy.select import commands_policy
+from flowwarden.policy.select import commands_policy, home
 from flowwarden.report.escape import terminal
 from flowwarden.rules import Context, all_rules, rule_by_id
 
@@ -143,7 +143,7 @@ def _bound(repo: GitRepo, push: Push) -> None:
     max_ref_updates`): its history is read into memory at once, and each ref is judged."""
     from flowwarden.policy.load import load_policy_at
 
-    limit = load_policy_at(repo, "HEAD").ci.max_ref_updates
+    limit = load_policy_at(repo, home(repo)).ci.max_ref_updates
     if len(push.updates) > limit:
         raise UsageError(
             f"this push updates {len(push.updates)} refs; the server judges at most {limit} "

@@ -54,12 +54,25 @@ def branch_judge(repo: GitRepo, branch: str, tips: Mapping[str, str], home: str)
     return Judge(home, None, False)
 
 
+def home(repo: GitRepo) -> str:
+    """The default branch's revision: HEAD, or, where HEAD names no commit (a bare
+    repository made with another default branch name than the team's, `master` for `main`),
+    the tip of the first existing branch of a protected kind (main before develop), so that
+    tags and other refs are never judged by the preset while the team's policy exists."""
+    if repo.head() is not None:
+        return "HEAD"
+    preset = load_policy_at(repo, "HEAD")  # HEAD names nothing: this is the preset
+    tips = repo.local_branches()
+    return next((sha for kind in preset.protected_kinds
+                 for _, sha in sorted(kind.tips_in(tips).items())), "HEAD")
+
+
 def judging_rev(repo: GitRepo, update: RefUpdate) -> str:
     """A protected branch's own tip before the push; a tag or another ref: the default
-    branch; any other branch: see `branch_judge`."""
+    branch (`home`); any other branch: see `branch_judge`."""
     if update.branch is None:
-        return "HEAD"
-    judge = branch_judge(repo, update.branch, repo.local_branches(), "HEAD")
+        return home(repo)
+    judge = branch_judge(repo, update.branch, repo.local_branches(), home(repo))
     if judge.protected and not update.is_create and repo.has_object(update.old):
         return update.old
     return judge.rev
