@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
-# The userinfo runs to the LAST `@` before the path: a password may hold an unencoded `@`,
-# or a space (as a config file may write it); a redaction that swallows a word is harmless.
-USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\t\r\n?#]*)@")
+# The userinfo runs to the LAST `@` before the path: a password may hold an unencoded `@`.
+# It never spans whitespace: a URL holds none, and a match running on into the message
+# would swallow its words (a run id quoting `<m@example>` after the URL).
+USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s?#]*)@")
 SECRET_QUERY = re.compile(r"(?i)([?&](?:token|access_token|api_key|key|password|sig|"
                           r"signature|x-amz-signature|x-amz-credential)=)[^&#\s]*")
 

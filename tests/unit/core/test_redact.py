@@ -25,6 +25,6 @@ def test_a_token_with_an_empty_password_is_redacted() -> None:
     assert redact("https://TOKEN2:@host/x") == "https://***@host/x"
 
 
-def test_a_password_with_a_space_is_redacted() -> None:
-    assert "pa ss" not in redact("https://u:pa ss@host/x") and "ss@" not in redact(
-        "https://u:pa ss@host/x")
+def test_redaction_never_runs_on_into_the_message() -> None:
+    said = redact("http://u:pw@127.0.0.1:5000: run 'x Mallory <m@evil.example>' is malformed")
+    assert "pw" not in said and "is malformed" in said and "Mallory" in said, said
